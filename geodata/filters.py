@@ -1,0 +1,228 @@
+"""Incident filters: one hashable description of a selection, applied by pure functions.
+
+:class:`FilterSpec` is what the dashboard's sidebar, the URL (``st.query_params``), the HTML
+export and the data export all share, so a selection means the same everywhere. It is frozen
+and made of tuples, so it can key ``st.cache_data``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, fields, replace
+from typing import Callable, Iterable, Mapping
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geodata.enrich import within_km
+from geodata.schema import split_multi
+
+ACTOR_COLUMNS = ("actor1", "actor2", "assoc_actor_1", "assoc_actor_2")
+TEXT_COLUMNS = ("notes", "location")
+
+#: URL parameter name for each field (short, stable: shared links must keep working).
+QUERY_KEYS = {
+    "start": "start", "end": "end", "actors": "actor", "event_types": "type", "sub_event_types": "subtype",
+    "municipalities": "muni", "min_fatalities": "minfat", "text": "q", "near_routes": "route",
+    "near_sites": "site", "near_km": "km",
+}
+_TUPLE_FIELDS = ("actors", "event_types", "sub_event_types", "municipalities", "near_routes", "near_sites")
+
+
+@dataclass(frozen=True)
+class FilterSpec:
+    """A selection of incidents. Empty tuples / ``None`` mean "no restriction".
+
+    Attributes:
+        start, end: inclusive event-date bounds.
+        actors: match actor1, actor2 or any associated actor exactly.
+        event_types, sub_event_types: ACLED types.
+        municipalities: canonical municipality names (as enriched from coordinates).
+        min_fatalities: keep incidents with at least this many fatalities.
+        text: case-insensitive substring of notes or location.
+        near_routes, near_sites: route names / site ``name_en`` values; with ``near_km``, keep
+            incidents within that many km of any of them.
+        near_km: proximity radius in kilometres (used only with routes or sites chosen).
+    """
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+    actors: tuple[str, ...] = ()
+    event_types: tuple[str, ...] = ()
+    sub_event_types: tuple[str, ...] = ()
+    municipalities: tuple[str, ...] = ()
+    min_fatalities: int = 0
+    text: str = ""
+    near_routes: tuple[str, ...] = ()
+    near_sites: tuple[str, ...] = ()
+    near_km: float = 5.0
+
+    @property
+    def uses_proximity(self) -> bool:
+        """True when a proximity restriction is active."""
+        return bool(self.near_routes or self.near_sites)
+
+    def to_query_params(self) -> dict[str, str | list[str]]:
+        """Encode the non-default fields as URL query parameters."""
+        default = FilterSpec()
+        out: dict[str, str | list[str]] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value == getattr(default, f.name) and not (f.name == "near_km" and self.uses_proximity):
+                continue
+            key = QUERY_KEYS[f.name]
+            if f.name in _TUPLE_FIELDS:
+                out[key] = list(value)
+            elif isinstance(value, dt.date):
+                out[key] = value.isoformat()
+            elif isinstance(value, float):
+                out[key] = f"{value:g}"
+            else:
+                out[key] = str(value)
+        return out
+
+    @classmethod
+    def from_query_params(cls, get_all: Callable[[str], list[str]]) -> "FilterSpec":
+        """Decode URL query parameters; malformed values are ignored, never fatal.
+
+        Args:
+            get_all: returns every value of a key (``st.query_params.get_all``), [] if absent.
+        """
+        kwargs: dict[str, object] = {}
+        for name, key in QUERY_KEYS.items():
+            values = [v for v in get_all(key) if v is not None and str(v) != ""]
+            if not values:
+                continue
+            try:
+                if name in _TUPLE_FIELDS:
+                    kwargs[name] = tuple(values)
+                elif name in ("start", "end"):
+                    kwargs[name] = dt.date.fromisoformat(values[0])
+                elif name == "min_fatalities":
+                    kwargs[name] = max(0, int(values[0]))
+                elif name == "near_km":
+                    kwargs[name] = max(0.0, float(values[0]))
+                else:
+                    kwargs[name] = str(values[0])
+            except ValueError:
+                continue
+        return cls(**kwargs)
+
+    @classmethod
+    def from_mapping(cls, params: Mapping[str, str | list[str]]) -> "FilterSpec":
+        """Decode a plain dict of query parameters (values may be lists)."""
+        def get_all(key: str) -> list[str]:
+            v = params.get(key)
+            return [] if v is None else list(v) if isinstance(v, (list, tuple)) else [v]
+        return cls.from_query_params(get_all)
+
+    def with_(self, **changes: object) -> "FilterSpec":
+        """A copy with some fields changed (tuples are coerced from lists)."""
+        fixed = {k: tuple(v) if k in _TUPLE_FIELDS and v is not None else v for k, v in changes.items()}
+        return replace(self, **fixed)
+
+    def describe(self) -> str:
+        """A plain-language summary of the selection, e.g. for a map title."""
+        parts: list[str] = []
+        if self.start or self.end:
+            parts.append(f"from {self.start.isoformat() if self.start else 'the first record'} "
+                         f"to {self.end.isoformat() if self.end else 'the latest record'}")
+        for label, values in (("event type", self.event_types), ("sub-event type", self.sub_event_types),
+                              ("actor", self.actors), ("municipality", self.municipalities)):
+            if values:
+                parts.append(f"{label}{'s' if len(values) > 1 else ''}: {', '.join(values)}")
+        if self.min_fatalities:
+            parts.append(f"at least {self.min_fatalities} fatalit{'y' if self.min_fatalities == 1 else 'ies'}")
+        if self.text:
+            parts.append(f"text contains “{self.text}”")
+        if self.uses_proximity:
+            near = ", ".join((*self.near_routes, *self.near_sites))
+            parts.append(f"within {self.near_km:g} km of {near}")
+        return "All incidents" if not parts else "Incidents " + "; ".join(parts)
+
+
+def actor_options(incidents: pd.DataFrame) -> list[str]:
+    """Every distinct actor name (primary and associated), sorted, for the actor filter."""
+    names: set[str] = set()
+    for col in ACTOR_COLUMNS:
+        if col in incidents:
+            for cell in incidents[col].dropna().unique():
+                names.update(split_multi(cell))
+    return sorted(names, key=str.casefold)
+
+
+def _actor_mask(incidents: pd.DataFrame, actors: Iterable[str]) -> np.ndarray:
+    wanted = set(actors)
+    mask = np.zeros(len(incidents), dtype=bool)
+    for col in ACTOR_COLUMNS:
+        if col not in incidents:
+            continue
+        cells = incidents[col].fillna("").astype(str)
+        if col.startswith("assoc"):
+            # Associated actors are ";"-separated lists: match any member exactly.
+            mask |= cells.map(lambda c: bool(wanted.intersection(split_multi(c)))).to_numpy()
+        else:
+            mask |= cells.isin(wanted).to_numpy()
+    return mask
+
+
+def filter_mask(
+    incidents: gpd.GeoDataFrame,
+    spec: FilterSpec,
+    routes: gpd.GeoDataFrame | None = None,
+    sites: gpd.GeoDataFrame | None = None,
+) -> np.ndarray:
+    """Boolean mask of incidents matching ``spec`` (see :func:`apply_filters`)."""
+    mask = np.ones(len(incidents), dtype=bool)
+    if incidents.empty:
+        return mask
+    dates = pd.to_datetime(incidents["event_date"])
+    if spec.start:
+        mask &= (dates >= pd.Timestamp(spec.start)).to_numpy()
+    if spec.end:
+        mask &= (dates <= pd.Timestamp(spec.end)).to_numpy()
+    if spec.event_types:
+        mask &= incidents["event_type"].isin(spec.event_types).to_numpy()
+    if spec.sub_event_types:
+        mask &= incidents["sub_event_type"].isin(spec.sub_event_types).to_numpy()
+    if spec.municipalities:
+        col = "municipality" if "municipality" in incidents else "admin2"
+        mask &= incidents[col].isin(spec.municipalities).to_numpy()
+    if spec.min_fatalities:
+        mask &= (incidents["fatalities"].fillna(0).astype(int) >= spec.min_fatalities).to_numpy()
+    if spec.text:
+        hit = np.zeros(len(incidents), dtype=bool)
+        for col in TEXT_COLUMNS:
+            hit |= incidents[col].fillna("").astype(str).str.contains(spec.text, case=False, regex=False).to_numpy()
+        mask &= hit
+    if spec.actors:
+        mask &= _actor_mask(incidents, spec.actors)
+    if spec.uses_proximity and mask.any():
+        near = np.zeros(len(incidents), dtype=bool)
+        candidates = incidents[mask]
+        for layer, names, col in ((routes, spec.near_routes, "name"), (sites, spec.near_sites, "name_en")):
+            if names and layer is not None:
+                chosen = layer[layer[col].isin(names)]
+                hits = within_km(candidates, chosen, spec.near_km).to_numpy()
+                near[np.flatnonzero(mask)[hits]] = True
+        mask &= near
+    return mask
+
+
+def apply_filters(
+    incidents: gpd.GeoDataFrame,
+    spec: FilterSpec,
+    routes: gpd.GeoDataFrame | None = None,
+    sites: gpd.GeoDataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    """Select the incidents matching every restriction in ``spec``.
+
+    Args:
+        incidents: enriched incident layer (``municipality`` column preferred, else ``admin2``).
+        spec: the selection.
+        routes, sites: layers for the proximity restriction (by route ``name`` / site ``name_en``).
+    Returns:
+        The matching rows (a new GeoDataFrame, original index kept).
+    """
+    return incidents[filter_mask(incidents, spec, routes, sites)]

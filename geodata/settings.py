@@ -1,0 +1,102 @@
+"""All configuration of conflictmap, in one place.
+
+Every setting is an environment variable with a documented default; the dashboard, the
+command line and the tests all read them through :func:`get_settings`.
+
+=============================  ===============================================  ==========================
+variable                       meaning                                          default
+=============================  ===============================================  ==========================
+CONFLICTMAP_DATA_DIR           folder for generated data (db, cache, downloads)  ``<repo>/var`` (git-ignored)
+CONFLICTMAP_BOUNDARIES         ADM2 boundaries file the user names (GeoJSON/    unset: use the cache
+                               GeoPackage); wins over the cache
+CONFLICTMAP_BOUNDARIES_URL     where ``python -m geodata boundaries`` downloads  geoBoundaries 4.0.0 XKX ADM2
+                               the official boundaries from                     (pinned commit)
+CONFLICTMAP_BOUNDARIES_SHA256  expected SHA-256 of that download                 the pinned release's hash
+CONFLICTMAP_ROUTES             patrol routes file (GeoJSON/GeoPackage)           bundled illustrative routes
+CONFLICTMAP_DB                 incident store URL: ``sqlite:///path`` or         ``sqlite:///<data dir>/incidents.sqlite``
+                               ``postgresql://...`` (PostGIS)
+CONFLICTMAP_TILES              basemap tile URL template (e.g. a local tile      unset: map starts with no tiles
+                               server) — ``none`` for no tiles
+CONFLICTMAP_TILES_ATTRIBUTION  attribution shown for that tile URL               ``Map tiles: CONFLICTMAP_TILES``
+CONFLICTMAP_MAX_UPLOAD_MB      largest CSV accepted in the dashboard             200
+=============================  ===============================================  ==========================
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_DIR = Path(__file__).resolve().parent / "data"
+
+#: geoBoundaries gbOpen release 4.0.0, Kosovo (XKX) ADM2 simplified; pinned to a commit so the
+#: bytes can be checked against the SHA-256 below (see README, "Official boundaries").
+GEOBOUNDARIES_COMMIT = "04ef2e25bb211fae00d30bd8a4074295841a5c23"
+GEOBOUNDARIES_PATH = "releaseData/gbOpen/XKX/ADM2/geoBoundaries-XKX-ADM2_simplified.geojson"
+DEFAULT_BOUNDARIES_URL = (
+    f"https://raw.githubusercontent.com/wmgeolab/geoBoundaries/{GEOBOUNDARIES_COMMIT}/{GEOBOUNDARIES_PATH}"
+)
+DEFAULT_BOUNDARIES_SHA256 = "883faeb272d62f61532560151d7ca23e3bf90694d556e1c36342560e3894c367"
+BOUNDARIES_ATTRIBUTION = (
+    "Municipal boundaries: geoBoundaries gbOpen 4.0.0 (Runfola et al. 2020), "
+    "© OpenStreetMap contributors, CC BY-SA 2.0"
+)
+
+#: Metric CRS used for every distance and buffer (UTM zone 34N covers all of Kosovo).
+METRIC_CRS = "EPSG:32634"
+WGS84 = "EPSG:4326"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration; build it with :func:`get_settings`."""
+
+    data_dir: Path
+    boundaries_file: Path | None
+    boundaries_url: str
+    boundaries_sha256: str
+    routes_file: Path
+    db_url: str
+    tiles: str | None
+    tiles_attribution: str
+    max_upload_mb: int
+
+    @property
+    def boundaries_cache(self) -> Path:
+        """Where downloaded/imported official boundaries are cached."""
+        return self.data_dir / "boundaries" / "XKX_ADM2.geojson"
+
+
+def get_settings(env: dict[str, str] | None = None) -> Settings:
+    """Read the settings from the environment.
+
+    Args:
+        env: mapping to read instead of ``os.environ`` (for tests).
+    Returns:
+        A frozen :class:`Settings`.
+    Raises:
+        ValueError: if a numeric setting is not a number.
+    """
+    e = os.environ if env is None else env
+    data_dir = Path(e.get("CONFLICTMAP_DATA_DIR") or REPO_ROOT / "var").expanduser()
+    boundaries = e.get("CONFLICTMAP_BOUNDARIES")
+    tiles = e.get("CONFLICTMAP_TILES") or None
+    if tiles and tiles.lower() == "none":
+        tiles = None
+    try:
+        max_mb = int(e.get("CONFLICTMAP_MAX_UPLOAD_MB", "200"))
+    except ValueError as exc:
+        raise ValueError("CONFLICTMAP_MAX_UPLOAD_MB must be a whole number of megabytes") from exc
+    return Settings(
+        data_dir=data_dir,
+        boundaries_file=Path(boundaries).expanduser() if boundaries else None,
+        boundaries_url=e.get("CONFLICTMAP_BOUNDARIES_URL") or DEFAULT_BOUNDARIES_URL,
+        boundaries_sha256=(e.get("CONFLICTMAP_BOUNDARIES_SHA256") or DEFAULT_BOUNDARIES_SHA256).lower(),
+        routes_file=Path(e.get("CONFLICTMAP_ROUTES") or BUNDLED_DIR / "patrol_routes.geojson").expanduser(),
+        db_url=e.get("CONFLICTMAP_DB") or f"sqlite:///{data_dir / 'incidents.sqlite'}",
+        tiles=tiles,
+        tiles_attribution=e.get("CONFLICTMAP_TILES_ATTRIBUTION") or f"Map tiles: {tiles}",
+        max_upload_mb=max_mb,
+    )

@@ -1,0 +1,228 @@
+"""Row-by-row validation of incident tables — the one gate every incident passes.
+
+Bundled data, uploads (CSV ingest) and the store all call :func:`validate_incidents`. It is
+vectorised (pandas) so that a million rows validate in seconds. A row with an *error* is
+rejected with its file line number, the column and a plain reason; a *warning* (e.g. outside
+the area of interest) keeps the row. Good rows of the same table are always kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from geodata.schema import (
+    AOI_BOUNDS, EVENT_TYPES, FLOAT_COLUMNS, INCIDENT_COLUMNS, INT_COLUMNS, INTER_CODES,
+    REQUIRED_COLUMNS, SUB_EVENT_TO_TYPE,
+)
+
+#: Date formats accepted, tried in order: ISO, ACLED's export tool ("24 September 2023"),
+#: Excel-mangled ("24-Sep-23"), and common European spellings. US month-first dates are not
+#: guessed because "03/04/2023" is ambiguous.
+DATE_FORMATS: tuple[str, ...] = (
+    "%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%d-%b-%y", "%d-%b-%Y", "%d %B, %Y", "%B %d, %Y",
+    "%d.%m.%Y", "%d/%m/%Y", "%Y/%m/%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
+)
+
+
+@dataclass(frozen=True)
+class RowIssue:
+    """One problem with one row: ``line`` is the line number in the source file."""
+
+    line: int
+    column: str
+    reason: str
+    severity: str = "error"  # "error" rejects the row, "warning" keeps it
+
+    def as_dict(self) -> dict[str, object]:
+        """Return the issue as a plain dict (for reports and JSON)."""
+        return {"line": self.line, "column": self.column, "severity": self.severity, "reason": self.reason}
+
+
+@dataclass
+class ValidationResult:
+    """Outcome of :func:`validate_incidents`.
+
+    ``valid`` holds the accepted rows in canonical form (all :data:`INCIDENT_COLUMNS`,
+    ``event_date`` as datetime64, numbers typed, text as str); its ``line`` column keeps the source
+    line. ``errors`` lists one issue per rejected row and column; ``warnings`` never reject.
+    """
+
+    valid: pd.DataFrame
+    errors: list[RowIssue] = field(default_factory=list)
+    warnings: list[RowIssue] = field(default_factory=list)
+
+    @property
+    def rejected_lines(self) -> list[int]:
+        """Sorted distinct line numbers of rejected rows."""
+        return sorted({e.line for e in self.errors})
+
+    def report(self) -> pd.DataFrame:
+        """All issues as a table: line, column, severity, reason (sorted by line)."""
+        rows = [i.as_dict() for i in self.errors + self.warnings]
+        df = pd.DataFrame(rows, columns=["line", "column", "severity", "reason"])
+        return df.sort_values(["line", "severity"], kind="stable").reset_index(drop=True)
+
+
+def _blank(s: pd.Series) -> pd.Series:
+    """True where a cell is missing or only white space."""
+    return s.isna() | s.astype(str).str.strip().eq("")
+
+
+def parse_dates(values: pd.Series) -> pd.Series:
+    """Parse event dates written in any of :data:`DATE_FORMATS`.
+
+    Args:
+        values: raw cells (str, datetime or NaN).
+    Returns:
+        datetime64 series (normalised to the day), NaT where nothing matched.
+    """
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return pd.to_datetime(values).dt.tz_localize(None).dt.normalize() if getattr(values.dt, "tz", None) else values.dt.normalize()
+    text = values.astype("string").str.strip()
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    todo = text.notna() & text.ne("")
+    for fmt in DATE_FORMATS:
+        if not todo.any():
+            break
+        parsed = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+        hit = parsed.notna()
+        out.loc[hit[hit].index] = parsed[hit]
+        todo.loc[hit[hit].index] = False
+    return out.dt.normalize()
+
+
+def _numeric(s: pd.Series) -> pd.Series:
+    """Coerce to float; blank and text become NaN. Decimal commas ("42,5") are accepted."""
+    if pd.api.types.is_numeric_dtype(s):
+        return s.astype(float)
+    text = s.astype("string").str.strip().str.replace(",", ".", regex=False)
+    return pd.to_numeric(text, errors="coerce").astype(float)
+
+
+def _inter_label(s: pd.Series) -> pd.Series:
+    """Map ACLED inter codes written as numbers (older exports) to their text labels."""
+    text = s.fillna("").astype(str).str.strip()
+    as_num = pd.to_numeric(text, errors="coerce")
+    mapped = as_num.map(lambda v: INTER_CODES.get(int(v)) if pd.notna(v) and float(v).is_integer() else None)
+    return mapped.where(mapped.notna(), text).astype(str)
+
+
+def validate_incidents(
+    raw: pd.DataFrame,
+    line_numbers: Sequence[int] | None = None,
+    *,
+    aoi: tuple[float, float, float, float] = AOI_BOUNDS,
+) -> ValidationResult:
+    """Validate and normalise an incident table, row by row.
+
+    Args:
+        raw: table with (a subset of) :data:`INCIDENT_COLUMNS`; extra columns are dropped.
+        line_numbers: the source-file line of each row; defaults to ``index + 2`` (row 1 is
+            the header of a CSV).
+        aoi: (min lon, min lat, max lon, max lat); rows outside get a warning.
+    Returns:
+        A :class:`ValidationResult`; ``valid`` may be empty but is never ``None``.
+    Raises:
+        ValueError: if ``line_numbers`` has a different length from ``raw``.
+    """
+    df = raw.reset_index(drop=True).copy()
+    lines = (
+        pd.Series(np.arange(len(df)) + 2, dtype="int64")
+        if line_numbers is None else pd.Series(list(line_numbers), dtype="int64")
+    )
+    if len(lines) != len(df):
+        raise ValueError("line_numbers must have one entry per row")
+    for col in INCIDENT_COLUMNS:
+        if col not in df.columns:
+            df[col] = pd.NA
+    df = df[list(INCIDENT_COLUMNS)]
+
+    errors: list[RowIssue] = []
+    warnings: list[RowIssue] = []
+    bad = pd.Series(False, index=df.index)
+
+    def flag(mask: pd.Series, column: str, reason, severity: str = "error") -> None:
+        nonlocal bad
+        mask = mask.fillna(False).astype(bool)
+        if not mask.any():
+            return
+        target = errors if severity == "error" else warnings
+        for idx in np.flatnonzero(mask.to_numpy()):
+            text = reason(idx) if callable(reason) else reason
+            target.append(RowIssue(int(lines.iat[idx]), column, text, severity))
+        if severity == "error":
+            bad |= mask
+
+    missing = {c: _blank(df[c]) for c in REQUIRED_COLUMNS}
+    for col, mask in missing.items():
+        flag(mask, col, f"missing required value in {col}")
+
+    # Text columns: stored exactly as given (trimmed), never interpreted.
+    text_cols = [c for c in INCIDENT_COLUMNS if c not in INT_COLUMNS + FLOAT_COLUMNS + ("event_date",)]
+    for col in text_cols:
+        df[col] = df[col].astype("string").fillna("").str.strip().astype(object)
+
+    dates = parse_dates(df["event_date"])
+    flag(dates.isna() & ~missing["event_date"], "event_date",
+         lambda i: f"unparseable date {str(raw.iloc[i].get('event_date', ''))[:40]!r}; "
+                   "use YYYY-MM-DD or '24 September 2023'")
+
+    et, st = df["event_type"], df["sub_event_type"]
+    unknown_type = ~et.isin(EVENT_TYPES.keys()) & ~missing["event_type"]
+    flag(unknown_type, "event_type",
+         lambda i: f"unknown event type {str(et.iat[i])[:60]!r}; expected one of ACLED's: " + ", ".join(EVENT_TYPES))
+    known_sub = st.map(SUB_EVENT_TO_TYPE)
+    flag(known_sub.isna() & ~missing["sub_event_type"], "sub_event_type",
+         lambda i: f"unknown sub-event type {str(st.iat[i])[:60]!r}")
+    flag(known_sub.notna() & ~unknown_type & ~missing["event_type"] & known_sub.ne(et), "sub_event_type",
+         lambda i: f"sub-event type {st.iat[i]!r} belongs to {known_sub.iat[i]!r}, not {et.iat[i]!r}")
+
+    lat, lon = _numeric(df["latitude"]), _numeric(df["longitude"])
+    flag(lat.isna() & ~missing["latitude"], "latitude", "latitude is not a number")
+    flag(lon.isna() & ~missing["longitude"], "longitude", "longitude is not a number")
+    min_lon, min_lat, max_lon, max_lat = aoi
+    in_aoi = lon.between(min_lon, max_lon) & lat.between(min_lat, max_lat)
+    swapped = lat.between(min_lon, max_lon) & lon.between(min_lat, max_lat) & ~in_aoi
+    flag(swapped, "latitude", lambda i: f"latitude/longitude look swapped ({lat.iat[i]}, {lon.iat[i]}): "
+                                       "latitude is north–south, about 42–43 in Kosovo")
+    lat_range = lat.notna() & ~lat.between(-90, 90) & ~swapped
+    lon_range = lon.notna() & ~lon.between(-180, 180) & ~swapped
+    flag(lat_range, "latitude", lambda i: f"latitude {lat.iat[i]} out of range -90..90")
+    flag(lon_range, "longitude", lambda i: f"longitude {lon.iat[i]} out of range -180..180")
+    flag(lat.notna() & lon.notna() & ~in_aoi & ~swapped & ~lat_range & ~lon_range, "latitude",
+         "outside the area of interest (Kosovo and surroundings)", severity="warning")
+    df["latitude"], df["longitude"] = lat, lon
+
+    fat_raw = df["fatalities"]
+    fat = _numeric(fat_raw)
+    fat_blank = _blank(fat_raw)
+    flag(fat.isna() & ~fat_blank, "fatalities", lambda i: f"fatalities {str(fat_raw.iat[i])[:20]!r} is not a number")
+    flag(fat.lt(0), "fatalities", lambda i: f"fatalities {fat.iat[i]:g} is negative")
+    flag(fat.notna() & fat.ge(0) & (fat % 1).ne(0), "fatalities", lambda i: f"fatalities {fat.iat[i]:g} is not a whole number")
+    df["fatalities"] = fat.where(~fat_blank, 0)
+
+    for col in ("inter1", "inter2", "interaction"):
+        df[col] = _inter_label(df[col]) if col != "interaction" else df[col]
+
+    url = df["source_url"]
+    flag(url.ne("") & ~url.str.match(r"(?i)^https?://[^\s]+$"), "source_url",
+         "source_url must be an http(s) URL")
+
+    df["event_date"] = dates
+    for col in INT_COLUMNS:
+        num = _numeric(df[col]) if col != "fatalities" else df[col]
+        df[col] = num.round().astype("Int64")
+    year_from_date = dates.dt.year.astype("Int64")
+    mismatch = df["year"].notna() & year_from_date.notna() & df["year"].ne(year_from_date)
+    flag(mismatch, "year", "year disagrees with event_date; the date's year is used", severity="warning")
+    df["year"] = year_from_date.where(year_from_date.notna(), df["year"])
+
+    df["line"] = lines
+    valid = df.loc[~bad].reset_index(drop=True)
+    errors.sort(key=lambda e: e.line)
+    warnings.sort(key=lambda e: e.line)
+    return ValidationResult(valid=valid, errors=errors, warnings=warnings)
