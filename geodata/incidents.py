@@ -63,3 +63,25 @@ def load_bundled_incidents(path: Path = BUNDLED_INCIDENTS) -> gpd.GeoDataFrame:
 def empty_incidents() -> gpd.GeoDataFrame:
     """An incident layer with the right columns and no rows."""
     return to_geodataframe(validate_incidents(pd.DataFrame(columns=list(INCIDENT_COLUMNS))).valid)
+
+
+def load_incidents(settings) -> gpd.GeoDataFrame:
+    """All incidents: the bundled ones plus everything uploaded to the store.
+
+    Args:
+        settings: :class:`geodata.settings.Settings` (gives the store URL).
+    Returns:
+        One point layer; column ``origin`` says "bundled" or "upload:<id>".
+    """
+    bundled = load_bundled_incidents()
+    try:
+        from geodata.store import open_store  # the store is optional until something is uploaded
+    except ImportError:
+        return bundled
+    store = open_store(settings.db_url, create=False)
+    if store is None:
+        return bundled
+    stored = store.read_incidents()
+    if stored.empty:
+        return bundled
+    return pd.concat([bundled, to_geodataframe(stored, stored["origin"])], ignore_index=True)

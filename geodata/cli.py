@@ -1,0 +1,35 @@
+"""Command-line entry point: ``python -m geodata COMMAND``.
+
+Each command group lives in its own module exposing ``register(subparsers)``; the module list
+below is the only place commands are wired. Every command reads the same settings
+(:mod:`geodata.settings`) as the dashboard.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMAND_MODULES: tuple[str, ...] = (
+    "geodata.cli_layers",   # info, export, boundaries
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every command group registered."""
+    parser = argparse.ArgumentParser(prog="python -m geodata", description="conflictmap data commands")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the process exit code (2 for usage or unreadable input)."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
