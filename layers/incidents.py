@@ -1,0 +1,232 @@
+"""Incident points layer: validated point GeoDataFrame in, one Leaflet layer out.
+
+The representation is chosen by size (see :func:`choose_representation`), following what
+scalable web maps do: individual circle markers with full popups for small selections, markers
+clustered in the browser (Leaflet.markercluster, compact columnar payload, popups built lazily)
+for large ones, and a grid aggregation beyond that. Data is embedded once as columnar JSON
+instead of one folium element per row, which is what makes 100,000 points cheap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from folium.elements import JSCSSMixin
+from folium.template import Template
+
+from geodata.incidents import load_incidents
+from geodata.schema import EVENT_TYPES
+from layers.html import esc, safe_link, script_json
+from layers.style import UNKNOWN_COLOR, event_color, marker_radius
+
+#: Up to this many incidents, one circle marker each with a full popup.
+MARKER_LIMIT = 2_000
+#: Up to this many, markers clustered in the browser; beyond, aggregated to grid cells.
+CLUSTER_LIMIT = 200_000
+#: Grid cell size in degrees for the aggregated representation (~1.1 km north–south).
+AGGREGATE_CELL_DEG = 0.01
+NOTES_MAX_CHARS = 700
+
+
+def frame(settings) -> gpd.GeoDataFrame:
+    """The incident layer's data: bundled plus uploaded incidents (see :func:`geodata.incidents.load_incidents`)."""
+    return load_incidents(settings)
+
+
+def choose_representation(n: int) -> str:
+    """``"markers"`` (n ≤ MARKER_LIMIT), ``"cluster"`` (n ≤ CLUSTER_LIMIT) or ``"aggregate"``."""
+    if n <= MARKER_LIMIT:
+        return "markers"
+    if n <= CLUSTER_LIMIT:
+        return "cluster"
+    return "aggregate"
+
+
+def _fmt_date(value: object) -> str:
+    ts = pd.Timestamp(value) if value is not None and value == value else None
+    return "" if ts is None or pd.isna(ts) else ts.strftime("%Y-%m-%d")
+
+
+def popup_html(row: pd.Series) -> str:
+    """Full popup for one incident; every value escaped, links http(s) only."""
+    notes = str(row.get("notes", "") or "")
+    if len(notes) > NOTES_MAX_CHARS:
+        notes = notes[:NOTES_MAX_CHARS] + "…"
+    actors = " vs ".join(esc(a) for a in (row.get("actor1"), row.get("actor2")) if a)
+    assoc = "; ".join(esc(a) for a in (row.get("assoc_actor_1"), row.get("assoc_actor_2")) if a)
+    place = ", ".join(esc(p) for p in (row.get("location"), row.get("municipality") or row.get("admin2")) if p)
+    rows = [
+        f"<b>{esc(_fmt_date(row.get('event_date')))} · {esc(row.get('sub_event_type'))}</b>",
+        f"<i>{esc(row.get('event_type'))}</i>",
+        f"<b>Where:</b> {place}",
+        f"<b>Actors:</b> {actors}" + (f" <small>(with {assoc})</small>" if assoc else ""),
+        f"<b>Fatalities:</b> {esc(row.get('fatalities'))}",
+    ]
+    if row.get("admin2_mismatch") is True:
+        rows.append(f"<b>Note:</b> stated municipality {esc(row.get('admin2'))} differs from the coordinates")
+    for label, col, dcol in (("Nearest route", "nearest_route", "dist_route_m"), ("Nearest site", "nearest_site", "dist_site_m")):
+        dist = row.get(dcol)
+        if row.get(col) and dist is not None and dist == dist:
+            rows.append(f"<b>{label}:</b> {esc(row.get(col))} ({float(dist) / 1000:.1f} km)")
+    rows.append(f'<div style="margin-top:4px">{esc(notes)}</div>')
+    source = esc(row.get("source"))
+    url = row.get("source_url")
+    rows.append(f"<b>Source:</b> {source}" + (f" — {safe_link(url, 'report')}" if url else ""))
+    rows.append(f"<small>{esc(row.get('event_id_cnty'))}</small>")
+    return '<div class="cm-popup" style="max-width:320px">' + "<br>".join(rows) + "</div>"
+
+
+def tooltip_text(row: pd.Series) -> str:
+    """One-line tooltip (escaped): date, sub-event type, place."""
+    return esc(f"{_fmt_date(row.get('event_date'))} · {row.get('sub_event_type', '')} · {row.get('location', '')}")
+
+
+@dataclass(frozen=True)
+class Payload:
+    """Columnar data for the browser, and which representation it is for."""
+
+    mode: str
+    data: dict
+
+    @property
+    def size_bytes(self) -> int:
+        """Size of the JSON embedded in the page."""
+        return len(script_json(self.data).encode("utf-8"))
+
+
+def build_payload(incidents: gpd.GeoDataFrame, mode: str | None = None) -> Payload:
+    """Columnar JSON for :class:`IncidentLayer` in the given (or size-chosen) representation.
+
+    Args:
+        incidents: validated (optionally enriched) incident layer.
+        mode: ``"markers"``, ``"cluster"``, ``"aggregate"`` or ``None`` to choose by size.
+    Returns:
+        A :class:`Payload`; strings in it are already HTML-escaped.
+    """
+    mode = mode or choose_representation(len(incidents))
+    types = list(EVENT_TYPES)
+    colors = [event_color(t) for t in types] + [UNKNOWN_COLOR]
+    if incidents.empty:
+        return Payload(mode, {"lat": [], "lon": [], "t": [], "types": types, "colors": colors})
+    type_idx = pd.Categorical(incidents["event_type"], categories=types).codes
+    type_idx = np.where(type_idx < 0, len(types), type_idx)
+    fat = incidents["fatalities"].fillna(0).astype(int).to_numpy()
+    if mode == "aggregate":
+        cells = pd.DataFrame({
+            "gy": np.floor(incidents.geometry.y.to_numpy() / AGGREGATE_CELL_DEG).astype(int),
+            "gx": np.floor(incidents.geometry.x.to_numpy() / AGGREGATE_CELL_DEG).astype(int),
+            "t": type_idx, "f": fat,
+        })
+        agg = cells.groupby(["gy", "gx"]).agg(n=("t", "size"), f=("f", "sum"),
+                                              t=("t", lambda s: int(np.bincount(s).argmax())))
+        agg = agg.reset_index()
+        return Payload(mode, {
+            "lat": ((agg["gy"] + 0.5) * AGGREGATE_CELL_DEG).round(4).tolist(),
+            "lon": ((agg["gx"] + 0.5) * AGGREGATE_CELL_DEG).round(4).tolist(),
+            "n": agg["n"].astype(int).tolist(), "f": agg["f"].astype(int).tolist(), "t": agg["t"].astype(int).tolist(),
+            "types": types, "colors": colors, "total": int(len(incidents)),
+        })
+    data: dict = {
+        "lat": incidents.geometry.y.round(5).tolist(),
+        "lon": incidents.geometry.x.round(5).tolist(),
+        "t": type_idx.astype(int).tolist(),
+        "f": fat.tolist(),
+        "types": types, "colors": colors,
+    }
+    if mode == "markers":
+        rows = [r for _, r in incidents.iterrows()]
+        data["r"] = [marker_radius(v) for v in fat]
+        data["popup"] = [popup_html(r) for r in rows]
+        data["tip"] = [tooltip_text(r) for r in rows]
+        data["id"] = [esc(v) for v in incidents["event_id_cnty"].tolist()]
+    else:
+        # Cluster mode: a compact payload; popups are assembled on click from shared tables.
+        dates = pd.to_datetime(incidents["event_date"])
+        day0 = dates.min().normalize()
+        data["d0"] = day0.strftime("%Y-%m-%d")
+        data["d"] = (dates - day0).dt.days.astype(int).tolist()
+        loc_codes, locs = pd.factorize(incidents["location"].fillna("").astype(str))
+        data["loc"] = loc_codes.tolist()
+        data["locs"] = [esc(v) for v in locs]
+    return Payload(mode, data)
+
+
+class IncidentLayer(JSCSSMixin, folium.map.Layer):
+    """The incident overlay, drawn in the browser from a :class:`Payload`."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = (function () {
+            var d = {{ this.payload_json }};
+            var mode = {{ this.mode_json }};
+            var group = mode === "cluster"
+                ? L.markerClusterGroup({chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50})
+                : L.featureGroup();
+            var renderer = mode === "markers" ? undefined : L.canvas({padding: 0.5});
+            function esc(s) { return String(s); }  // strings in d are escaped server-side
+            for (var i = 0; i < d.lat.length; i++) {
+                var m;
+                if (mode === "aggregate") {
+                    m = L.circleMarker([d.lat[i], d.lon[i]], {renderer: renderer,
+                        radius: 3 + 2.2 * Math.sqrt(d.n[i]), color: "#222", weight: 0.5,
+                        fillColor: d.colors[d.t[i]], fillOpacity: 0.7, className: "cm-cell"});
+                    m.bindTooltip(d.n[i] + " incidents, " + d.f[i] + " fatalities (most: " + d.types[d.t[i]] + ")");
+                } else if (mode === "markers") {
+                    m = L.circleMarker([d.lat[i], d.lon[i]], {radius: d.r[i], color: "#222", weight: 1,
+                        fillColor: d.colors[d.t[i]], fillOpacity: 0.85, className: "cm-incident"});
+                    m.bindPopup(d.popup[i], {maxWidth: 340});
+                    m.bindTooltip(d.tip[i]);
+                    m.options.cmId = d.id[i];
+                } else {
+                    m = L.circleMarker([d.lat[i], d.lon[i]], {renderer: renderer,
+                        radius: 5 + 3 * Math.sqrt(d.f[i]), color: "#222", weight: 1,
+                        fillColor: d.colors[d.t[i]], fillOpacity: 0.85});
+                    m.bindPopup((function (k) { return function () {
+                        var day = new Date(d.d0 + "T00:00:00Z"); day.setUTCDate(day.getUTCDate() + d.d[k]);
+                        return "<b>" + day.toISOString().slice(0, 10) + " · " + d.types[d.t[k]] + "</b><br>" +
+                               esc(d.locs[d.loc[k]]) + "<br>Fatalities: " + d.f[k] +
+                               "<br><small>Zoom in or narrow the filters for full details and sources.</small>";
+                    }; })(i));
+                }
+                group.addLayer(m);
+            }
+            return group;
+        })();
+        {% endmacro %}
+    """)
+
+    default_js = [
+        ("markerclusterjs", "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/leaflet.markercluster.js"),
+    ]
+    default_css = [
+        ("markerclustercss", "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/MarkerCluster.css"),
+        ("markerclusterdefaultcss", "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/MarkerCluster.Default.css"),
+    ]
+
+    def __init__(self, payload: Payload, name: str = "Incidents", show: bool = True):
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "IncidentLayer"
+        self.payload = payload
+        self.payload_json = script_json(payload.data)
+        self.mode_json = script_json(payload.mode)
+        if payload.mode != "cluster":
+            self.default_js, self.default_css = [], []
+
+
+def incident_layer(incidents: gpd.GeoDataFrame, mode: str | None = None, name: str | None = None) -> IncidentLayer:
+    """Build the incident overlay.
+
+    Args:
+        incidents: validated (optionally enriched) incident layer.
+        mode: force a representation; ``None`` chooses by size.
+        name: label in the layer control (defaults to "Incidents (N)").
+    Returns:
+        A folium layer ready to add to a map.
+    """
+    payload = build_payload(incidents, mode)
+    label = name or f"Incidents ({len(incidents):,})" + ("" if payload.mode == "markers" else f" — {payload.mode}")
+    return IncidentLayer(payload, name=label)

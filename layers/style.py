@@ -1,0 +1,78 @@
+"""Shared styling: event-type colours, marker sizes, the legend."""
+
+from __future__ import annotations
+
+import math
+
+from branca.element import MacroElement
+from jinja2 import Template
+
+from geodata.schema import EVENT_TYPES
+from layers.html import esc
+
+#: One colour per ACLED event type (colour-blind-safe Okabe–Ito palette), in EVENT_TYPES order.
+EVENT_COLORS: dict[str, str] = dict(zip(
+    EVENT_TYPES, ("#D55E00", "#CC79A7", "#E69F00", "#0072B2", "#009E73", "#56B4E9"),
+))
+UNKNOWN_COLOR = "#666666"
+ROUTE_COLOR = "#1b1b1b"
+SITE_COLOR = "#6a3d9a"
+BUFFER_COLOR = "#ff7f00"
+
+
+def event_color(event_type: str) -> str:
+    """Colour for an ACLED event type (grey for anything else)."""
+    return EVENT_COLORS.get(event_type, UNKNOWN_COLOR)
+
+
+def marker_radius(fatalities: float | int | None) -> float:
+    """Circle radius in pixels: 5 px with no fatalities, growing with the square root (area ∝ count)."""
+    f = 0 if fatalities is None or fatalities != fatalities else max(0.0, float(fatalities))
+    return round(5.0 + 3.0 * math.sqrt(f), 1)
+
+
+class Legend(MacroElement):
+    """A fixed legend box in the map's bottom-left corner.
+
+    ``sections`` is a list of ``(title, [(swatch_html, label), ...])``; labels are escaped here,
+    swatches are produced by this module only.
+    """
+
+    _template = Template("""
+        {% macro html(this, kwargs) %}
+        <div class="cm-legend" style="position:absolute;z-index:1000;bottom:48px;left:10px;background:rgba(255,255,255,.92);
+             padding:6px 9px;border:1px solid #999;border-radius:4px;font:12px/1.35 sans-serif;max-width:260px">
+          {{ this.body }}
+        </div>
+        {% endmacro %}
+    """)
+
+    def __init__(self, sections: list[tuple[str, list[tuple[str, str]]]]):
+        super().__init__()
+        self._name = "Legend"
+        parts = []
+        for title, items in sections:
+            parts.append(f'<div style="font-weight:bold;margin-top:3px">{esc(title)}</div>')
+            parts.extend(f'<div>{swatch} {esc(label)}</div>' for swatch, label in items)
+        self.body = "".join(parts)
+
+
+def dot(color: str) -> str:
+    """A round swatch for the legend."""
+    return f'<span style="display:inline-block;width:11px;height:11px;border-radius:50%;background:{color};border:1px solid #333"></span>'
+
+
+def box(color: str) -> str:
+    """A square swatch for the legend."""
+    return f'<span style="display:inline-block;width:12px;height:10px;background:{color};border:1px solid #555"></span>'
+
+
+def line(color: str, dashed: bool = True) -> str:
+    """A line swatch for the legend."""
+    style = "dashed" if dashed else "solid"
+    return f'<span style="display:inline-block;width:18px;border-top:3px {style} {color};vertical-align:middle"></span>'
+
+
+def event_legend_items() -> list[tuple[str, str]]:
+    """Legend rows for the six event types."""
+    return [(dot(c), t) for t, c in EVENT_COLORS.items()]
