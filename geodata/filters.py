@@ -153,17 +153,28 @@ def actor_options(incidents: pd.DataFrame) -> list[str]:
 
 
 def _actor_mask(incidents: pd.DataFrame, actors: Iterable[str]) -> np.ndarray:
+    """Rows naming any of ``actors`` as actor1/actor2 or among the associated actors.
+
+    Vectorised: each column is factorised (free for categorical columns) and the match is decided
+    once per distinct cell, then broadcast to the rows through the codes. A Python call per row
+    took over a second at a million incidents; per distinct cell it is milliseconds.
+    """
     wanted = set(actors)
     mask = np.zeros(len(incidents), dtype=bool)
     for col in ACTOR_COLUMNS:
         if col not in incidents:
             continue
-        cells = incidents[col].fillna("").astype(str)
+        codes, uniques = pd.factorize(incidents[col], use_na_sentinel=True)
         if col.startswith("assoc"):
             # Associated actors are ";"-separated lists: match any member exactly.
-            mask |= cells.map(lambda c: bool(wanted.intersection(split_multi(c)))).to_numpy()
+            hit = np.fromiter((bool(wanted.intersection(split_multi(u))) for u in uniques),
+                              dtype=bool, count=len(uniques))
         else:
-            mask |= cells.isin(wanted).to_numpy()
+            hit = np.fromiter((u in wanted for u in uniques), dtype=bool, count=len(uniques))
+        if hit.any():
+            mask |= (codes >= 0) & hit[np.maximum(codes, 0)]
+        if "" in wanted and not col.startswith("assoc"):
+            mask |= codes < 0  # a missing primary actor reads as "" (as before vectorising)
     return mask
 
 

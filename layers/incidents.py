@@ -3,7 +3,7 @@
 The representation is chosen by size (see :func:`choose_representation`), following what
 scalable web maps do: individual circle markers with full popups for small selections, markers
 clustered in the browser (Leaflet.markercluster, compact columnar payload, popups built lazily)
-for large ones, and a grid aggregation beyond that. Data is embedded once as columnar JSON
+for large ones, and H3 hexagons (counts per cell, :mod:`geodata.aggregate`) beyond that. Data is embedded once as columnar JSON
 instead of one folium element per row, which is what makes 100,000 points cheap.
 """
 
@@ -13,11 +13,13 @@ from dataclasses import dataclass
 
 import folium
 import geopandas as gpd
+import h3
 import numpy as np
 import pandas as pd
 from folium.elements import JSCSSMixin
 from folium.template import Template
 
+from geodata.aggregate import aggregate_by_hexagon
 from geodata.incidents import load_incidents
 from geodata.schema import EVENT_TYPES
 from layers.html import esc, safe_link, script_json
@@ -25,10 +27,11 @@ from layers.style import UNKNOWN_COLOR, event_color, marker_radius
 
 #: Up to this many incidents, one circle marker each with a full popup.
 MARKER_LIMIT = 2_000
-#: Up to this many, markers clustered in the browser; beyond, aggregated to grid cells.
+#: Up to this many, markers clustered in the browser; beyond, aggregated to H3 hexagons.
 CLUSTER_LIMIT = 200_000
-#: Grid cell size in degrees for the aggregated representation (~1.1 km north–south).
-AGGREGATE_CELL_DEG = 0.01
+#: H3 resolution of the aggregated representation: resolution 7 hexagons average 5.2 km²
+#: (about 1.4 km a side), a few thousand cells at most over Kosovo, so the page stays small.
+HEX_RESOLUTION = 7
 NOTES_MAX_CHARS = 700
 
 
@@ -98,6 +101,26 @@ class Payload:
         return len(script_json(self.data).encode("utf-8"))
 
 
+def _hexagon_payload(incidents: gpd.GeoDataFrame, types: list[str], colors: list[str]) -> dict:
+    """Aggregate-mode data: one H3 hexagon per occupied cell (see :mod:`geodata.aggregate`).
+
+    ``lat``/``lon`` are cell centres, ``hex`` each cell's outline as a flat [lat, lon, …] list
+    (drawn as-is: the browser needs no H3 library), ``n``/``f`` incident and fatality sums and
+    ``t`` the index of the dominant event type.
+    """
+    agg = aggregate_by_hexagon(incidents, HEX_RESOLUTION)
+    centres = [h3.cell_to_latlng(c) for c in agg.index]
+    outlines = [[round(v, 5) for ll in h3.cell_to_boundary(c) for v in ll] for c in agg.index]
+    type_pos = {t: i for i, t in enumerate(types)}
+    return {
+        "lat": [round(c[0], 5) for c in centres], "lon": [round(c[1], 5) for c in centres],
+        "hex": outlines, "res": HEX_RESOLUTION,
+        "n": agg["incidents"].astype(int).tolist(), "f": agg["fatalities"].astype(int).tolist(),
+        "t": [type_pos.get(t, len(types)) for t in agg["dominant_type"]],
+        "types": types, "colors": colors, "total": int(len(incidents)),
+    }
+
+
 def build_payload(incidents: gpd.GeoDataFrame, mode: str | None = None) -> Payload:
     """Columnar JSON for :class:`IncidentLayer` in the given (or size-chosen) representation.
 
@@ -116,20 +139,7 @@ def build_payload(incidents: gpd.GeoDataFrame, mode: str | None = None) -> Paylo
     type_idx = np.where(type_idx < 0, len(types), type_idx)
     fat = incidents["fatalities"].fillna(0).astype(int).to_numpy()
     if mode == "aggregate":
-        cells = pd.DataFrame({
-            "gy": np.floor(incidents.geometry.y.to_numpy() / AGGREGATE_CELL_DEG).astype(int),
-            "gx": np.floor(incidents.geometry.x.to_numpy() / AGGREGATE_CELL_DEG).astype(int),
-            "t": type_idx, "f": fat,
-        })
-        agg = cells.groupby(["gy", "gx"]).agg(n=("t", "size"), f=("f", "sum"),
-                                              t=("t", lambda s: int(np.bincount(s).argmax())))
-        agg = agg.reset_index()
-        return Payload(mode, {
-            "lat": ((agg["gy"] + 0.5) * AGGREGATE_CELL_DEG).round(4).tolist(),
-            "lon": ((agg["gx"] + 0.5) * AGGREGATE_CELL_DEG).round(4).tolist(),
-            "n": agg["n"].astype(int).tolist(), "f": agg["f"].astype(int).tolist(), "t": agg["t"].astype(int).tolist(),
-            "types": types, "colors": colors, "total": int(len(incidents)),
-        })
+        return Payload(mode, _hexagon_payload(incidents, types, colors))
     data: dict = {
         "lat": incidents.geometry.y.round(5).tolist(),
         "lon": incidents.geometry.x.round(5).tolist(),
@@ -171,9 +181,12 @@ class IncidentLayer(JSCSSMixin, folium.map.Layer):
             for (var i = 0; i < d.lat.length; i++) {
                 var m;
                 if (mode === "aggregate") {
-                    m = L.circleMarker([d.lat[i], d.lon[i]], {renderer: renderer,
-                        radius: 3 + 2.2 * Math.sqrt(d.n[i]), color: "#222", weight: 0.5,
-                        fillColor: d.colors[d.t[i]], fillOpacity: 0.7, className: "cm-cell"});
+                    var ring = [];
+                    for (var k = 0; k < d.hex[i].length; k += 2) { ring.push([d.hex[i][k], d.hex[i][k + 1]]); }
+                    // Opacity grows with the count (log scale) so dense cells stand out.
+                    m = L.polygon(ring, {renderer: renderer, color: "#222", weight: 0.5,
+                        fillColor: d.colors[d.t[i]], fillOpacity: Math.min(0.85, 0.25 + 0.12 * Math.log(1 + d.n[i])),
+                        className: "cm-cell"});
                     m.bindTooltip(d.n[i] + " incidents, " + d.f[i] + " fatalities (most: " + d.types[d.t[i]] + ")");
                 } else if (mode === "markers") {
                     m = L.circleMarker([d.lat[i], d.lon[i]], {radius: d.r[i], color: "#222", weight: 1,
