@@ -19,7 +19,7 @@ import pandas as pd
 from geodata.ingest import formats
 from geodata.ingest.checks import municipality_warnings
 from geodata.ingest.formats import ColumnMapping, FormatError
-from geodata.ingest.reading import ReadError, decode, detect_delimiter, first_record, read_table
+from geodata.ingest.reading import ReadError, decode, detect_delimiter, first_record, read_table, sample_text
 from geodata.settings import Settings
 from geodata.store import UploadMeta
 from geodata.validation import RowIssue, ValidationResult, validate_incidents
@@ -127,9 +127,10 @@ def prepare(
     sha = hashlib.sha256(data).hexdigest()
     try:
         progress(0.0, "reading")
-        text, enc = decode(data, encoding)
-        delimiter = detect_delimiter(text)
-        head = first_record(text, delimiter)
+        utf8, enc = decode(data, encoding)
+        sample = sample_text(utf8)
+        delimiter = detect_delimiter(sample)
+        head = first_record(sample, delimiter)
         if not head:
             raise ReadError("the file has no rows")
         names: list[str] | None = None
@@ -144,7 +145,7 @@ def prepare(
                 raise FormatError(
                     "the format is not recognised (neither an ACLED export nor UCDP GED); give a column "
                     f"mapping. The file's columns are: {', '.join(head[:40])}")
-        raw = read_table(text, delimiter, names)
+        raw = read_table(utf8, delimiter, names)
         progress(0.3, "mapping columns")
         if chosen == formats.ACLED:
             if formats.detect_format(list(raw.frame.columns)) != formats.ACLED:

@@ -118,29 +118,44 @@ def detect_delimiter(text: str) -> str:
     return best
 
 
-def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
-    """Decode file bytes to text.
+def decode(data: bytes, encoding: str | None = None) -> tuple[bytes, str]:
+    """Bring file bytes to UTF-8 (the one encoding the readers below take).
 
     Args:
         data: the file's bytes.
         encoding: force a codec instead of detecting one.
     Returns:
-        ``(text, encoding)``; a UTF-8/UTF-16 byte-order mark is removed.
+        ``(utf8_bytes, encoding)``; a byte-order mark is removed. UTF-8 input is returned as is
+        (no copy), which matters for files of hundreds of megabytes.
     Raises:
         ReadError: if the bytes cannot be decoded or the file is empty.
     """
     if not data.strip():
         raise ReadError("the file is empty")
     enc = encoding or detect_encoding(data)
-    try:
-        text = data.decode(enc)
-    except (UnicodeDecodeError, LookupError) as exc:
-        raise ReadError(f"cannot decode the file as {enc}: {exc}") from exc
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    if not text.strip():
+    if enc.lower().replace("_", "-") in ("utf-8", "utf8") and encoding is None:
+        utf8 = data  # detect_encoding already checked that it decodes
+    elif enc == "utf-8-sig" and encoding is None:
+        utf8 = data[3:]
+        try:
+            utf8.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ReadError(f"the file starts with a UTF-8 byte-order mark but is not UTF-8: {exc}") from exc
+    else:
+        try:
+            utf8 = data.decode(enc).encode("utf-8")
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise ReadError(f"cannot decode the file as {enc}: {exc}") from exc
+    if utf8.startswith(b"\xef\xbb\xbf"):
+        utf8 = utf8[3:]
+    if not utf8.strip():
         raise ReadError("the file is empty")
-    return text, enc
+    return utf8, enc
+
+
+def sample_text(utf8: bytes, size: int = 1_000_000) -> str:
+    """The start of the file as text (a multi-byte character cut at the end is dropped)."""
+    return utf8[:size].decode("utf-8", errors="ignore")
 
 
 def first_record(text: str, delimiter: str) -> list[str]:
@@ -164,6 +179,10 @@ def record_start_lines(utf8: bytes) -> tuple[np.ndarray, bool] | None:
         quoted field spans lines; ``None`` if a quoted field never closes (the caller then falls
         back to the slower exact reader).
     """
+    if b'"' not in utf8 and b"\n\n" not in utf8 and b"\n\r\n" not in utf8 and not utf8.startswith((b"\n", b"\r\n")):
+        # No quotes and no blank lines: every line is one record (the common, fast case).
+        n = utf8.count(b"\n") + (0 if utf8.endswith(b"\n") else 1)
+        return np.arange(1, n + 1, dtype=np.int64), False
     arr = np.frombuffer(utf8, dtype=np.uint8)
     nl = np.flatnonzero(arr == 10)
     quotes = np.flatnonzero(arr == 34)
@@ -186,9 +205,9 @@ def record_start_lines(utf8: bytes) -> tuple[np.ndarray, bool] | None:
     return first_line[~blank], bool(inside.any())
 
 
-def _read_exact(text: str, delimiter: str, names: list[str] | None) -> RawTable:
+def _read_exact(utf8: bytes, delimiter: str, names: list[str] | None) -> RawTable:
     """Slow, exact reader (Python csv module): tolerates ragged rows and reports them."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(utf8.decode("utf-8"), newline=""), delimiter=delimiter)
     header: list[str] | None = names
     rows: list[list[str]] = []
     lines: list[int] = []
@@ -233,15 +252,15 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
-def read_table(text: str, delimiter: str, names: list[str] | None = None) -> RawTable:
-    """Read decoded CSV text into strings, with the physical line of each record.
+def read_table(utf8: bytes, delimiter: str, names: list[str] | None = None) -> RawTable:
+    """Read CSV (UTF-8 bytes, no BOM) into strings, with the physical line of each record.
 
     Fast path: pandas (pyarrow engine when no field spans lines, else the C engine). Files the
     fast path cannot split (ragged rows, stray quotes) go through the exact Python reader,
     which reports each unsplittable record instead of failing the whole file.
 
     Args:
-        text: decoded file content (no BOM).
+        utf8: file content as UTF-8 without a byte-order mark (from :func:`decode`).
         delimiter: field separator.
         names: column names for a headerless file; ``None`` when the first record is the header.
     Returns:
@@ -249,7 +268,6 @@ def read_table(text: str, delimiter: str, names: list[str] | None = None) -> Raw
     Raises:
         ReadError: if the text has no header or is not CSV at all.
     """
-    utf8 = text.encode("utf-8")
     scanned = record_start_lines(utf8)
     if scanned is not None:
         starts, multiline = scanned
@@ -260,7 +278,7 @@ def read_table(text: str, delimiter: str, names: list[str] | None = None) -> Raw
                 if names is None:
                     frame.columns = _unique([str(c).strip() for c in frame.columns])
                 return RawTable(frame, data_lines.astype(np.int64), "", delimiter, names is None)
-    return _read_exact(text, delimiter, names)
+    return _read_exact(utf8, delimiter, names)
 
 
 def _read_fast(utf8: bytes, delimiter: str, names: list[str] | None, prefer_arrow: bool) -> pd.DataFrame | None:

@@ -112,11 +112,11 @@ class PostGISStore:
                 cur.execute("CREATE TEMP TABLE staging_incidents ON COMMIT DROP AS "
                             f"SELECT {names} FROM incidents WITH NO DATA")
                 done = 0
-                for rows in batches(cols, BATCH_ROWS):
+                for count, rows in batches(cols, BATCH_ROWS):
                     with cur.copy(f"COPY staging_incidents ({names}) FROM STDIN") as copy:
                         for r in rows:
                             copy.write_row(r)
-                    done += len(rows)
+                    done += count
                     if after_batch:
                         after_batch(done)
                 cur.execute(

@@ -103,17 +103,28 @@ def row_columns(valid: pd.DataFrame) -> list[np.ndarray]:
             arr[ints.isna().to_numpy()] = None
         elif c in FLOAT_COLUMNS:
             arr = s.astype(float).to_numpy().astype(object)
+        elif s.dtype == object:
+            arr = s.fillna("").to_numpy()
         else:
-            arr = s.fillna("").astype(str).to_numpy(dtype=object)
+            arr = s.fillna("").to_numpy(dtype=object)
         cols.append(arr)
     return cols
 
 
-def batches(cols: list[np.ndarray], size: int):
-    """Yield lists of row tuples, ``size`` rows at a time."""
+def batches(cols: list[np.ndarray], size: int, lead: object = None):
+    """Yield ``(row_count, iterator of row tuples)``, ``size`` rows at a time.
+
+    Args:
+        cols: column arrays of equal length.
+        size: rows per batch.
+        lead: when not ``None``, a constant put first in every row (the upload id).
+    """
     n = len(cols[0]) if cols else 0
     for start in range(0, n, size):
-        yield list(zip(*(c[start:start + size] for c in cols)))
+        part = [c[start:start + size] for c in cols]
+        if lead is not None:
+            part.insert(0, np.full(len(part[0]), lead, dtype=object))
+        yield len(part[0]), zip(*part)
 
 
 def _like_escape(value: str) -> str:
