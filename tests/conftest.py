@@ -1,4 +1,5 @@
-"""Fixtures shared by the ingest and store tests: the corpus folder and a PostgreSQL/PostGIS server."""
+"""Shared fixtures: real boundaries from ../shared (skipped with a reason when absent), the ingest corpus,
+and a PostgreSQL/PostGIS server for the store tests."""
 
 from __future__ import annotations
 
@@ -97,3 +98,34 @@ def store_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'incidents.sqlite'}"
     return request.getfixturevalue("pg_url")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_GEODATA = REPO.parent / "shared" / "geodata"
+ADM2_FILE = SHARED_GEODATA / "geoBoundaries-XKX-ADM2_simplified.geojson"
+
+
+@pytest.fixture(scope="session")
+def adm2_path() -> Path:
+    """Path of the real geoBoundaries ADM2 file kept in ../shared (never copied into the repo)."""
+    if not ADM2_FILE.is_file():
+        pytest.skip(f"real boundaries not available: {ADM2_FILE} is absent (../shared/geodata is provided in development and CI)")
+    return ADM2_FILE
+
+
+@pytest.fixture(scope="session")
+def municipalities(adm2_path):
+    """The real municipality layer."""
+    from geodata.boundaries import read_municipalities
+
+    return read_municipalities(adm2_path)
+
+
+@pytest.fixture
+def isolated_settings(tmp_path, monkeypatch):
+    """Settings pointing at an empty data folder (no boundaries, no store)."""
+    from geodata.settings import get_settings
+
+    monkeypatch.setenv("CONFLICTMAP_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("CONFLICTMAP_BOUNDARIES", raising=False)
+    monkeypatch.delenv("CONFLICTMAP_DB", raising=False)
+    return get_settings()

@@ -66,6 +66,39 @@ class Prepared:
         """Every error and warning: line, column, severity, reason."""
         return self.result.report()
 
+    def preview(self, n: int = 20) -> pd.DataFrame:
+        """The first ``n`` accepted rows as they will be stored (canonical columns, source line)."""
+        return self.result.valid.head(n).reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """What a quick look at a file's start found: detected encoding, delimiter, header and format
+    (``None`` when a column mapping is needed)."""
+
+    encoding: str
+    delimiter: str
+    columns: list[str]
+    format: str | None
+
+
+def inspect_file(data: bytes, encoding: str | None = None) -> FileInfo:
+    """Detect encoding, delimiter, columns and format without reading the whole table.
+
+    Raises:
+        IngestError: if the file is empty, binary or undecodable.
+    """
+    try:
+        utf8, enc = decode(data, encoding)
+    except ReadError as exc:
+        raise IngestError(str(exc)) from exc
+    sample = sample_text(utf8)
+    delimiter = detect_delimiter(sample)
+    head = first_record(sample, delimiter)
+    if formats.headerless_ucdp(head) and not formats.looks_like_header(head):
+        return FileInfo(enc, delimiter, list(formats.UCDP_COLUMNS), formats.UCDP)
+    return FileInfo(enc, delimiter, [h.strip() for h in head], formats.detect_format(head))
+
 
 @dataclass
 class IngestReport:
