@@ -175,7 +175,7 @@ def _is_http_url(url: pd.Series) -> pd.Series:
     """True where a (trimmed) cell is an http(s) URL without white space, case-insensitive.
 
     Arrow's regex engine (RE2) tests a million URLs in milliseconds, where Python's ``re`` takes
-    most of a second. RE2's ``\s`` is ASCII-only, so the few cells with non-ASCII characters are
+    most of a second. RE2's white-space class is ASCII-only, so the few cells with non-ASCII characters are
     re-tested with Python's Unicode-aware rule and the answer is the same as ``re`` gives.
     """
     import pyarrow as pa

@@ -1,0 +1,1 @@
+"""Benchmark suite (scripts, not tests): python benchmarks/run.py."""

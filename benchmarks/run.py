@@ -1,0 +1,516 @@
+#!/usr/bin/env python
+"""conflictmap benchmark suite: ingest, filter-to-map, page size and memory at 10k / 100k / 1M incidents.
+
+Run from the repository root::
+
+    python benchmarks/run.py                      # 10,000 / 100,000 / 1,000,000 rows -> BENCHMARKS.md
+    python benchmarks/run.py --sizes 10000,100000 # some sizes only
+    python benchmarks/run.py --quick              # smoke run: 2,000 rows, one repeat, small naive baseline
+
+Data are clearly synthetic ACLED-shaped rows over Kosovo (:mod:`benchmarks.synthetic`), generated at
+run time into a git-ignored folder (``var/benchmarks`` by default) and never committed. Each size
+runs in fresh subprocesses so that the peak memory (``ru_maxrss``) of each stage is its own:
+
+* ``ingest``: plain ``pandas.read_csv`` of the file (baseline) and ``geodata.ingest.pipeline.ingest_file``
+  into a fresh SQLite store, each the median of ``--repeats`` runs;
+* ``dashboard``: what the dashboard does — load and enrich every incident once (cached in the app),
+  then for each *filter change* (date range + actor + event types, a different one per repeat)
+  ``apply_filters`` → ``layers.map.build_map`` → rendered HTML. Also the "all incidents" view, the
+  HTML sent to the browser and the exported (assets inlined) file, and the AppTest time of
+  ``dashboard/app.py`` per rerun when that file exists;
+* ``pushdown``: the same filter changes answered by the store (``store.read_incidents(spec)``, SQL
+  WHERE on indexed columns) instead of an in-memory frame, in its own process (its own memory);
+* ``naive``: one ``folium.Marker`` with a popup per row in a ``MarkerCluster``, at 10,000 rows, against
+  conflictmap's map of the same rows.
+
+Results: ``BENCHMARKS.md`` (the part between the GENERATED markers is rewritten, prose outside them is
+kept) and ``<data dir>/results.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
+BEGIN, END = "<!-- BEGIN GENERATED: benchmarks/run.py -->", "<!-- END GENERATED -->"
+#: The issue's targets on this machine.
+TARGETS = {
+    "filter_100k_s": 0.5, "filter_1m_s": 3.0, "naive_ratio": 100.0, "html_100k_mb": 5.0,
+    "ingest_1m_s": 20.0, "ingest_vs_read_csv": 10.0, "dashboard_1m_mb": 2048.0,
+}
+
+
+# ----------------------------------------------------------------------------- helpers
+def median(values: list[float]) -> float:
+    """Median of the measured runs."""
+    return float(statistics.median(values)) if values else float("nan")
+
+
+def timed(fn, *args, **kwargs) -> tuple[float, object]:
+    """(seconds, result) of one call, wall clock."""
+    t = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return time.perf_counter() - t, out
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def shared_boundaries() -> Path | None:
+    """The real ADM2 boundaries in ../shared/geodata (or CONFLICTMAP_SHARED_GEODATA), if present."""
+    folder = Path(os.environ.get("CONFLICTMAP_SHARED_GEODATA") or REPO.parent / "shared" / "geodata")
+    for candidate in (folder, Path("/work/shared/geodata")):
+        f = candidate / "geoBoundaries-XKX-ADM2_simplified.geojson"
+        if f.is_file():
+            return f
+    return None
+
+
+def filter_specs(count: int):
+    """``count`` different typical filter changes: a two-year window, one actor, two or three types."""
+    from benchmarks.synthetic import actor_name
+    from geodata.filters import FilterSpec
+
+    type_sets = (("Protests", "Riots"), ("Battles", "Violence against civilians", "Explosions/Remote violence"),
+                 ("Strategic developments", "Protests", "Battles"))
+    specs = []
+    for i in range(count):
+        start = dt.date(2016 + (i * 3) % 9, 1 + (i * 5) % 12, 1)
+        specs.append(FilterSpec(start=start, end=start.replace(year=start.year + 2) - dt.timedelta(days=1),
+                                actors=(actor_name(i % 4),), event_types=type_sets[i % len(type_sets)]))
+    return specs
+
+
+def machine_info() -> dict:
+    """CPU model, cores, RAM, load, versions."""
+    import sqlite3
+    from importlib.metadata import PackageNotFoundError, version
+
+    cpu = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram_gb = float("nan")
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                ram_gb = int(line.split()[1]) / 1024 / 1024
+    except OSError:
+        pass
+    versions = {}
+    for pkg in ("pandas", "pyarrow", "geopandas", "shapely", "folium", "streamlit", "h3", "dask",
+                "distributed", "dask-geopandas", "numpy"):
+        try:
+            versions[pkg] = version(pkg)
+        except PackageNotFoundError:
+            versions[pkg] = "not installed"
+    versions["python"] = platform.python_version()
+    versions["sqlite"] = sqlite3.sqlite_version
+    return {"cpu": cpu, "cores": os.cpu_count(), "ram_gb": round(ram_gb, 1), "platform": platform.platform(),
+            "versions": versions, "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "load_before": os.getloadavg()}
+
+
+# ----------------------------------------------------------------------------- workers (subprocesses)
+def worker_ingest(csv: Path, db: Path, repeats: int) -> dict:
+    """Plain read_csv baseline and CSV ingest into a fresh SQLite store (median of ``repeats``)."""
+    import pandas as pd
+
+    from geodata.ingest.pipeline import ingest_file
+    from geodata.store import open_store
+
+    read_runs = [timed(pd.read_csv, csv)[0] for _ in range(repeats)]
+    ingest_runs, report = [], None
+    for i in range(repeats):
+        target = db if i == repeats - 1 else db.with_name(f"scratch_{i}.sqlite")
+        for f in target.parent.glob(target.name + "*"):
+            f.unlink()
+        store = open_store(f"sqlite:///{target}")
+        seconds, report = timed(ingest_file, csv, store)
+        store.close()
+        ingest_runs.append(seconds)
+        if target != db:
+            for f in target.parent.glob(target.name + "*"):
+                f.unlink()
+    return {"read_csv_s": read_runs, "ingest_s": ingest_runs, "accepted": report.accepted,
+            "rejected": report.rejected, "peak_rss_mb": peak_rss_mb()}
+
+
+def _context(data_dir: Path, db: Path):
+    """Settings and context layers as the app sees them (store at ``db``, shared boundaries)."""
+    from geodata.boundaries import read_municipalities
+    from geodata.routes import load_routes
+    from geodata.settings import get_settings
+    from geodata.sites import load_sites
+
+    env = {"CONFLICTMAP_DATA_DIR": str(data_dir), "CONFLICTMAP_DB": f"sqlite:///{db}"}
+    boundaries = shared_boundaries()
+    if boundaries:
+        env["CONFLICTMAP_BOUNDARIES"] = str(boundaries)
+    settings = get_settings(env)
+    munis = read_municipalities(boundaries) if boundaries else None
+    return settings, env, munis, load_routes(settings.routes_file), load_sites()
+
+
+def _map_html(selection, munis, routes, sites) -> tuple[str, str]:
+    """Rendered map HTML and the representation used."""
+    from layers.map import MapInputs, build_map
+    from layers.incidents import choose_representation
+
+    m = build_map(MapInputs(selection, municipalities=munis, routes=routes, sites=sites))
+    return m.get_root().render(), choose_representation(len(selection))
+
+
+def _sizes(html: str) -> dict:
+    from layers.assets import inline_assets
+
+    return {"sent_mb": len(html.encode()) / 1e6, "export_mb": len(inline_assets(html).encode()) / 1e6}
+
+
+def worker_dashboard(db: Path, data_dir: Path, repeats: int, apptest: bool) -> dict:
+    """The app's pipeline: load + enrich once, then filter -> map -> HTML per filter change."""
+    from geodata.enrich import enrich_incidents
+    from geodata.filters import FilterSpec, apply_filters
+    from geodata.incidents import load_incidents
+
+    settings, env, munis, routes, sites = _context(data_dir, db)
+    t_read, frame = timed(load_incidents, settings)
+    t_enrich, frame = timed(enrich_incidents, frame, munis, routes, sites)
+    out: dict = {"load_read_s": t_read, "load_enrich_s": t_enrich, "rows": len(frame),
+                 "boundaries": munis is not None}
+    runs, selected, modes = [], [], []
+    for spec in filter_specs(repeats + 1):
+        t0 = time.perf_counter()
+        selection = apply_filters(frame, spec, routes, sites)
+        html, mode = _map_html(selection, munis, routes, sites)
+        runs.append(time.perf_counter() - t0)
+        selected.append(len(selection))
+        modes.append(mode)
+    # The first change also warms imports and folium templates: it is reported, not counted.
+    out.update({"filter_to_map_s": runs[1:], "filter_first_s": runs[0], "selected": selected[1:],
+                "modes": modes[1:], "typical_html": _sizes(html)})
+    all_runs = []
+    for _ in range(max(1, repeats // 2)):
+        t0 = time.perf_counter()
+        everything = apply_filters(frame, FilterSpec(), routes, sites)
+        html, mode = _map_html(everything, munis, routes, sites)
+        all_runs.append(time.perf_counter() - t0)
+    out.update({"all_to_map_s": all_runs, "all_mode": mode, "all_html": _sizes(html)})
+    out["apptest"] = run_apptest(env, repeats) if apptest else None
+    out["peak_rss_mb"] = peak_rss_mb()
+    return out
+
+
+def run_apptest(env: dict, repeats: int) -> dict | None:
+    """Server-side time of ``dashboard/app.py`` under AppTest: first run and warm reruns."""
+    app = REPO / "dashboard" / "app.py"
+    if not app.is_file():
+        return {"skipped": "dashboard/app.py is not in this checkout"}
+    from streamlit.testing.v1 import AppTest
+
+    os.environ.update(env)
+    at = AppTest.from_file(str(app), default_timeout=900)
+    first, _ = timed(at.run)
+    if at.exception:
+        return {"error": str(at.exception[0].message)[:300]}
+    reruns = [timed(at.run)[0] for _ in range(repeats)]
+    return {"first_s": first, "rerun_s": reruns}
+
+
+def worker_pushdown(db: Path, data_dir: Path, repeats: int) -> dict:
+    """Filter changes answered by the store's SQL (``geodata.pushdown.select_incidents``) -> map -> HTML."""
+    import geodata.pushdown as pushdown
+    from geodata.incidents import load_bundled_incidents
+    from geodata.store import open_store
+
+    settings, _env, munis, routes, sites = _context(data_dir, db)
+    store = open_store(settings.db_url, create=False)
+    bundled = load_bundled_incidents()
+    runs, selected, query_s = [], [], []
+    read = store.read_incidents
+
+    def timed_read(spec):  # the SQL part, timed separately
+        t = time.perf_counter()
+        rows = read(spec)
+        query_s.append(time.perf_counter() - t)
+        return rows
+
+    store.read_incidents = timed_read
+    for spec in filter_specs(repeats + 1):
+        t0 = time.perf_counter()
+        selection = pushdown.select_incidents(store, spec, municipalities=munis, routes=routes, sites=sites,
+                                              extra=bundled)
+        _map_html(selection, munis, routes, sites)
+        runs.append(time.perf_counter() - t0)
+        selected.append(len(selection))
+    store.close()
+    return {"filter_to_map_s": runs[1:], "query_s": query_s[1:], "selected": selected[1:],
+            "sql": store.last_query[:400], "peak_rss_mb": peak_rss_mb()}
+
+
+def worker_naive(csv: Path, rows: int, repeats: int) -> dict:
+    """One folium.Marker with popup per row in a MarkerCluster vs conflictmap's map of the same rows."""
+    import folium
+    from folium.plugins import MarkerCluster
+
+    from geodata.incidents import read_incident_table, to_geodataframe
+    from layers.incidents import popup_html, tooltip_text
+    from layers.map import MapInputs, build_map
+
+    incidents = to_geodataframe(read_incident_table(csv).valid).iloc[:rows]
+
+    def naive() -> str:
+        m = folium.Map(location=(42.9, 20.8), zoom_start=9, tiles=None)
+        cluster = MarkerCluster().add_to(m)
+        for _, row in incidents.iterrows():
+            folium.Marker([row.geometry.y, row.geometry.x], popup=folium.Popup(popup_html(row), max_width=340),
+                          tooltip=tooltip_text(row)).add_to(cluster)
+        return m.get_root().render()
+
+    def ours() -> str:
+        return build_map(MapInputs(incidents)).get_root().render()
+
+    ours()  # warm-up (imports, templates) for both
+    naive_runs, html_naive = [], ""
+    for _ in range(repeats):
+        seconds, html_naive = timed(naive)
+        naive_runs.append(seconds)
+    our_runs, html_ours = [], ""
+    for _ in range(max(3, repeats)):
+        seconds, html_ours = timed(ours)
+        our_runs.append(seconds)
+    return {"rows": len(incidents), "naive_s": naive_runs, "naive_mb": len(html_naive.encode()) / 1e6,
+            "ours_s": our_runs, "ours_mb": len(html_ours.encode()) / 1e6,
+            "ratio": median(naive_runs) / median(our_runs)}
+
+
+WORKERS = {"ingest", "dashboard", "pushdown", "naive"}
+
+
+def run_worker(args: argparse.Namespace) -> None:
+    """Entry point of a worker subprocess: measure, write JSON to ``--result``."""
+    if args.worker == "ingest":
+        result = worker_ingest(Path(args.csv), Path(args.db), args.repeats)
+    elif args.worker == "dashboard":
+        result = worker_dashboard(Path(args.db), Path(args.data_dir), args.repeats, args.apptest)
+    elif args.worker == "pushdown":
+        result = worker_pushdown(Path(args.db), Path(args.data_dir), args.repeats)
+    else:
+        result = worker_naive(Path(args.csv), args.rows, args.repeats)
+    Path(args.result).write_text(json.dumps(result, default=str))
+
+
+def spawn(worker: str, result: Path, **options) -> dict:
+    """Run one worker in a fresh Python process and return its JSON result."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", worker, "--result", str(result)]
+    for key, value in options.items():
+        if value is True:
+            cmd.append(f"--{key.replace('_', '-')}")
+        elif value not in (None, False):
+            cmd += [f"--{key.replace('_', '-')}", str(value)]
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark worker {worker} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(result.read_text())
+
+
+# ----------------------------------------------------------------------------- report
+def _fmt_s(v: float) -> str:
+    return "–" if v != v else (f"{v:.3f} s" if v < 10 else f"{v:.1f} s")
+
+
+def verdicts(results: dict) -> list[tuple[str, str, str, str]]:
+    """(target, limit, measured, verdict) for each target the run measured."""
+    rows: list[tuple[str, str, str, str]] = []
+    by = {int(k): v for k, v in results["sizes"].items()}
+
+    def verdict(measured: float, limit: float, higher_is_better: bool = False) -> str:
+        ok = measured >= limit if higher_is_better else measured <= limit
+        if ok:
+            return "met"
+        miss = (limit / measured if higher_is_better else measured / limit)
+        return f"MISSED ({miss:.1f}× the limit)" if not higher_is_better else f"MISSED ({1 / miss:.0%} of target)"
+
+    for n, key, label in ((100_000, "filter_100k_s", "filter-to-map-ready, 100,000 incidents"),
+                          (1_000_000, "filter_1m_s", "filter-to-map-ready, 1,000,000 incidents")):
+        if n in by:
+            m = median(by[n]["dashboard"]["filter_to_map_s"])
+            rows.append((label + " (typical filter change)", f"≤ {TARGETS[key]} s", _fmt_s(m), verdict(m, TARGETS[key])))
+            m = median(by[n]["dashboard"]["all_to_map_s"])
+            rows.append((label + " (no filter: all incidents)", f"≤ {TARGETS[key]} s", _fmt_s(m), verdict(m, TARGETS[key])))
+    if results.get("naive"):
+        r = results["naive"]["ratio"]
+        rows.append((f"speed-up over naive folium at {results['naive']['rows']:,} rows", "≥ 100×", f"{r:.0f}×",
+                     verdict(r, TARGETS["naive_ratio"], higher_is_better=True)))
+    if 100_000 in by:
+        d = by[100_000]["dashboard"]
+        worst = max(d["all_html"]["sent_mb"], d["all_html"]["export_mb"])
+        rows.append(("map HTML sent / exported at 100,000 (all incidents)", "≤ 5 MB",
+                     f"{d['all_html']['sent_mb']:.2f} / {d['all_html']['export_mb']:.2f} MB", verdict(worst, 5.0)))
+    if 1_000_000 in by:
+        ing = by[1_000_000]["ingest"]
+        m, base = median(ing["ingest_s"]), median(ing["read_csv_s"])
+        rows.append(("ingest of 1,000,000 ACLED rows", "≤ 20 s", _fmt_s(m), verdict(m, TARGETS["ingest_1m_s"])))
+        rows.append(("ingest ÷ plain read_csv at 1,000,000", "≤ 10×", f"{m / base:.1f}×", verdict(m / base, 10.0)))
+        mem = by[1_000_000]["dashboard"]["peak_rss_mb"]
+        rows.append(("dashboard peak memory at 1,000,000", "≤ 2 GB", f"{mem / 1024:.2f} GB", verdict(mem, 2048.0)))
+    return rows
+
+
+def render_markdown(results: dict) -> str:
+    """The generated part of BENCHMARKS.md."""
+    mi = results["machine"]
+    v = mi["versions"]
+    lines = [BEGIN, "", f"Generated {mi['date']} by `{results['command']}`.", "",
+             f"**Machine:** {mi['cpu']}, {mi['cores']} cores, {mi['ram_gb']} GB RAM ({mi['platform']}). "
+             f"Load average before / after the run: {', '.join(f'{x:.2f}' for x in mi['load_before'])} / "
+             f"{', '.join(f'{x:.2f}' for x in results['load_after'])} (other jobs share this machine).", "",
+             "**Versions:** " + ", ".join(f"{k} {val}" for k, val in v.items()) + ".", "",
+             f"Times are medians of {results['repeats']} runs (filter changes: a different date range, actor and "
+             "event types each run); data are synthetic ACLED-shaped rows (see benchmarks/synthetic.py).", "",
+             "### Targets", "", "| target | limit | measured | verdict |", "|---|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in verdicts(results)]
+    lines += ["", "### Per size", "",
+              "| rows | read_csv (baseline) | ingest into store | ingest ÷ read_csv | load + enrich (once, cached) "
+              "| filter-to-map, typical change | selected (median), view | all incidents to map, view "
+              "| pushdown: SQL + enrich + map | HTML sent / exported, typical | HTML sent / exported, all "
+              "| peak memory: ingest / dashboard / pushdown |",
+              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for n, r in sorted(results["sizes"].items(), key=lambda kv: int(kv[0])):
+        ing, d, p = r["ingest"], r["dashboard"], r["pushdown"]
+        rc, ig = median(ing["read_csv_s"]), median(ing["ingest_s"])
+        sel = int(statistics.median(d["selected"])) if d["selected"] else 0
+        lines.append(
+            f"| {int(n):,} | {_fmt_s(rc)} | {_fmt_s(ig)} | {ig / rc:.1f}× | "
+            f"{_fmt_s(d['load_read_s'])} + {_fmt_s(d['load_enrich_s'])} | {_fmt_s(median(d['filter_to_map_s']))} | "
+            f"{sel:,}, {max(set(d['modes']), key=d['modes'].count)} | {_fmt_s(median(d['all_to_map_s']))}, {d['all_mode']} | "
+            f"{_fmt_s(median(p['filter_to_map_s']))} ({_fmt_s(median(p['query_s']))} SQL) | "
+            f"{d['typical_html']['sent_mb']:.2f} / {d['typical_html']['export_mb']:.2f} MB | "
+            f"{d['all_html']['sent_mb']:.2f} / {d['all_html']['export_mb']:.2f} MB | "
+            f"{ing['peak_rss_mb']:,.0f} / {d['peak_rss_mb']:,.0f} / {p['peak_rss_mb']:,.0f} MB |")
+    apps = [(n, r["dashboard"].get("apptest")) for n, r in sorted(results["sizes"].items(), key=lambda kv: int(kv[0]))]
+    lines += ["", "### Dashboard (AppTest of dashboard/app.py, server side)", ""]
+    for n, a in apps:
+        if not a:
+            lines.append(f"- {int(n):,} rows: not measured (--no-apptest).")
+        elif "skipped" in a or "error" in a:
+            lines.append(f"- {int(n):,} rows: {a.get('skipped') or 'error: ' + a['error']} — the pipeline the app runs "
+                         "is measured above instead (load once, then filter-to-map per change).")
+        else:
+            lines.append(f"- {int(n):,} rows: first run {_fmt_s(a['first_s'])} (loads and enriches), "
+                         f"rerun {_fmt_s(median(a['rerun_s']))} (median).")
+    if results.get("naive"):
+        nv = results["naive"]
+        lines += ["", "### Naive folium baseline (same run)", "",
+                  f"{nv['rows']:,} incidents, one `folium.Marker` with popup and tooltip per row in a `MarkerCluster`: "
+                  f"{_fmt_s(median(nv['naive_s']))}, {nv['naive_mb']:.1f} MB of HTML. conflictmap's `build_map` of "
+                  f"the same rows: {_fmt_s(median(nv['ours_s']))}, {nv['ours_mb']:.2f} MB. "
+                  f"Ratio: **{nv['ratio']:.0f}× faster**."]
+    lines += ["", END]
+    return "\n".join(lines)
+
+
+def write_report(results: dict, out: Path) -> None:
+    """Replace the generated block of ``out`` (or create the file), keeping prose outside it."""
+    block = render_markdown(results)
+    if out.exists() and BEGIN in (text := out.read_text()) and END in text:
+        head, rest = text.split(BEGIN, 1)
+        tail = rest.split(END, 1)[1]
+        out.write_text(head + block + tail)
+    else:
+        out.write_text("# conflictmap benchmarks\n\n" + block + "\n")
+
+
+# ----------------------------------------------------------------------------- main
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sizes", help="comma-separated row counts (default 10000,100000,1000000; --quick: 2000)")
+    p.add_argument("--quick", action="store_true", help="smoke run: smallest size, one repeat, 500-row naive baseline")
+    p.add_argument("--repeats", type=int, help="runs per measurement (default 5; 1 with --quick)")
+    p.add_argument("--naive-rows", type=int, help="rows for the naive folium baseline (default 10000; 500 with --quick)")
+    p.add_argument("--no-naive", action="store_true", help="skip the naive folium baseline")
+    p.add_argument("--no-apptest", action="store_true", help="skip the AppTest run of dashboard/app.py")
+    p.add_argument("--out", default=str(REPO / "BENCHMARKS.md"), help="Markdown report to (re)write")
+    p.add_argument("--data-dir", default=str(REPO / "var" / "benchmarks"),
+                   help="git-ignored folder for the synthetic CSVs, stores and results.json")
+    # worker mode (internal)
+    p.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
+    p.add_argument("--result", help=argparse.SUPPRESS)
+    p.add_argument("--csv", help=argparse.SUPPRESS)
+    p.add_argument("--db", help=argparse.SUPPRESS)
+    p.add_argument("--rows", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--apptest", action="store_true", help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the suite and write the report; returns the process exit code."""
+    args = parse_args(argv)
+    if args.worker:
+        args.repeats = args.repeats or 1
+        run_worker(args)
+        return 0
+    from benchmarks.synthetic import synthetic_csv
+
+    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else ([2_000] if args.quick else list(DEFAULT_SIZES))
+    repeats = args.repeats or (1 if args.quick else 5)
+    naive_rows = args.naive_rows or (500 if args.quick else 10_000)
+    data_dir = Path(args.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    command = "python benchmarks/run.py" + ("" if argv is None and len(sys.argv) == 1 else " " + " ".join(argv if argv is not None else sys.argv[1:]))
+    results: dict = {"machine": machine_info(), "repeats": repeats, "command": command, "sizes": {}}
+    work = Path(tempfile.mkdtemp(prefix="run-", dir=data_dir))
+    try:
+        for n in sizes:
+            print(f"[{n:,} rows] generating synthetic CSV…", flush=True)
+            csv = synthetic_csv(n, data_dir)
+            db = work / f"store_{n}.sqlite"
+            print(f"[{n:,} rows] ingest…", flush=True)
+            ingest = spawn("ingest", work / "ingest.json", csv=csv, db=db, repeats=min(repeats, 3))
+            print(f"[{n:,} rows] dashboard pipeline…", flush=True)
+            dashboard = spawn("dashboard", work / "dashboard.json", db=db, data_dir=work, repeats=repeats,
+                              apptest=not args.no_apptest)
+            print(f"[{n:,} rows] store pushdown…", flush=True)
+            pushdown = spawn("pushdown", work / "pushdown.json", db=db, data_dir=work, repeats=repeats)
+            results["sizes"][str(n)] = {"ingest": ingest, "dashboard": dashboard, "pushdown": pushdown}
+            for f in work.glob(f"store_{n}.sqlite*"):
+                f.unlink()
+        if not args.no_naive:
+            print(f"[naive] folium Marker per row at {naive_rows:,}…", flush=True)
+            csv = synthetic_csv(max(naive_rows, 2_000), data_dir)
+            results["naive"] = spawn("naive", work / "naive.json", csv=csv, rows=naive_rows,
+                                     repeats=1 if args.quick else 3)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    results["load_after"] = os.getloadavg()
+    (data_dir / "results.json").write_text(json.dumps(results, indent=1, default=str))
+    write_report(results, Path(args.out))
+    print(render_markdown(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Filter changes answered by the store: the SQL carries the filters, the answer equals in-memory filtering."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from benchmarks.synthetic import generate, write_acled_csv
+from geodata.enrich import enrich_incidents
+from geodata.filters import FilterSpec, apply_filters
+from geodata.incidents import load_bundled_incidents, to_geodataframe
+from geodata.ingest import ingest_file
+from geodata.pushdown import select_incidents
+from geodata.routes import load_routes
+from geodata.settings import get_settings
+from geodata.sites import load_sites
+from geodata.store import open_store
+
+
+@pytest.fixture
+def filled_store(store_url, tmp_path):
+    rows = generate(3_000, seed=11)
+    # "Synthetic actor 1" is a prefix of "Synthetic actor 10": SQL LIKE over-selects, pandas must trim.
+    rows.loc[:200, "assoc_actor_1"] = "Synthetic actor 10; Synthetic actor 150"
+    rows.loc[201:230, "assoc_actor_1"] = "Synthetic actor 1"
+    store = open_store(store_url)
+    ingest_file(write_acled_csv(rows, tmp_path / "acled.csv"), store)
+    yield store
+    store.close()
+
+
+@pytest.mark.parametrize("spec", [
+    FilterSpec(start=dt.date(2018, 1, 1), end=dt.date(2021, 12, 31), actors=("Synthetic actor 1",),
+               event_types=("Protests", "Strategic developments")),
+    FilterSpec(event_types=("Battles",), min_fatalities=1),
+    FilterSpec(start=dt.date(2020, 6, 1), text="synthetic place 4"),
+])
+def test_store_answers_the_filter_and_matches_in_memory_filtering(filled_store, spec):
+    routes, sites = load_routes(get_settings({}).routes_file), load_sites()
+    everything = filled_store.read_incidents()
+    expected = apply_filters(enrich_incidents(to_geodataframe(everything, everything["origin"]), None, routes, sites),
+                             spec, routes, sites)
+    got = select_incidents(filled_store, spec, routes=routes, sites=sites)
+    query = filled_store.last_query
+    assert sorted(got["event_id_cnty"]) == sorted(expected["event_id_cnty"])
+    assert len(got) < len(everything)
+    assert " WHERE " in query
+    if spec.start:
+        assert "event_date >=" in query
+    if spec.event_types:
+        assert "event_type IN" in query
+    if spec.actors:
+        assert "actor1 IN" in query and "assoc_actor_1 LIKE" in query
+    if spec.min_fatalities:
+        assert "fatalities >=" in query
+
+
+def test_bundled_incidents_are_filtered_with_the_stored_ones(filled_store):
+    bundled = load_bundled_incidents()
+    spec = FilterSpec(start=dt.date(2023, 1, 1), end=dt.date(2023, 12, 31))
+    got = select_incidents(filled_store, spec, extra=bundled)
+    in_bundle = got["origin"].eq("bundled")
+    assert in_bundle.sum() == len(apply_filters(bundled, spec)) > 0
+    assert in_bundle.iloc[: in_bundle.sum()].all()  # bundled first, as load_incidents orders them
+    assert got["event_date"].between("2023-01-01", "2023-12-31").all()
+
+
+def test_no_store_and_nothing_matching_give_an_empty_enriched_layer():
+    got = select_incidents(None, FilterSpec())
+    assert len(got) == 0 and "municipality" in got and got.crs.to_epsg() == 4326
