@@ -7,16 +7,35 @@ instead lets the store's SQL do the selective part of a :class:`~geodata.filters
 enriches only the rows that came back and applies :func:`~geodata.filters.apply_filters` for
 what SQL cannot say exactly (associated-actor list membership, municipality from coordinates,
 text, proximity). The result equals ``apply_filters`` over everything, enriched.
+
+Selections too large to draw point by point (the map aggregates them, see
+:func:`layers.incidents.choose_representation`) are read *lean*: only the columns the aggregate
+view, the choropleth and the remaining filters need, in chunks, so that "all of a million
+incidents" costs hundreds of megabytes instead of gigabytes. That part runs its own narrow
+SELECT with the store's own WHERE clause (:func:`geodata.store.records.filter_sql`) on the
+store's connection, on SQLite and PostGIS alike.
 """
 
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
-from geodata.enrich import enrich_incidents
-from geodata.filters import FilterSpec, apply_filters
-from geodata.incidents import to_geodataframe
+from geodata.enrich import assign_municipality, enrich_incidents
+from geodata.filters import ACTOR_COLUMNS, TEXT_COLUMNS, FilterSpec, apply_filters
+from geodata.incidents import empty_incidents, to_geodataframe
+from geodata.schema import INT_COLUMNS
+from geodata.settings import WGS84
+from geodata.store.records import filter_sql
+
+#: Columns of a lean read: the aggregate view, the choropleth and the popup-free map need no more.
+LEAN_COLUMNS: tuple[str, ...] = (
+    "event_id_cnty", "event_date", "event_type", "sub_event_type", "fatalities", "latitude", "longitude",
+    "location", "admin2",
+)
+#: Rows fetched per round trip in a lean read (bounds the driver's temporary Python objects).
+FETCH_ROWS = 100_000
 
 
 def select_incidents(
@@ -27,6 +46,7 @@ def select_incidents(
     routes: gpd.GeoDataFrame | None = None,
     sites: gpd.GeoDataFrame | None = None,
     extra: gpd.GeoDataFrame | None = None,
+    lean_above: int | None = None,
 ) -> gpd.GeoDataFrame:
     """The enriched incidents matching ``spec``, filtered in the store first.
 
@@ -36,8 +56,12 @@ def select_incidents(
         municipalities, routes, sites: context layers for enrichment and proximity.
         extra: incidents kept outside the store (the bundled ones), enriched or not; filtered in
             memory and placed first, as :func:`geodata.incidents.load_incidents` orders them.
+        lean_above: when more stored incidents than this match (pass
+            ``layers.incidents.CLUSTER_LIMIT``: the map will aggregate them), read only
+            :data:`LEAN_COLUMNS` (+ what the remaining filters need) and add ``municipality`` only.
     Returns:
-        GeoDataFrame (EPSG:4326) with the incident and enrichment columns and ``origin``.
+        GeoDataFrame (EPSG:4326) with the incident and enrichment columns and ``origin`` (lean
+        selections: the columns read, ``origin`` and ``municipality``).
     """
     parts: list[gpd.GeoDataFrame] = []
     if extra is not None and len(extra):
@@ -45,14 +69,112 @@ def select_incidents(
             extra = enrich_incidents(extra, municipalities, routes, sites)
         parts.append(apply_filters(extra, spec, routes, sites))
     if store is not None:
-        rows = store.read_incidents(spec)
-        if len(rows):
-            stored = enrich_incidents(to_geodataframe(rows, rows["origin"]), municipalities, routes, sites)
-            parts.append(apply_filters(stored, spec, routes, sites))
+        stored = None
+        if lean_above is not None and count_matching(store, spec) > lean_above:
+            stored = _lean_selection(store, spec, municipalities, routes, sites)
+            if len(stored) <= lean_above:
+                stored = None  # the SQL count over-selected (actors): small enough to read in full
+        if stored is None:
+            rows = store.read_incidents(spec)
+            if len(rows):
+                full = enrich_incidents(to_geodataframe(rows, rows["origin"]), municipalities, routes, sites)
+                stored = apply_filters(full, spec, routes, sites)
+        if stored is not None and len(stored):
+            parts.append(stored)
     if not parts:
-        from geodata.incidents import empty_incidents
-
         return enrich_incidents(empty_incidents(), municipalities, routes, sites)
     if len(parts) == 1:
         return parts[0].reset_index(drop=True)
-    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=parts[0].crs)
+    # A lean stored part keeps the result lean: the few bundled rows give up the other columns
+    # rather than a million stored rows gaining empty ones.
+    shared = [c for c in parts[-1].columns if c in parts[0].columns]
+    return gpd.GeoDataFrame(pd.concat([p[shared] for p in parts], ignore_index=True),
+                            geometry="geometry", crs=parts[0].crs)
+
+
+def _lean_selection(store, spec: FilterSpec, municipalities, routes, sites) -> gpd.GeoDataFrame:
+    """Lean read + municipality (+ distances only for a proximity filter) + the remaining filters."""
+    rows = read_lean(store, spec)
+    lean = gpd.GeoDataFrame(rows, geometry=gpd.points_from_xy(rows["longitude"], rows["latitude"]), crs=WGS84)
+    # Municipality only: nearest route/site feed popups, and aggregated views have none.
+    lean = lean.join(assign_municipality(lean, municipalities))
+    if spec.uses_proximity:
+        lean = enrich_incidents(lean, municipalities, routes, sites)
+    return apply_filters(lean, spec, routes, sites)
+
+
+def _sql_dialect(store) -> tuple[str, object]:
+    """Parameter marker and date conversion of the store's driver (as its read_incidents uses)."""
+    if getattr(store, "dialect", "sqlite") == "sqlite":
+        return "?", lambda d: d.isoformat()
+    return "%s", lambda d: d
+
+
+def _fetch(store, sql: str, params: list, chunk: int | None = None):
+    """Run a read-only query on the store's connection; yield lists of row tuples."""
+    if getattr(store, "dialect", "sqlite") == "sqlite":
+        cur = store.conn.execute(sql, params)
+        while rows := (cur.fetchmany(chunk) if chunk else cur.fetchall()):
+            yield rows
+            if not chunk:
+                break
+        return
+    try:
+        with store.conn.cursor() as cur:
+            cur.execute(sql, params)
+            while rows := (cur.fetchmany(chunk) if chunk else cur.fetchall()):
+                yield rows
+                if not chunk:
+                    break
+    finally:
+        store.conn.rollback()  # end the read transaction, as the store's own reads do
+
+
+def count_matching(store, spec: FilterSpec) -> int:
+    """How many stored incidents the store-side part of ``spec`` selects (``SELECT COUNT(*)``).
+
+    Actor matches are a superset there (associated-actor lists are matched with LIKE), so this
+    can be slightly above the final count; it decides how to read, not what to show.
+    """
+    mark, date_param = _sql_dialect(store)
+    where, params = filter_sql(spec, mark, date_param)
+    return int(next(_fetch(store, f"SELECT COUNT(*) FROM incidents{where}", params))[0][0])
+
+
+def read_lean(store, spec: FilterSpec) -> pd.DataFrame:
+    """Stored incidents matching the store-side part of ``spec``, lean columns only, read in chunks.
+
+    Returns:
+        DataFrame with :data:`LEAN_COLUMNS` plus the columns the remaining filters need (actors,
+        notes) and ``origin`` = "upload:<id>"; ``event_date`` datetime64, numbers typed, text as
+        pandas' Arrow-backed ``str``.
+    """
+    cols = list(LEAN_COLUMNS)
+    if spec.actors:
+        cols += [c for c in ACTOR_COLUMNS if c not in cols]
+    if spec.text:
+        cols += [c for c in TEXT_COLUMNS if c not in cols]
+    mark, date_param = _sql_dialect(store)
+    where, params = filter_sql(spec, mark, date_param)
+    sql = f"SELECT {', '.join(cols)}, upload_id FROM incidents{where}"
+    store.last_query = sql
+    names = [*cols, "upload_id"]
+    chunks: dict[str, list] = {c: [] for c in names}
+    for rows in _fetch(store, sql, params, FETCH_ROWS):
+        for name, values in zip(names, zip(*rows)):
+            # Convert each chunk at once so the driver's row tuples can be freed chunk by chunk.
+            if name in ("latitude", "longitude"):
+                chunks[name].append(np.asarray(values, dtype=float))
+            elif name in INT_COLUMNS or name == "upload_id":
+                chunks[name].append(pd.array(values, dtype="Int64"))
+            else:
+                chunks[name].append(pd.array([str(v) for v in values], dtype="str")
+                                    if name == "event_date" else pd.array(values, dtype="str"))
+    if not chunks["latitude"]:
+        df = pd.DataFrame({c: pd.Series(dtype=float if c in ("latitude", "longitude") else object) for c in names})
+    else:
+        df = pd.DataFrame({c: (np.concatenate(v) if c in ("latitude", "longitude")
+                               else pd.concat([pd.Series(x) for x in v], ignore_index=True)) for c, v in chunks.items()})
+    df["event_date"] = pd.to_datetime(df["event_date"], format="%Y-%m-%d")
+    df["origin"] = "upload:" + df["upload_id"].astype(str)
+    return df.drop(columns="upload_id")

@@ -69,3 +69,29 @@ def test_bundled_incidents_are_filtered_with_the_stored_ones(filled_store):
 def test_no_store_and_nothing_matching_give_an_empty_enriched_layer():
     got = select_incidents(None, FilterSpec())
     assert len(got) == 0 and "municipality" in got and got.crs.to_epsg() == 4326
+
+
+def test_large_selections_are_read_lean_with_the_same_answer(filled_store):
+    spec = FilterSpec(start=dt.date(2016, 1, 1), actors=("Synthetic actor 1",))
+    full = select_incidents(filled_store, spec)
+    lean = select_incidents(filled_store, spec, lean_above=10)
+    query = filled_store.last_query
+    assert len(full) > 10
+    assert "notes" not in query and "source_url" not in query and " WHERE " in query  # narrow, filtered SELECT
+    assert sorted(lean["event_id_cnty"]) == sorted(full["event_id_cnty"])
+    assert set(lean.columns) < set(full.columns)
+    merged = full.set_index("event_id_cnty")
+    for col in ("municipality", "event_type", "fatalities", "location"):
+        assert lean.set_index("event_id_cnty")[col].astype(str).to_dict() == merged[col].astype(str).to_dict()
+    assert lean.crs.to_epsg() == 4326
+    assert (lean.geometry.x.round(6).to_numpy() == lean["longitude"].round(6).to_numpy()).all()
+
+
+def test_lean_view_of_the_aggregate_map_counts_every_incident(filled_store):
+    from layers.incidents import build_payload
+
+    spec = FilterSpec(event_types=("Protests",))
+    lean = select_incidents(filled_store, spec, lean_above=100, extra=load_bundled_incidents())
+    payload = build_payload(lean, "aggregate")
+    assert sum(payload.data["n"]) == len(lean) > 100
+    assert (lean["event_type"] == "Protests").all() and lean["origin"].eq("bundled").any()
