@@ -1,0 +1,104 @@
+"""``info``, ``export`` and ``boundaries`` commands: the layers as data."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+
+from geodata.boundaries import HOW_TO_GET_BOUNDARIES, BoundaryError, download_boundaries, import_boundaries
+from geodata.layers_data import LayerBundle, load_bundle
+from geodata.settings import get_settings
+
+LAYER_NAMES = ("incidents", "sites", "routes", "municipalities")
+
+
+def _layer_summary(name: str, gdf: gpd.GeoDataFrame | None, source: str, attribution: str) -> dict:
+    if gdf is None:
+        return {"name": name, "present": False, "features": 0, "source": source, "attribution": attribution}
+    bounds = [round(float(b), 5) for b in gdf.total_bounds] if not gdf.empty else None
+    return {"name": name, "present": True, "features": int(len(gdf)), "crs": gdf.crs.to_string() if gdf.crs else None,
+            "bounds": bounds, "source": source, "attribution": attribution}
+
+
+def info_summary(bundle: LayerBundle) -> dict:
+    """JSON-ready summary of every layer (name, count, CRS, bounds, source, attribution)."""
+    muni = _layer_summary("municipalities", bundle.municipalities,
+                          str(bundle.boundary_source.path) if bundle.boundary_source else "not installed",
+                          bundle.boundary_source.attribution if bundle.boundary_source else "")
+    muni["boundaries_from"] = bundle.boundary_source.origin if bundle.boundary_source else None
+    if bundle.municipalities is None:
+        muni["how_to_get"] = HOW_TO_GET_BOUNDARIES
+    return {
+        "layers": [
+            _layer_summary("incidents", bundle.incidents, bundle.incident_source, "conflictmap bundled incidents (each with a source_url) and uploads"),
+            _layer_summary("sites", bundle.sites, bundle.sites_source, "conflictmap bundled religious sites (each with a source_url)"),
+            _layer_summary("routes", bundle.routes, bundle.routes_source,
+                           "illustrative patrol routes (real routes are not public)" if bundle.routes_illustrative else "user-supplied routes"),
+            muni,
+        ]
+    }
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    """Print the JSON layer summary."""
+    bundle = load_bundle(get_settings())
+    print(json.dumps(info_summary(bundle), ensure_ascii=False, indent=2))
+    if bundle.municipalities is None:
+        print(HOW_TO_GET_BOUNDARIES, file=sys.stderr)
+    return 0
+
+
+def layer_frame(bundle: LayerBundle, layer: str) -> gpd.GeoDataFrame | None:
+    """The GeoDataFrame for a layer name, ready to write (dates as ISO text)."""
+    gdf = getattr(bundle, layer)
+    if gdf is None:
+        return None
+    out = gdf.copy()
+    for col in out.columns:
+        if str(out[col].dtype).startswith("datetime"):
+            out[col] = out[col].dt.strftime("%Y-%m-%d")
+    return out
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write one layer (incidents with their enrichment columns) to a file."""
+    bundle = load_bundle(get_settings())
+    gdf = layer_frame(bundle, args.layer)
+    if gdf is None:
+        print(HOW_TO_GET_BOUNDARIES, file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    gdf.to_file(out, driver="GeoJSON")
+    print(f"wrote {len(gdf)} {args.layer} to {out}")
+    return 0
+
+
+def cmd_boundaries(args: argparse.Namespace) -> int:
+    """Download (or import with --from) the official ADM2 boundaries into the cache."""
+    settings = get_settings()
+    try:
+        path = import_boundaries(settings, Path(args.from_path)) if args.from_path else download_boundaries(settings)
+    except BoundaryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"boundaries installed at {path}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the info, export and boundaries commands."""
+    p = sub.add_parser("info", help="JSON summary of every layer")
+    p.set_defaults(func=cmd_info)
+    p = sub.add_parser("export", help="write a layer to a file")
+    p.add_argument("--layer", choices=LAYER_NAMES, required=True)
+    p.add_argument("--format", choices=("geojson",), default="geojson")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_export)
+    p = sub.add_parser("boundaries", help="download or import the official municipal boundaries")
+    p.add_argument("--from", dest="from_path", metavar="PATH", help="import this GeoJSON/GeoPackage instead of downloading")
+    p.set_defaults(func=cmd_boundaries)

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# One command from a fresh clone to a running dashboard: set up, fetch the official boundaries
+# if the network allows (the dashboard starts without them, with a notice, if not), run Streamlit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+PYBIN=.venv/bin/python
+if ! "$PYBIN" -c 'from geodata.settings import get_settings; from geodata.boundaries import find_boundaries; import sys; sys.exit(0 if find_boundaries(get_settings()) else 1)'; then
+  echo "start: fetching official municipal boundaries (geoBoundaries 4.0.0, SHA-256 pinned)…"
+  "$PYBIN" -m geodata boundaries || echo "start: boundaries not installed (no network?). The map runs without municipality polygons; see README, 'Official boundaries'."
+fi
+exec "$PYBIN" -m streamlit run dashboard/app.py --browser.gatherUsageStats false "$@"

@@ -1,0 +1,82 @@
+"""Folium layers: escaping, safe links, representation by size, offline assets."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from geodata.incidents import load_bundled_incidents, to_geodataframe
+from geodata.routes import load_routes
+from geodata.settings import BUNDLED_DIR
+from geodata.sites import load_sites
+from layers.assets import external_references, inline_assets
+from layers.html import esc, safe_link, safe_url, script_json
+from layers.incidents import CLUSTER_LIMIT, MARKER_LIMIT, build_payload, choose_representation, popup_html
+from layers.map import MapInputs, build_map
+
+REPO = Path(__file__).resolve().parents[1]
+HOSTILE = '<script>alert(1)</script><img src=x onerror=alert(2)>"\'`${x}'
+
+
+def test_importing_geodata_and_layers_does_not_import_streamlit():
+    code = ("import sys, geodata.cli, geodata.layers_data, layers.map, layers.assets; "
+            "print('streamlit' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
+
+
+def test_esc_and_links():
+    assert "<" not in esc(HOSTILE) and "&lt;script&gt;" in esc(HOSTILE)
+    assert safe_url("javascript:alert(1)") is None and safe_url("data:text/html,x") is None
+    assert safe_link("javascript:alert(1)", "x") == "x"
+    assert safe_link("https://a.example/?q=<b>") == "https://a.example/?q=&lt;b&gt;"  # refused: shown as text
+    assert safe_link("https://a.example/?q=1&r=2", "r").startswith('<a href="https://a.example/?q=1&amp;r=2"')
+    assert "</script" not in script_json({"a": "</script><script>alert(1)</script>"})
+
+
+def test_popup_escapes_every_user_value():
+    inc = load_bundled_incidents().head(1).copy()
+    for col in ("notes", "actor1", "actor2", "location", "source", "event_id_cnty"):
+        inc[col] = HOSTILE
+    html = popup_html(inc.iloc[0])
+    assert "<script>" not in html and "<img" not in html
+    assert html.count("&lt;script&gt;") >= 5
+
+
+@pytest.mark.parametrize("n, mode", [(0, "markers"), (MARKER_LIMIT, "markers"), (MARKER_LIMIT + 1, "cluster"),
+                                     (CLUSTER_LIMIT, "cluster"), (CLUSTER_LIMIT + 1, "aggregate")])
+def test_representation_thresholds(n, mode):
+    assert choose_representation(n) == mode
+
+
+def test_payload_modes_carry_the_right_fields():
+    inc = load_bundled_incidents()
+    markers = build_payload(inc)
+    assert markers.mode == "markers" and len(markers.data["popup"]) == len(inc)
+    cluster = build_payload(inc, "cluster")
+    assert "popup" not in cluster.data and len(cluster.data["d"]) == len(inc)
+    agg = build_payload(inc, "aggregate")
+    assert sum(agg.data["n"]) == len(inc) and sum(agg.data["f"]) == int(inc["fatalities"].sum())
+
+
+def test_map_inlines_to_a_standalone_file_without_cdn_links():
+    inc = load_bundled_incidents()
+    m = build_map(MapInputs(inc, None, load_routes(BUNDLED_DIR / "patrol_routes.geojson"), load_sites()),
+                  title=HOSTILE)
+    raw = m.get_root().render()
+    assert external_references(raw)  # folium's output does reference CDNs…
+    html = inline_assets(raw)
+    assert external_references(html) == []  # …and the inlined file does not
+    assert "L.map(" in html and "cm-legend" in html
+    assert "<script>alert(1)</script>" not in html
+    assert html.count('"cm-incident"') == 1  # one template, data-driven markers
+
+
+def test_cluster_map_inlines_markercluster():
+    inc = load_bundled_incidents()
+    html = inline_assets(build_map(MapInputs(inc), representation="cluster").get_root().render())
+    assert external_references(html) == [] and "markerClusterGroup" in html and "MarkerClusterGroup" in html
