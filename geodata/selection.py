@@ -43,39 +43,30 @@ class Selection:
 
 def load_selection(settings, spec: FilterSpec, *, metric: str = "incidents", tiles: str | None = None,
                    use_boundaries: bool = True) -> Selection:
-    """Load the configured data, enrich it and apply ``spec`` (for the command line).
+    """Load the configured layers (:func:`geodata.layers_data.load_bundle`) and apply ``spec``.
 
     Args:
         settings: :class:`geodata.settings.Settings`.
         spec: the filters.
         metric: choropleth metric.
-        tiles: tile URL override; ``None`` uses ``settings.tiles``.
-        use_boundaries: load the installed municipal boundaries (when present).
+        tiles: tile URL override (``""`` for none); ``None`` uses ``settings.tiles``.
+        use_boundaries: include the installed municipal boundaries (when present).
     Returns:
         A :class:`Selection`; when boundaries are not installed ``municipalities`` is ``None`` and
         ``notes`` says how to get them.
     Raises:
         geodata.boundaries.BoundaryError: if ``CONFLICTMAP_BOUNDARIES`` names a missing/unreadable file.
-        geodata.routes.RouteDataError, geodata.sites.SiteDataError: if those files are invalid.
+        ValueError: (IncidentDataError, SiteDataError, RouteDataError) on invalid data files.
     """
-    from geodata.boundaries import HOW_TO_GET_BOUNDARIES, load_municipalities
-    from geodata.enrich import enrich_incidents
-    from geodata.incidents import load_incidents
-    from geodata.routes import load_routes
-    from geodata.sites import load_sites
+    from geodata.boundaries import HOW_TO_GET_BOUNDARIES
+    from geodata.layers_data import load_bundle
 
-    notes: list[str] = []
-    municipalities = None
-    if use_boundaries:
-        municipalities, _src = load_municipalities(settings)
-        if municipalities is None:
-            notes.append(HOW_TO_GET_BOUNDARIES)
-    routes = load_routes(settings.routes_file)
-    sites = load_sites()
-    incidents = enrich_incidents(load_incidents(settings), municipalities, routes, sites)
-    chosen = apply_filters(incidents, spec, routes, sites)
+    bundle = load_bundle(settings)
+    notes = () if bundle.municipalities is not None or not use_boundaries else (HOW_TO_GET_BOUNDARIES,)
+    chosen = apply_filters(bundle.incidents, spec, bundle.routes, bundle.sites)
     return Selection(
-        incidents=chosen, spec=spec, municipalities=municipalities, routes=routes, sites=sites,
+        incidents=chosen, spec=spec, municipalities=bundle.municipalities if use_boundaries else None,
+        routes=bundle.routes, sites=bundle.sites,
         tiles=settings.tiles if tiles is None else (tiles or None), metric=metric,
-        tiles_attribution=settings.tiles_attribution if tiles is None else None, notes=tuple(notes),
+        tiles_attribution=settings.tiles_attribution if tiles is None else None, notes=notes,
     )
