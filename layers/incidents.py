@@ -174,8 +174,10 @@ class IncidentLayer(JSCSSMixin, folium.map.Layer):
         var {{ this.get_name() }} = (function () {
             var d = {{ this.payload_json }};
             var mode = {{ this.mode_json }};
+            // chunkedLoading stays off: with markercluster 1.1.0 (the offline copy) a fitBounds pan
+            // during chunked loading throws in _moveEnd ("reading 'lat'") and no cluster is drawn.
             var group = mode === "cluster"
-                ? L.markerClusterGroup({chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50})
+                ? L.markerClusterGroup({chunkedLoading: false, showCoverageOnHover: false, maxClusterRadius: 50})
                 : L.featureGroup();
             var renderer = mode === "markers" ? undefined : L.canvas({padding: 0.5});
             function esc(s) { return String(s); }  // strings in d are escaped server-side
