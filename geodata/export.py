@@ -15,6 +15,7 @@ download buttons) plus :func:`run_export`, the ``python -m geodata export`` comm
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import sys
 import tempfile
@@ -115,7 +116,9 @@ def tabular(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
 def to_csv_bytes(gdf: gpd.GeoDataFrame) -> bytes:
     """CSV (UTF-8 with BOM, formula-safe) of a layer; see the module docstring."""
     table = neutralise_formulas(tabular(gdf))
-    return table.to_csv(index=False).encode("utf-8-sig")
+    # Quote every text cell: a bare carriage return in an unquoted cell would split the row;
+    # numbers stay unquoted so spreadsheets read them as numbers.
+    return table.to_csv(index=False, quoting=csv.QUOTE_NONNUMERIC).encode("utf-8-sig")
 
 
 def to_geojson_bytes(gdf: gpd.GeoDataFrame) -> bytes:
