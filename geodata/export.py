@@ -15,7 +15,6 @@ download buttons) plus :func:`run_export`, the ``python -m geodata export`` comm
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import sys
 import tempfile
@@ -27,8 +26,8 @@ import pandas as pd
 import pyogrio
 
 from geodata.selection import Selection
+from geodata.spreadsheet import FORMULA_PREFIXES, neutralise_formulas, spreadsheet_csv  # noqa: F401 (re-exported)
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 LAYER_NAMES = ("incidents", "municipalities", "routes", "sites")
 #: format -> (MIME type, file extension)
 FORMATS: dict[str, tuple[str, str]] = {
@@ -40,31 +39,6 @@ FORMATS: dict[str, tuple[str, str]] = {
 
 class ExportError(RuntimeError):
     """The requested export cannot be produced (e.g. a layer that is not installed)."""
-
-
-def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
-    """Prefix ``'`` to every text cell that a spreadsheet would read as a formula.
-
-    Only text (object/string) columns are touched, so numbers such as latitude or a negative
-    fatality count stay numbers.
-
-    Args:
-        df: any table.
-    Returns:
-        A copy with dangerous cells neutralised.
-    """
-    out = df.copy()
-    for col in out.columns:
-        s = out[col]
-        if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
-            continue
-        is_text = s.map(lambda v: isinstance(v, str))
-        risky = is_text & s.where(is_text, "").astype(str).str.startswith(FORMULA_PREFIXES)
-        if risky.any():
-            s = s.astype(object).copy()
-            s[risky] = "'" + s[risky].astype(str)
-            out[col] = s
-    return out
 
 
 def _iso_dates(df: pd.DataFrame) -> pd.DataFrame:
@@ -115,10 +89,7 @@ def tabular(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
 
 def to_csv_bytes(gdf: gpd.GeoDataFrame) -> bytes:
     """CSV (UTF-8 with BOM, formula-safe) of a layer; see the module docstring."""
-    table = neutralise_formulas(tabular(gdf))
-    # Quote every text cell: a bare carriage return in an unquoted cell would split the row;
-    # numbers stay unquoted so spreadsheets read them as numbers.
-    return table.to_csv(index=False, quoting=csv.QUOTE_NONNUMERIC).encode("utf-8-sig")
+    return spreadsheet_csv(tabular(gdf))
 
 
 def to_geojson_bytes(gdf: gpd.GeoDataFrame) -> bytes:
