@@ -21,7 +21,6 @@ import tempfile
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pyogrio
 
