@@ -26,6 +26,7 @@ from layers.style import BUFFER_COLOR, ROUTE_COLOR, SITE_COLOR, Legend, event_le
 #: Northern Kosovo: the default view when there is nothing to fit.
 DEFAULT_CENTER = (42.93, 20.78)
 DEFAULT_ZOOM = 10
+MAX_ZOOM = 18
 INCIDENT_ATTRIBUTION = "Incidents: conflictmap (sourced public reports) and uploaded files"
 SITES_ATTRIBUTION = "Sites: conflictmap (sourced public references)"
 ROUTES_ATTRIBUTION = "Patrol routes: illustrative (real routes are not public)"
@@ -107,6 +108,9 @@ def build_map(
     """
     m = folium.Map(location=DEFAULT_CENTER, zoom_start=DEFAULT_ZOOM, tiles=None, control_scale=True,
                    height=height, prefer_canvas=False)
+    # Without tiles nothing sets a maximum zoom, and Leaflet.markercluster then throws
+    # "Map has no maxZoom specified": no cluster is drawn. Set it on the map itself.
+    m.options["max_zoom"] = MAX_ZOOM
     prune_map_assets(m)
     attributions = [INCIDENT_ATTRIBUTION]
     if tiles:

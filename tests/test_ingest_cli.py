@@ -69,3 +69,14 @@ def test_acled_forced_on_ucdp_file_exit_2(tmp_path, corpus):
 def test_uploads_on_empty_store(tmp_path):
     p = run(tmp_path, "uploads")
     assert p.returncode == 0 and p.stdout.strip() == "no uploads yet"
+
+
+def test_report_csv_is_formula_safe(tmp_path):
+    """A hostile cell in an ingested file cannot run as a formula when the report is opened in Excel."""
+    import pandas as pd
+
+    from geodata.ingest.pipeline import report_csv
+
+    issues = pd.DataFrame([{"line": 2, "column": "event_type", "severity": "error", "reason": "=HYPERLINK(\"http://x\")"}])
+    text = report_csv(issues).decode("utf-8-sig")
+    assert "\"'=HYPERLINK" in text and "\n\"=" not in text and ",\"=" not in text

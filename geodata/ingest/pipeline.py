@@ -21,6 +21,7 @@ from geodata.ingest.checks import municipality_warnings
 from geodata.ingest.formats import ColumnMapping, FormatError
 from geodata.ingest.reading import ReadError, decode, detect_delimiter, first_record, read_table, sample_text
 from geodata.settings import Settings
+from geodata.spreadsheet import spreadsheet_csv
 from geodata.store import UploadMeta
 from geodata.validation import RowIssue, ValidationResult, validate_incidents
 
@@ -122,8 +123,8 @@ class IngestReport:
 
 
 def report_csv(issues: pd.DataFrame) -> bytes:
-    """The row-level report as UTF-8 CSV bytes (with BOM, so Excel shows ë, č, š correctly)."""
-    return issues.reindex(columns=list(REPORT_COLUMNS)).to_csv(index=False).encode("utf-8-sig")
+    """The row-level report as formula-safe UTF-8 CSV bytes (see :mod:`geodata.spreadsheet`)."""
+    return spreadsheet_csv(issues.reindex(columns=list(REPORT_COLUMNS)))
 
 
 def _noop(_fraction: float, _what: str) -> None:
