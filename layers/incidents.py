@@ -33,6 +33,8 @@ CLUSTER_LIMIT = 200_000
 #: (about 1.4 km a side), a few thousand cells at most over Kosovo, so the page stays small.
 HEX_RESOLUTION = 7
 NOTES_MAX_CHARS = 700
+#: Largest source table (JSON bytes) embedded for cluster popups; see :func:`_source_table`.
+SOURCE_TABLE_MAX_BYTES = 1_000_000
 
 
 def frame(settings) -> gpd.GeoDataFrame:
@@ -167,13 +169,26 @@ def build_payload(incidents: gpd.GeoDataFrame, mode: str | None = None) -> Paylo
         loc_codes, locs = pd.factorize(incidents["location"].fillna("").astype(str))
         data["loc"] = loc_codes.tolist()
         data["locs"] = [esc(v) for v in locs]
-        # Sources repeat across incidents: one shared table of escaped "source — link" snippets.
-        src_keys = (incidents["source"].fillna("").astype(str) + "\x00"
-                    + incidents["source_url"].fillna("").astype(str))
-        src_codes, src_uniques = pd.factorize(src_keys)
-        data["src"] = src_codes.tolist()
-        data["srcs"] = [_source_html(*k.split("\x00", 1)) for k in src_uniques]
+        data["src"], data["srcs"] = _source_table(incidents)
     return Payload(mode, data)
+
+
+def _source_table(incidents: gpd.GeoDataFrame) -> tuple[list[int], list[str]]:
+    """Cluster popups' sources: per-incident codes into one shared table of escaped snippets.
+
+    Sources repeat across incidents, so "source — report link" is stored once per distinct pair.
+    When nearly every incident has its own report URL the table would dominate the page (100,000
+    distinct links are over 10 MB); beyond :data:`SOURCE_TABLE_MAX_BYTES` the table holds source
+    names only and the popup says that a narrower selection shows the link.
+    """
+    names = incidents["source"].fillna("").astype(str) if "source" in incidents else pd.Series("", index=incidents.index)
+    urls = incidents["source_url"].fillna("").astype(str) if "source_url" in incidents else pd.Series("", index=incidents.index)
+    codes, uniques = pd.factorize(names + "\x00" + urls)
+    table = [_source_html(*k.split("\x00", 1)) for k in uniques]
+    if len(script_json(table)) > SOURCE_TABLE_MAX_BYTES:
+        codes, uniques = pd.factorize(names)
+        table = [esc(n) + " <small>(narrow the filters for the report link)</small>" for n in uniques]
+    return codes.tolist(), table
 
 
 class IncidentLayer(JSCSSMixin, folium.map.Layer):

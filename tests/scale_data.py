@@ -30,7 +30,9 @@ def incidents(n: int, seed: int = 0, lat=(42.6, 43.2), lon=(20.4, 21.0)) -> gpd.
         "fatalities": rng.integers(0, 4, n).astype(str),
         "location": [f"Synthetic place {i}" for i in rng.integers(0, 50, n)],
         "notes": "SYNTHETIC test row",
-        "source_url": "https://example.invalid/synthetic",
+        "source": [f"Synthetic source {i}" for i in rng.integers(0, 30, n)],
+        # a distinct report URL per incident: the worst case for the page size
+        "source_url": [f"https://example.invalid/synthetic/{i}" for i in range(n)],
     })
     result = validate_incidents(raw)
     assert not result.errors

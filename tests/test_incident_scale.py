@@ -48,6 +48,16 @@ def test_payload_and_map_for_100k_incidents_stay_under_5_mb(hundred_thousand):
     assert html.count("cm-incident") <= 1  # no per-row elements: one columnar payload
 
 
+def test_cluster_popups_keep_sources_and_links_within_the_page_budget(hundred_thousand):
+    small = layer.build_payload(hundred_thousand.iloc[: layer.MARKER_LIMIT + 1])
+    assert small.mode == "cluster" and len(small.data["srcs"]) == layer.MARKER_LIMIT + 1
+    assert all('href="https://example.invalid/synthetic/' in s for s in small.data["srcs"])
+    big = layer.build_payload(hundred_thousand).data  # 100,000 distinct report URLs
+    assert len(big["srcs"]) == 30 and all("narrow the filters" in s and "href" not in s for s in big["srcs"])
+    names = [big["srcs"][c].split(" <small>")[0] for c in big["src"][:500]]
+    assert names == hundred_thousand["source"].iloc[:500].tolist()
+
+
 def test_aggregate_mode_draws_h3_hexagons_with_every_incident_counted(hundred_thousand):
     payload = layer.build_payload(hundred_thousand, "aggregate")
     d = payload.data
