@@ -245,7 +245,7 @@ def worker_pushdown(db: Path, data_dir: Path, repeats: int) -> dict:
     from geodata.filters import FilterSpec
     from geodata.incidents import load_bundled_incidents
     from geodata.store import open_store
-    from layers.incidents import CLUSTER_LIMIT
+    from layers.incidents import CLUSTER_LIMIT, MARKER_LIMIT
 
     settings, _env, munis, routes, sites = _context(data_dir, db)
     store = open_store(settings.db_url, create=False)
@@ -263,7 +263,8 @@ def worker_pushdown(db: Path, data_dir: Path, repeats: int) -> dict:
 
     def select(spec):
         return pushdown.select_incidents(store, spec, municipalities=munis, routes=routes, sites=sites,
-                                         extra=bundled, lean_above=CLUSTER_LIMIT)
+                                         extra=bundled, lean_above=MARKER_LIMIT,
+                                         aggregate_above=CLUSTER_LIMIT)
 
     for spec in filter_specs(repeats + 1):
         t0 = time.perf_counter()

@@ -31,7 +31,12 @@ def assign_municipality(incidents: gpd.GeoDataFrame, municipalities: gpd.GeoData
         the canonical stated admin2 when boundaries are missing or the point lies outside them)
         and ``admin2_mismatch`` (True/False, or NA where it cannot be judged).
     """
-    stated = incidents["admin2"].map(canonical_municipality) if "admin2" in incidents else pd.Series(None, index=incidents.index)
+    if "admin2" in incidents:
+        # Each distinct spelling is resolved once: a million incidents name a few dozen places.
+        lookup = {v: canonical_municipality(v) for v in pd.unique(incidents["admin2"])}
+        stated = incidents["admin2"].map(lookup).astype(object)
+    else:
+        stated = pd.Series(None, index=incidents.index)
     out = pd.DataFrame(index=incidents.index)
     if municipalities is None or municipalities.empty or incidents.empty:
         out["municipality"] = stated.fillna("").astype(object)

@@ -188,11 +188,12 @@ def filter_mask(
     mask = np.ones(len(incidents), dtype=bool)
     if incidents.empty:
         return mask
-    dates = pd.to_datetime(incidents["event_date"])
-    if spec.start:
-        mask &= (dates >= pd.Timestamp(spec.start)).to_numpy()
-    if spec.end:
-        mask &= (dates <= pd.Timestamp(spec.end)).to_numpy()
+    if spec.start or spec.end:  # only then: a lean selection may carry no dates
+        dates = pd.to_datetime(incidents["event_date"])
+        if spec.start:
+            mask &= (dates >= pd.Timestamp(spec.start)).to_numpy()
+        if spec.end:
+            mask &= (dates <= pd.Timestamp(spec.end)).to_numpy()
     if spec.event_types:
         mask &= incidents["event_type"].isin(spec.event_types).to_numpy()
     if spec.sub_event_types:

@@ -29,11 +29,13 @@ from geodata.schema import INT_COLUMNS
 from geodata.settings import WGS84
 from geodata.store.records import filter_sql
 
-#: Columns of a lean read: the aggregate view, the choropleth and the popup-free map need no more.
+#: Columns of a lean read for a clustered view (popups show date, type, place, fatalities, source).
 LEAN_COLUMNS: tuple[str, ...] = (
     "event_id_cnty", "event_date", "event_type", "sub_event_type", "fatalities", "latitude", "longitude",
-    "location", "admin2",
+    "location", "admin2", "source", "source_url",
 )
+#: Columns of a lean read for an aggregated view (hexagon and municipality counts only).
+AGGREGATE_COLUMNS: tuple[str, ...] = ("event_type", "fatalities", "latitude", "longitude", "admin2")
 #: Rows fetched per round trip in a lean read (bounds the driver's temporary Python objects).
 FETCH_ROWS = 100_000
 
@@ -47,6 +49,7 @@ def select_incidents(
     sites: gpd.GeoDataFrame | None = None,
     extra: gpd.GeoDataFrame | None = None,
     lean_above: int | None = None,
+    aggregate_above: int | None = None,
 ) -> gpd.GeoDataFrame:
     """The enriched incidents matching ``spec``, filtered in the store first.
 
@@ -56,9 +59,11 @@ def select_incidents(
         municipalities, routes, sites: context layers for enrichment and proximity.
         extra: incidents kept outside the store (the bundled ones), enriched or not; filtered in
             memory and placed first, as :func:`geodata.incidents.load_incidents` orders them.
-        lean_above: when more stored incidents than this match (pass
-            ``layers.incidents.CLUSTER_LIMIT``: the map will aggregate them), read only
-            :data:`LEAN_COLUMNS` (+ what the remaining filters need) and add ``municipality`` only.
+        lean_above: when more stored incidents than this match (pass ``layers.incidents.MARKER_LIMIT``:
+            the map clusters them, popups need no enrichment), read only :data:`LEAN_COLUMNS`
+            (+ what the remaining filters need) and add ``municipality`` only.
+        aggregate_above: likewise above this count (pass ``layers.incidents.CLUSTER_LIMIT``: the map
+            aggregates them), read only :data:`AGGREGATE_COLUMNS`.
     Returns:
         GeoDataFrame (EPSG:4326) with the incident and enrichment columns and ``origin`` (lean
         selections: the columns read, ``origin`` and ``municipality``).
@@ -70,10 +75,15 @@ def select_incidents(
         parts.append(apply_filters(extra, spec, routes, sites))
     if store is not None:
         stored = None
-        if lean_above is not None and count_matching(store, spec) > lean_above:
-            stored = _lean_selection(store, spec, municipalities, routes, sites)
-            if len(stored) <= lean_above:
-                stored = None  # the SQL count over-selected (actors): small enough to read in full
+        if lean_above is not None or aggregate_above is not None:
+            n = count_matching(store, spec)
+            levels = [(limit, cols) for limit, cols in ((aggregate_above, AGGREGATE_COLUMNS), (lean_above, LEAN_COLUMNS))
+                      if limit is not None and n > limit]
+            for limit, cols in levels:
+                stored = _lean_selection(store, spec, cols, municipalities, routes, sites)
+                if len(stored) > limit:
+                    break
+                stored = None  # the SQL count over-selected (actors): read the next richer level
         if stored is None:
             rows = store.read_incidents(spec)
             if len(rows):
@@ -92,15 +102,24 @@ def select_incidents(
                             geometry="geometry", crs=parts[0].crs)
 
 
-def _lean_selection(store, spec: FilterSpec, municipalities, routes, sites) -> gpd.GeoDataFrame:
+def exact_in_sql(spec: FilterSpec) -> FilterSpec:
+    """The part of ``spec`` the store's SQL does *not* decide exactly, to apply in pandas afterwards.
+
+    Dates, event types, sub-event types and minimum fatalities are exact in SQL; actors are a
+    superset there (LIKE on associated-actor lists); text, municipality and proximity are not in SQL.
+    """
+    return spec.with_(start=None, end=None, event_types=(), sub_event_types=(), min_fatalities=0)
+
+
+def _lean_selection(store, spec: FilterSpec, columns, municipalities, routes, sites) -> gpd.GeoDataFrame:
     """Lean read + municipality (+ distances only for a proximity filter) + the remaining filters."""
-    rows = read_lean(store, spec)
+    rows = read_lean(store, spec, columns)
     lean = gpd.GeoDataFrame(rows, geometry=gpd.points_from_xy(rows["longitude"], rows["latitude"]), crs=WGS84)
-    # Municipality only: nearest route/site feed popups, and aggregated views have none.
+    # Municipality only: nearest route/site feed popups, and lean (clustered/aggregated) views have none.
     lean = lean.join(assign_municipality(lean, municipalities))
     if spec.uses_proximity:
         lean = enrich_incidents(lean, municipalities, routes, sites)
-    return apply_filters(lean, spec, routes, sites)
+    return apply_filters(lean, exact_in_sql(spec), routes, sites)
 
 
 def _sql_dialect(store) -> tuple[str, object]:
@@ -141,15 +160,19 @@ def count_matching(store, spec: FilterSpec) -> int:
     return int(next(_fetch(store, f"SELECT COUNT(*) FROM incidents{where}", params))[0][0])
 
 
-def read_lean(store, spec: FilterSpec) -> pd.DataFrame:
-    """Stored incidents matching the store-side part of ``spec``, lean columns only, read in chunks.
+def read_lean(store, spec: FilterSpec, columns: tuple[str, ...] = LEAN_COLUMNS) -> pd.DataFrame:
+    """Stored incidents matching the store-side part of ``spec``, some columns only, read in chunks.
 
+    Args:
+        store: an open store.
+        spec: the selection (its store-side part becomes the WHERE clause).
+        columns: incident columns to read (:data:`LEAN_COLUMNS` or :data:`AGGREGATE_COLUMNS`).
     Returns:
-        DataFrame with :data:`LEAN_COLUMNS` plus the columns the remaining filters need (actors,
-        notes) and ``origin`` = "upload:<id>"; ``event_date`` datetime64, numbers typed, text as
-        pandas' Arrow-backed ``str``.
+        DataFrame with ``columns`` plus the columns the remaining filters need (actors, notes) and
+        ``origin`` = "upload:<id>"; ``event_date`` datetime64, numbers typed, text as pandas'
+        Arrow-backed ``str``.
     """
-    cols = list(LEAN_COLUMNS)
+    cols = list(columns)
     if spec.actors:
         cols += [c for c in ACTOR_COLUMNS if c not in cols]
     if spec.text:
@@ -175,6 +198,7 @@ def read_lean(store, spec: FilterSpec) -> pd.DataFrame:
     else:
         df = pd.DataFrame({c: (np.concatenate(v) if c in ("latitude", "longitude")
                                else pd.concat([pd.Series(x) for x in v], ignore_index=True)) for c, v in chunks.items()})
-    df["event_date"] = pd.to_datetime(df["event_date"], format="%Y-%m-%d")
+    if "event_date" in df:
+        df["event_date"] = pd.to_datetime(df["event_date"], format="%Y-%m-%d")
     df["origin"] = "upload:" + df["upload_id"].astype(str)
     return df.drop(columns="upload_id")

@@ -184,8 +184,10 @@ def _source_table(incidents: gpd.GeoDataFrame) -> tuple[list[int], list[str]]:
     names = incidents["source"].fillna("").astype(str) if "source" in incidents else pd.Series("", index=incidents.index)
     urls = incidents["source_url"].fillna("").astype(str) if "source_url" in incidents else pd.Series("", index=incidents.index)
     codes, uniques = pd.factorize(names + "\x00" + urls)
-    table = [_source_html(*k.split("\x00", 1)) for k in uniques]
-    if len(script_json(table)) > SOURCE_TABLE_MAX_BYTES:
+    # Each snippet is its text plus ~100 bytes of link markup; estimate before escaping 100,000 of them.
+    estimate = int(pd.Series(uniques, dtype="str").str.len().sum()) + 100 * len(uniques)
+    table = [] if estimate > SOURCE_TABLE_MAX_BYTES else [_source_html(*k.split("\x00", 1)) for k in uniques]
+    if estimate > SOURCE_TABLE_MAX_BYTES or len(script_json(table)) > SOURCE_TABLE_MAX_BYTES:
         codes, uniques = pd.factorize(names)
         table = [esc(n) + " <small>(narrow the filters for the report link)</small>" for n in uniques]
     return codes.tolist(), table

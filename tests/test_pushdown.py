@@ -77,7 +77,7 @@ def test_large_selections_are_read_lean_with_the_same_answer(filled_store):
     lean = select_incidents(filled_store, spec, lean_above=10)
     query = filled_store.last_query
     assert len(full) > 10
-    assert "notes" not in query and "source_url" not in query and " WHERE " in query  # narrow, filtered SELECT
+    assert "notes" not in query and "source_url" in query and " WHERE " in query  # narrow, filtered SELECT
     assert sorted(lean["event_id_cnty"]) == sorted(full["event_id_cnty"])
     assert set(lean.columns) < set(full.columns)
     merged = full.set_index("event_id_cnty")
@@ -90,8 +90,22 @@ def test_large_selections_are_read_lean_with_the_same_answer(filled_store):
 def test_lean_view_of_the_aggregate_map_counts_every_incident(filled_store):
     from layers.incidents import build_payload
 
-    spec = FilterSpec(event_types=("Protests",))
-    lean = select_incidents(filled_store, spec, lean_above=100, extra=load_bundled_incidents())
+    spec = FilterSpec(event_types=("Protests",), start=dt.date(2016, 1, 1))
+    lean = select_incidents(filled_store, spec, aggregate_above=100, lean_above=10, extra=load_bundled_incidents())
+    assert set(lean.columns) >= {"event_type", "fatalities", "municipality", "geometry"}
+    assert "location" not in lean and "SELECT event_type, fatalities, latitude, longitude, admin2" in filled_store.last_query
     payload = build_payload(lean, "aggregate")
     assert sum(payload.data["n"]) == len(lean) > 100
     assert (lean["event_type"] == "Protests").all() and lean["origin"].eq("bundled").any()
+    assert len(lean) == len(select_incidents(filled_store, spec, extra=load_bundled_incidents()))
+
+
+def test_an_over_selecting_count_falls_back_to_a_full_read(filled_store):
+    from geodata.pushdown import count_matching
+
+    spec = FilterSpec(actors=("Synthetic actor 1",))  # LIKE also matches "Synthetic actor 10"
+    exact = select_incidents(filled_store, spec)
+    assert count_matching(filled_store, spec) > len(exact)
+    got = select_incidents(filled_store, spec, lean_above=len(exact))
+    assert "notes" in got and "FROM incidents WHERE" in filled_store.last_query
+    assert sorted(got["event_id_cnty"]) == sorted(exact["event_id_cnty"])
