@@ -23,6 +23,7 @@ if str(_REPO) not in sys.path:  # `streamlit run dashboard/app.py` puts only das
     sys.path.insert(0, str(_REPO))
 
 import altair as alt  # noqa: E402
+import folium  # noqa: E402
 import geopandas as gpd  # noqa: E402
 import numpy as np  # noqa: E402
 import streamlit as st  # noqa: E402
@@ -45,6 +46,12 @@ VENDOR_URL = "/app/static/vendor/"  # where Streamlit static serving exposes STA
 MAP_KEY = "conflictmap"
 MAP_HEIGHT = 650
 PLAY_SECONDS = 1.5
+#: Compact attribution and legend so they do not cover the map in a dashboard column.
+MAP_CSS = """<style>
+.leaflet-control-layers{font:12px/1.4 sans-serif!important}
+.leaflet-control-attribution{font:10px/1.3 sans-serif!important;max-width:75%;white-space:normal}
+.cm-legend{font-size:11px!important;line-height:1.25!important;max-height:55%;overflow:auto}
+</style>"""
 
 
 @dataclass(frozen=True)
@@ -193,11 +200,12 @@ if bundle.municipalities is None:
 
 figures = analysis.key_figures(selection)
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Incidents", f"{figures.incidents:,}")
+c1.metric("Incidents", f"{figures.incidents:,}", help=f"of {choices.total:,} in the data")
 c2.metric("Fatalities", f"{figures.fatalities:,}")
-c3.metric("Distinct actors", f"{figures.actors:,}")
-c4.metric("Date span", f"{figures.first} → {figures.last}" if figures.first else "—",
-          help=f"{figures.span_days:,} days" if figures.first else None)
+c3.metric("Distinct actors", f"{figures.actors:,}", help="primary and associated actors")
+c4.metric("Date span", f"{figures.span_days:,} days" if figures.first else "—")
+if figures.first:
+    c4.caption(f"{figures.first:%Y-%m-%d} → {figures.last:%Y-%m-%d}")
 
 tab_map, tab_table, tab_upload, tab_export = st.tabs(["Map", "Table", "Upload", "Export"])
 
@@ -255,6 +263,7 @@ def map_panel() -> None:
                   tiles=context.tiles, tiles_attribution=context.tiles_attribution, metric=view.metric,
                   representation=representation, dynamic_incidents=True)
     group = incident_group(shown, representation, name=f"Incidents ({len(shown):,})")
+    m.get_root().header.add_child(folium.Element(MAP_CSS))
     localize_links(m, VENDOR_URL)
     localize_links(group, VENDOR_URL)  # the group joins the map inside st_folium
     out = st_folium(m, key=MAP_KEY, height=MAP_HEIGHT, use_container_width=True,
@@ -293,7 +302,8 @@ def show_details(row) -> None:
 def charts() -> None:
     """Timeline and breakdowns of the selection (Altair, event-type colours from layers.style)."""
     scale = alt.Scale(domain=list(EVENT_COLORS), range=list(EVENT_COLORS.values()))
-    color = alt.Color("event_type:N", title="Event type", scale=scale, legend=alt.Legend(orient="bottom", columns=2))
+    # No chart legend: the colours are the map legend's, and "By event type" below names them.
+    color = alt.Color("event_type:N", title="Event type", scale=scale, legend=None)
     tl = analysis.timeline(selection, view.step)
     st.markdown(f"**Incidents per {view.step}**")
     if tl.empty:
@@ -301,7 +311,7 @@ def charts() -> None:
     else:
         st.altair_chart(
             alt.Chart(tl).mark_bar().encode(
-                x=alt.X("period:T", title=None), y=alt.Y("incidents:Q", title="incidents", stack=True), color=color,
+                x=alt.X("period:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0)), y=alt.Y("incidents:Q", title="incidents", stack=True), color=color,
                 tooltip=[alt.Tooltip("period:T", title=view.step), "event_type:N", "incidents:Q", "fatalities:Q"],
             ).properties(height=200),
             width="stretch",
@@ -314,16 +324,16 @@ def charts() -> None:
             st.caption("—")
             continue
         enc = dict(x=alt.X("incidents:Q", title="incidents"),
-                   y=alt.Y(f"{by}:N", sort="-x", title=None, axis=alt.Axis(labelLimit=220)),
+                   y=alt.Y(f"{by}:N", sort="-x", title=None, axis=alt.Axis(labelLimit=200, labelOverlap=False)),
                    tooltip=[f"{by}:N", "incidents:Q", "fatalities:Q"])
         if by == "event_type":
             enc["color"] = alt.Color("event_type:N", legend=None, scale=scale)
-        st.altair_chart(alt.Chart(data).mark_bar().encode(**enc).properties(height=22 * len(data) + 20),
+        st.altair_chart(alt.Chart(data).mark_bar().encode(**enc).properties(height=alt.Step(20)),
                         width="stretch")
 
 
 with tab_map:
-    left, right = st.columns([3, 2], gap="medium")
+    left, right = st.columns([2, 1], gap="medium")
     with left:
         playing = bool(st.session_state.get("pb_playing"))
         st.fragment(run_every=PLAY_SECONDS if playing else None)(map_panel)()

@@ -149,7 +149,8 @@ def table_view(incidents: pd.DataFrame) -> pd.DataFrame:
     if "event_date" in out:
         out["event_date"] = pd.to_datetime(out["event_date"]).dt.date
     if "source_url" in out:
-        out["source_url"] = out["source_url"].map(http_url_or_none).astype(object)
+        # object dtype: missing links stay None (a string dtype would turn them into NaN).
+        out["source_url"] = pd.Series([http_url_or_none(v) for v in out["source_url"]], index=out.index, dtype=object)
     if "fatalities" in out:
         out["fatalities"] = out["fatalities"].fillna(0).astype(int)
     if "event_date" in out:
