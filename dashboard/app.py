@@ -26,6 +26,7 @@ import altair as alt  # noqa: E402
 import folium  # noqa: E402
 import geopandas as gpd  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 from streamlit_folium import st_folium  # noqa: E402
 
@@ -49,6 +50,7 @@ PLAY_SECONDS = 1.5
 #: Compact attribution and legend so they do not cover the map in a dashboard column.
 MAP_CSS = """<style>
 .leaflet-control-layers{font:12px/1.4 sans-serif!important}
+.leaflet-popup-content{font:12px/1.4 sans-serif!important;margin:10px 12px}
 .leaflet-control-attribution{font:10px/1.3 sans-serif!important;max-width:75%;white-space:normal}
 .cm-legend{font-size:11px!important;line-height:1.25!important;max-height:55%;overflow:auto}
 </style>"""
@@ -101,6 +103,30 @@ def selection_positions(key: tuple[str, ...], version: float, spec: FilterSpec, 
     return np.flatnonzero(filter_mask(b.incidents, spec, b.routes, b.sites))
 
 
+def selected(key: tuple[str, ...], version: float, spec: FilterSpec, settings: Settings) -> gpd.GeoDataFrame:
+    """The incidents matching ``spec`` (a view of the cached layer: do not mutate)."""
+    return load_layers(key, version, settings).bundle.incidents.iloc[selection_positions(key, version, spec, settings)]
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def summaries(key: tuple[str, ...], version: float, spec: FilterSpec, step: str, _settings: Settings) -> dict:
+    """Key figures, timeline and breakdowns of the selection (recomputed only when it changes)."""
+    sel = selected(key, version, spec, _settings)
+    return {
+        "figures": analysis.key_figures(sel),
+        "timeline": analysis.timeline(sel, step),
+        "event_type": analysis.breakdown(sel, "event_type"),
+        "actor": analysis.breakdown(sel, "actor", top=12),
+        "municipality": analysis.breakdown(sel, "municipality"),
+    }
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def table(key: tuple[str, ...], version: float, spec: FilterSpec, _settings: Settings) -> pd.DataFrame:
+    """The selection as the display table."""
+    return analysis.table_view(selected(key, version, spec, _settings))
+
+
 @st.cache_resource(show_spinner=False, max_entries=32)
 def proximity_buffers(key: tuple[str, ...], version: float, routes: tuple[str, ...], sites: tuple[str, ...],
                       km: float, _settings: Settings) -> gpd.GeoDataFrame | None:
@@ -110,8 +136,6 @@ def proximity_buffers(key: tuple[str, ...], version: float, routes: tuple[str, .
              for layer, names, col in ((b.routes, routes, "name"), (b.sites, sites, "name_en")) if names]
     if not parts:
         return None
-    import pandas as pd
-
     return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=parts[0].crs)
 
 
@@ -156,8 +180,7 @@ with sb.expander("Proximity", expanded=bool(st.session_state.get(S.W_ROUTES) or 
     st.slider("Within (km)", min_value=0.5, max_value=25.0, step=0.5, key=S.W_KM)
 
 spec = S.spec_from_widgets(st.session_state, choices)
-positions = selection_positions(KEY, VERSION, spec, settings)
-selection = bundle.incidents.iloc[positions]
+selection = selected(KEY, VERSION, spec, settings)
 sb.markdown(f"**{len(selection):,} of {choices.total:,} incidents**")
 sb.caption(spec.describe())
 sb.button("Reset filters", on_click=reset_filters, width="stretch")
@@ -171,8 +194,8 @@ sb.radio("Municipalities show", list(S.METRICS), format_func=S.METRICS.get, key=
 sb.radio("Time step (timeline and playback)", S.STEPS, key=S.W_STEP, horizontal=True)
 view = S.ViewOptions(st.session_state[S.W_BASEMAP], st.session_state[S.W_METRIC], st.session_state[S.W_STEP])
 if sb.button("Reload data", help="Read the incident store again (after uploads from elsewhere)."):
-    load_layers.clear()
-    selection_positions.clear()
+    for cached in (load_layers, selection_positions, summaries, table, proximity_buffers):
+        cached.clear()
     st.rerun()
 
 # The URL always describes the current view, so copying it shares it.
@@ -198,7 +221,8 @@ if loaded.boundary_error:
 if bundle.municipalities is None:
     st.warning(HOW_TO_GET_BOUNDARIES, icon="⚠️")
 
-figures = analysis.key_figures(selection)
+summary = summaries(KEY, VERSION, spec, view.step, settings)
+figures = summary["figures"]
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Incidents", f"{figures.incidents:,}", help=f"of {choices.total:,} in the data")
 c2.metric("Fatalities", f"{figures.fatalities:,}")
@@ -304,7 +328,7 @@ def charts() -> None:
     scale = alt.Scale(domain=list(EVENT_COLORS), range=list(EVENT_COLORS.values()))
     # No chart legend: the colours are the map legend's, and "By event type" below names them.
     color = alt.Color("event_type:N", title="Event type", scale=scale, legend=None)
-    tl = analysis.timeline(selection, view.step)
+    tl = summary["timeline"]
     st.markdown(f"**Incidents per {view.step}**")
     if tl.empty:
         st.caption("No incidents in the selection.")
@@ -316,9 +340,9 @@ def charts() -> None:
             ).properties(height=200),
             width="stretch",
         )
-    for title, by, top in (("By event type", "event_type", None), ("By actor (top 12)", "actor", 12),
-                           ("By municipality", "municipality", None)):
-        data = analysis.breakdown(selection, by, top)
+    for title, by in (("By event type", "event_type"), ("By actor (top 12)", "actor"),
+                      ("By municipality", "municipality")):
+        data = summary[by]
         st.markdown(f"**{title}**")
         if data.empty:
             st.caption("—")
@@ -344,7 +368,7 @@ with tab_map:
 with tab_table:
     st.caption(f"{len(selection):,} incidents — {spec.describe()}")
     st.dataframe(
-        analysis.table_view(selection), hide_index=True, width="stretch", height=560,
+        table(KEY, VERSION, spec, settings), hide_index=True, width="stretch", height=560,
         column_config={
             "event_date": st.column_config.DateColumn("date", format="YYYY-MM-DD"),
             "source_url": st.column_config.LinkColumn("source link", display_text="report"),

@@ -17,7 +17,6 @@ from shapely.geometry import Point
 
 from geodata.filters import ACTOR_COLUMNS
 from geodata.playback import period_starts
-from geodata.schema import split_multi
 from geodata.settings import METRIC_CRS, WGS84
 
 #: Columns of the dashboard's incident table, in display order.
@@ -44,14 +43,25 @@ class KeyFigures:
 
 
 def _actor_long(incidents: pd.DataFrame) -> pd.DataFrame:
-    """One row per (incident, actor) pair, each actor counted once per incident."""
+    """One row per (incident, actor) pair, each actor counted once per incident.
+
+    Cells are split on ";" (ACLED's multi-value separator, as :func:`geodata.schema.split_multi`)
+    with vectorised string methods: this runs on every selection change.
+    """
     cols = [c for c in ACTOR_COLUMNS if c in incidents]
     if incidents.empty or not cols:
         return pd.DataFrame({"incident": pd.Series(dtype=object), "actor": pd.Series(dtype=object)})
-    long = incidents[cols].stack().map(split_multi).explode().dropna()
-    long = long[long.astype(str).str.len() > 0]
-    frame = pd.DataFrame({"incident": long.index.get_level_values(0), "actor": long.to_numpy()})
-    return frame.drop_duplicates()
+    parts = []
+    for col in cols:
+        cells = incidents[col].dropna().astype(str)
+        cells = cells[cells.str.strip() != ""]
+        if col.startswith("assoc"):
+            cells = cells.str.split(";").explode()
+        parts.append(cells.str.strip())
+    long = pd.concat(parts) if parts else pd.Series(dtype=object)
+    long = long[long != ""]
+    frame = pd.DataFrame({"incident": long.index.to_numpy(), "actor": long.to_numpy(dtype=object)})
+    return frame.drop_duplicates(ignore_index=True)
 
 
 def key_figures(incidents: pd.DataFrame) -> KeyFigures:
