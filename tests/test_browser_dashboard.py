@@ -137,3 +137,35 @@ def test_dashboard_in_chromium_offline(server):
     assert not not_tiles, f"non-tile requests left the machine: {not_tiles}"
     assert not asset_failures, asset_failures
     assert not console_errors, console_errors
+
+
+def test_openstreetmap_basemap_only_asks_for_tiles(server):
+    """With the OSM basemap chosen, the only requests leaving the machine are tile images."""
+    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    from playwright.sync_api import sync_playwright
+
+    port, _env = server
+    blocked: list[tuple[str, str]] = []
+
+    def route(r):
+        host = urllib.parse.urlsplit(r.request.url).hostname or ""
+        if host in LOCAL_HOSTS or not r.request.url.startswith("http"):
+            return r.continue_()
+        blocked.append((r.request.resource_type, r.request.url))
+        return r.abort()
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            context.route("**/*", route)
+            page = context.new_page()
+            page.goto(f"http://127.0.0.1:{port}/?map=osm", wait_until="domcontentloaded")
+            frame = page.frame_locator(MAP_IFRAME)
+            frame.locator("path.cm-incident").first.wait_for(timeout=60_000)
+            frame.locator("img.leaflet-tile").first.wait_for(state="attached", timeout=20_000)
+            page.wait_for_timeout(1000)
+        finally:
+            browser.close()
+    assert blocked, "the OSM basemap should have asked for tiles"
+    assert all(kind == "image" and urllib.parse.urlsplit(u).hostname == "tile.openstreetmap.org" for kind, u in blocked), blocked

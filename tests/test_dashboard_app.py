@@ -269,3 +269,37 @@ def test_date_range_widget_is_bounded_by_the_data(bundle):
     widget = at.date_input(key="f_dates")
     assert tuple(widget.value) == (first, last)
     assert (widget.proto.min, widget.proto.max) == (first.isoformat(), last.isoformat())
+
+
+def test_empty_selection_still_renders(bundle):
+    at = run_app({"q": "no incident mentions this zzqx"})
+    assert shown_count(at) == (0, len(bundle.incidents))
+    assert drawn_incidents(map_args(at)) == 0
+    assert at.metric[0].value == "0"
+    at.radio(key="pb_mode").set_value("Within period").run()  # no periods: playback shows nothing to step
+    assert not at.exception
+    assert not at.select_slider
+
+
+def test_configured_tile_server_is_offered(env, bundle):
+    env.setenv("CONFLICTMAP_TILES", "http://127.0.0.1:8080/tiles/{z}/{x}/{y}.png")
+    env.setenv("CONFLICTMAP_TILES_ATTRIBUTION", "Local tiles <b>test</b>")
+    at = run_app({"map": "custom"})
+    assert at.radio(key=S.W_BASEMAP).value == "custom"
+    script = map_args(at)["script"]
+    assert "http://127.0.0.1:8080/tiles/{z}/{x}/{y}.png" in script
+    assert "<b>test</b>" not in script  # attribution is escaped
+
+
+def test_many_incidents_are_clustered_with_local_assets(bundle, monkeypatch):
+    import layers.incidents
+
+    monkeypatch.setattr(layers.incidents, "MARKER_LIMIT", 10)  # the bundled data now counts as "many"
+    args = map_args(run_app())
+    assert '"cluster"' in args["feature_group"] and "markerClusterGroup" in args["feature_group"]
+    links = args["js_links"] + args["css_links"]
+    assert any("markercluster" in u for u in links), links
+    assert not [u for u in links if "http" in u], links
+    vendor = REPO / "dashboard" / "static" / "vendor"
+    assert all((vendor / u.rsplit("/", 1)[1]).is_file() for u in links)
+    assert drawn_incidents(args) == len(bundle.incidents)
