@@ -216,6 +216,10 @@ context = S.SelectionContext(
 
 # ---------------------------------------------------------------- header and notices
 st.title("conflictmap — security incidents in northern Kosovo")
+if not st.get_option("server.enableStaticServing"):
+    st.error("Static serving is off, so the map cannot load Leaflet. Start the dashboard from the repository root "
+             "(`streamlit run dashboard/app.py`, which reads .streamlit/config.toml) or pass "
+             "`--server.enableStaticServing true`.")
 if loaded.boundary_error:
     st.error(f"Boundaries could not be loaded: {loaded.boundary_error}")
 if bundle.municipalities is None:
@@ -367,13 +371,17 @@ with tab_map:
 # ---------------------------------------------------------------- table
 with tab_table:
     st.caption(f"{len(selection):,} incidents — {spec.describe()}")
+    rows = table(KEY, VERSION, spec, settings)
     st.dataframe(
-        table(KEY, VERSION, spec, settings), hide_index=True, width="stretch", height=560,
+        rows, hide_index=True, width="stretch", height=min(560, 35 * (len(rows) + 1) + 3),
         column_config={
             "event_date": st.column_config.DateColumn("date", format="YYYY-MM-DD"),
+            "event_type": "event type", "sub_event_type": "sub-event type",
+            "assoc_actor_1": "associated (1)", "assoc_actor_2": "associated (2)",
             "source_url": st.column_config.LinkColumn("source link", display_text="report"),
             "fatalities": st.column_config.NumberColumn("fatalities", format="%d"),
             "notes": st.column_config.TextColumn("notes", width="large"),
+            "event_id_cnty": "event id",
         },
     )
 

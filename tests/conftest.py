@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-# ../shared from the repository root; CONFLICTMAP_SHARED_GEODATA points elsewhere (e.g. from a git worktree).
-SHARED_GEODATA = Path(os.environ.get("CONFLICTMAP_SHARED_GEODATA") or REPO.parent / "shared" / "geodata")
+SHARED_GEODATA = REPO.parent / "shared" / "geodata"
 ADM2_FILE = SHARED_GEODATA / "geoBoundaries-XKX-ADM2_simplified.geojson"
 
 
