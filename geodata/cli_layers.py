@@ -10,6 +10,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from geodata.boundaries import HOW_TO_GET_BOUNDARIES, BoundaryError, download_boundaries, import_boundaries
+from geodata.export import add_export_arguments
 from geodata.layers_data import LayerBundle, load_bundle
 from geodata.settings import get_settings
 
@@ -65,17 +66,11 @@ def layer_frame(bundle: LayerBundle, layer: str) -> gpd.GeoDataFrame | None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Write one layer (incidents with their enrichment columns) to a file."""
-    bundle = load_bundle(get_settings())
-    gdf = layer_frame(bundle, args.layer)
-    if gdf is None:
-        print(HOW_TO_GET_BOUNDARIES, file=sys.stderr)
-        return 2
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    gdf.to_file(out, driver="GeoJSON")
-    print(f"wrote {len(gdf)} {args.layer} to {out}")
-    return 0
+    """Write the filtered incidents or one layer (csv/geojson), or all layers (gpkg): see :mod:`geodata.export`."""
+    from geodata.export import run_export
+
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    return run_export(args, get_settings())
 
 
 def cmd_boundaries(args: argparse.Namespace) -> int:
@@ -94,10 +89,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add the info, export and boundaries commands."""
     p = sub.add_parser("info", help="JSON summary of every layer")
     p.set_defaults(func=cmd_info)
-    p = sub.add_parser("export", help="write a layer to a file")
-    p.add_argument("--layer", choices=LAYER_NAMES, required=True)
-    p.add_argument("--format", choices=("geojson",), default="geojson")
-    p.add_argument("--out", required=True)
+    p = sub.add_parser("export", help="write the filtered incidents or a layer (csv/geojson), or all layers (gpkg)")
+    add_export_arguments(p)
     p.set_defaults(func=cmd_export)
     p = sub.add_parser("boundaries", help="download or import the official municipal boundaries")
     p.add_argument("--from", dest="from_path", metavar="PATH", help="import this GeoJSON/GeoPackage instead of downloading")

@@ -19,6 +19,10 @@ CONFLICTMAP_TILES              basemap tile URL template (e.g. a local tile     
                                server) — ``none`` for no tiles
 CONFLICTMAP_TILES_ATTRIBUTION  attribution shown for that tile URL               ``Map tiles: CONFLICTMAP_TILES``
 CONFLICTMAP_MAX_UPLOAD_MB      largest CSV accepted in the dashboard             200
+CONFLICTMAP_INGEST_PAUSE_ROWS  test hook: an ingest pauses inside its            unset (never pauses)
+                               transaction after this many rows …
+CONFLICTMAP_INGEST_PAUSE_FILE  … and creates this file to say it is paused       unset
+                               (used by the kill-mid-upload test only)
 =============================  ===============================================  ==========================
 """
 
@@ -62,6 +66,8 @@ class Settings:
     tiles: str | None
     tiles_attribution: str
     max_upload_mb: int
+    ingest_pause_rows: int | None = None
+    ingest_pause_file: Path | None = None
 
     @property
     def boundaries_cache(self) -> Path:
@@ -89,6 +95,11 @@ def get_settings(env: dict[str, str] | None = None) -> Settings:
         max_mb = int(e.get("CONFLICTMAP_MAX_UPLOAD_MB", "200"))
     except ValueError as exc:
         raise ValueError("CONFLICTMAP_MAX_UPLOAD_MB must be a whole number of megabytes") from exc
+    try:
+        pause_rows = int(e["CONFLICTMAP_INGEST_PAUSE_ROWS"]) if e.get("CONFLICTMAP_INGEST_PAUSE_ROWS") else None
+    except ValueError as exc:
+        raise ValueError("CONFLICTMAP_INGEST_PAUSE_ROWS must be a whole number of rows") from exc
+    pause_file = e.get("CONFLICTMAP_INGEST_PAUSE_FILE")
     return Settings(
         data_dir=data_dir,
         boundaries_file=Path(boundaries).expanduser() if boundaries else None,
@@ -99,4 +110,6 @@ def get_settings(env: dict[str, str] | None = None) -> Settings:
         tiles=tiles,
         tiles_attribution=e.get("CONFLICTMAP_TILES_ATTRIBUTION") or f"Map tiles: {tiles}",
         max_upload_mb=max_mb,
+        ingest_pause_rows=pause_rows,
+        ingest_pause_file=Path(pause_file) if pause_file else None,
     )

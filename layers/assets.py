@@ -25,7 +25,6 @@ from folium.elements import JSCSSMixin
 
 LEAFLET_JS = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"
 LEAFLET_CSS = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css"
-#: folium.Popup builds its content with jQuery (``$(`<div>…</div>`)[0]``): sites and routes need it.
 JQUERY_JS = "https://code.jquery.com/jquery-3.7.1.min.js"
 
 
@@ -62,12 +61,12 @@ def local_name(url: str) -> str:
 
 
 def prune_map_assets(m: folium.Map) -> folium.Map:
-    """Keep only Leaflet (and jQuery, which folium popups need) among the map's default assets.
+    """Keep only Leaflet itself among the map's default assets.
 
     conflictmap draws no Bootstrap/awesome-markers/Font Awesome icons, so those ~1.3 MB of CSS
     and JS (and the web fonts they would fetch) are dropped. jQuery stays: ``folium.Popup``
-    (site and route popups) renders its HTML with ``$(...)``; without it the map script stops
-    with "$ is not defined" before the layer control is drawn.
+    builds its content with ``$(`...`)``, and without it the map script stops at the first
+    site or route popup ("$ is not defined") and no incident is drawn.
     """
     m.default_js = [("leaflet", LEAFLET_JS), ("jquery", JQUERY_JS)]
     m.default_css = [("leaflet_css", LEAFLET_CSS)]

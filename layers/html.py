@@ -12,6 +12,7 @@ import json
 import math
 import re
 
+_JS_TEMPLATE_CHARS = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;"})
 _HTTP = re.compile(r"^https?://[^\s<>\"'`]+$", re.IGNORECASE)
 
 
@@ -24,7 +25,9 @@ def esc(value: object) -> str:
             return ""
     except (TypeError, ValueError):
         pass
-    return html.escape(str(value), quote=True)
+    # Backtick, "$" and backslash too: folium.Popup/Tooltip put HTML inside JS template literals
+    # (`...`), where "${...}" would run and "\`" would end the literal.
+    return html.escape(str(value), quote=True).translate(_JS_TEMPLATE_CHARS)
 
 
 def safe_url(url: object) -> str | None:

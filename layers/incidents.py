@@ -80,6 +80,11 @@ def popup_html(row: pd.Series) -> str:
     return '<div class="cm-popup" style="max-width:320px">' + "<br>".join(rows) + "</div>"
 
 
+def _source_html(source: str, url: str) -> str:
+    """Escaped source name, with a link to the report when the URL is http(s)."""
+    return esc(source) + (f" — {safe_link(url, 'report')}" if url else "")
+
+
 def tooltip_text(row: pd.Series) -> str:
     """One-line tooltip (escaped): date, sub-event type, place."""
     return esc(f"{_fmt_date(row.get('event_date'))} · {row.get('sub_event_type', '')} · {row.get('location', '')}")
@@ -152,6 +157,12 @@ def build_payload(incidents: gpd.GeoDataFrame, mode: str | None = None) -> Paylo
         loc_codes, locs = pd.factorize(incidents["location"].fillna("").astype(str))
         data["loc"] = loc_codes.tolist()
         data["locs"] = [esc(v) for v in locs]
+        # Sources repeat across incidents: one shared table of escaped "source — link" snippets.
+        src_keys = (incidents["source"].fillna("").astype(str) + "\x00"
+                    + incidents["source_url"].fillna("").astype(str))
+        src_codes, src_uniques = pd.factorize(src_keys)
+        data["src"] = src_codes.tolist()
+        data["srcs"] = [_source_html(*k.split("\x00", 1)) for k in src_uniques]
     return Payload(mode, data)
 
 
@@ -163,8 +174,10 @@ class IncidentLayer(JSCSSMixin, folium.map.Layer):
         var {{ this.get_name() }} = (function () {
             var d = {{ this.payload_json }};
             var mode = {{ this.mode_json }};
+            // chunkedLoading stays off: with markercluster 1.1.0 (the offline copy) a fitBounds pan
+            // during chunked loading throws in _moveEnd ("reading 'lat'") and no cluster is drawn.
             var group = mode === "cluster"
-                ? L.markerClusterGroup({chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50})
+                ? L.markerClusterGroup({chunkedLoading: false, showCoverageOnHover: false, maxClusterRadius: 50})
                 : L.featureGroup();
             var renderer = mode === "markers" ? undefined : L.canvas({padding: 0.5});
             function esc(s) { return String(s); }  // strings in d are escaped server-side
@@ -187,9 +200,10 @@ class IncidentLayer(JSCSSMixin, folium.map.Layer):
                         fillColor: d.colors[d.t[i]], fillOpacity: 0.85});
                     m.bindPopup((function (k) { return function () {
                         var day = new Date(d.d0 + "T00:00:00Z"); day.setUTCDate(day.getUTCDate() + d.d[k]);
-                        return "<b>" + day.toISOString().slice(0, 10) + " · " + d.types[d.t[k]] + "</b><br>" +
+                        return '<div class="cm-popup"><b>' + day.toISOString().slice(0, 10) + " · " + d.types[d.t[k]] + "</b><br>" +
                                esc(d.locs[d.loc[k]]) + "<br>Fatalities: " + d.f[k] +
-                               "<br><small>Zoom in or narrow the filters for full details and sources.</small>";
+                               "<br><b>Source:</b> " + d.srcs[d.src[k]] +
+                               "<br><small>Narrow the filters for full details.</small></div>";
                     }; })(i));
                 }
                 group.addLayer(m);

@@ -26,7 +26,6 @@ from layers.style import BUFFER_COLOR, ROUTE_COLOR, SITE_COLOR, Legend, event_le
 #: Northern Kosovo: the default view when there is nothing to fit.
 DEFAULT_CENTER = (42.93, 20.78)
 DEFAULT_ZOOM = 10
-#: Deepest zoom (street level; OpenStreetMap's tiles stop at 19).
 MAX_ZOOM = 18
 INCIDENT_ATTRIBUTION = "Incidents: conflictmap (sourced public reports) and uploaded files"
 SITES_ATTRIBUTION = "Sites: conflictmap (sourced public references)"
@@ -115,8 +114,8 @@ def build_map(
     """
     m = folium.Map(location=DEFAULT_CENTER, zoom_start=DEFAULT_ZOOM, tiles=None, control_scale=True,
                    height=height, prefer_canvas=False)
-    # Leaflet.markercluster (cluster representation) needs the map's maxZoom; without tiles no
-    # tile layer sets it and the map stops with "Map has no maxZoom specified".
+    # Without tiles nothing sets a maximum zoom, and Leaflet.markercluster then throws
+    # "Map has no maxZoom specified": no cluster is drawn. Set it on the map itself.
     m.options["max_zoom"] = MAX_ZOOM
     prune_map_assets(m)
     attributions = [INCIDENT_ATTRIBUTION]

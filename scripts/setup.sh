@@ -29,6 +29,8 @@ stamp="$VENV/.requirements.sha256"
 want=$(sha256sum requirements.txt | cut -d' ' -f1)
 if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
   echo "setup: installing Python requirements (pinned)"
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements.txt
+  # grep: hide pip's notices about optional local package indexes that some machines lack
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements.txt \
+    2> >(grep -v "is ignored: it is neither" >&2)
   echo "$want" > "$stamp"
 fi

@@ -1,10 +1,103 @@
-"""Shared fixtures: the real boundaries in ../shared (skipped with a reason when absent)."""
+"""Shared fixtures: real boundaries from ../shared (skipped with a reason when absent), the ingest corpus,
+and a PostgreSQL/PostGIS server for the store tests."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
 from pathlib import Path
 
 import pytest
+
+CORPUS = Path(__file__).resolve().parent / "data" / "ingest"
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """The folder of synthetic ingest fixtures."""
+    return CORPUS
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _as_postgres(args: list[str]) -> list[str]:
+    """Run a server binary as the ``postgres`` OS user when we are root (initdb refuses root)."""
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--"] + args
+    return args
+
+
+@pytest.fixture(scope="session")
+def pg_server_url():
+    """URL of a PostgreSQL server with PostGIS available, or skip.
+
+    Uses ``CONFLICTMAP_TEST_PG_URL`` when set; otherwise starts a throwaway cluster (initdb +
+    pg_ctl, trust auth, loopback only, free port) in a temporary folder and stops it afterwards.
+    """
+    url = os.environ.get("CONFLICTMAP_TEST_PG_URL")
+    if url:
+        yield url
+        return
+    if not (PG_BIN / "initdb").exists():
+        pytest.skip(f"no PostgreSQL server: set CONFLICTMAP_TEST_PG_URL or install postgresql-15 ({PG_BIN} missing)")
+    if os.geteuid() == 0 and shutil.which("runuser") is None:
+        pytest.skip("running as root without runuser: cannot start PostgreSQL as a non-root user")
+    if not Path("/usr/share/postgresql/15/extension/postgis.control").exists():
+        pytest.skip("PostGIS is not installed (apt-get install postgresql-15-postgis-3)")
+    base = Path(tempfile.mkdtemp(prefix="conflictmap-pg-"))
+    os.chmod(base, 0o777)  # the postgres user must be able to write its data folder here
+    data, sock = base / "data", base / "sock"
+    sock.mkdir()
+    os.chmod(sock, 0o777)
+    port = _free_port()
+    try:
+        subprocess.run(_as_postgres([str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+                                     "-E", "UTF8", "--locale=C.UTF-8"]), check=True, capture_output=True)
+        subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-w", "-l", str(base / "log"),
+                                     "-o", f"-c listen_addresses=127.0.0.1 -p {port} -k {sock} -c fsync=off",
+                                     "start"]), check=True, capture_output=True)
+    except (subprocess.CalledProcessError, OSError) as exc:
+        shutil.rmtree(base, ignore_errors=True)
+        out = getattr(exc, "stderr", b"") or b""
+        pytest.skip(f"could not start a throwaway PostgreSQL: {exc} {out.decode(errors='replace')[:300]}")
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
+                       capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_url(pg_server_url):
+    """A fresh, empty database on the test server (dropped afterwards)."""
+    import psycopg
+
+    name = "cm_test_" + uuid.uuid4().hex[:10]
+    with psycopg.connect(pg_server_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    base, _, _ = pg_server_url.rpartition("/")
+    yield f"{base}/{name}"
+    with psycopg.connect(pg_server_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=["sqlite", "postgis"])
+def store_url(request, tmp_path):
+    """Store URL for each back-end: a SQLite file in tmp_path, and a fresh PostGIS database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'incidents.sqlite'}"
+    return request.getfixturevalue("pg_url")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_GEODATA = REPO.parent / "shared" / "geodata"

@@ -61,3 +61,22 @@ def test_routes_are_marked_illustrative_in_the_data_itself():
     routes = load_routes(path)
     assert len(routes) >= 3 and routes["illustrative"].all()
     assert set(routes.geom_type) == {"LineString"}
+
+
+def test_users_own_routes_file_replaces_the_bundled_one(tmp_path, monkeypatch):
+    """CONFLICTMAP_ROUTES names a GeoPackage of the user's routes; every consumer then uses it."""
+    import geopandas as gpd
+    from shapely.geometry import LineString
+
+    from geodata.layers_data import load_bundle
+    from geodata.settings import get_settings
+
+    own = gpd.GeoDataFrame({"name": ["My route"]}, geometry=[LineString([(20.86, 42.89), (20.84, 42.91)])], crs="EPSG:4326")
+    path = tmp_path / "routes.gpkg"
+    own.to_file(path, driver="GPKG")
+    monkeypatch.setenv("CONFLICTMAP_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("CONFLICTMAP_ROUTES", str(path))
+    bundle = load_bundle(get_settings())
+    assert list(bundle.routes["name"]) == ["My route"]
+    assert not bundle.routes_illustrative  # a user's file is not labelled illustrative unless it says so
+    assert set(bundle.incidents["nearest_route"]) == {"My route"}

@@ -1,0 +1,107 @@
+"""Command line of the dashboard's exports: ``python -m dashboard export-html|export-png``.
+
+Both commands take the same filter options as the dashboard and ``python -m geodata export``
+(:mod:`geodata.filter_args`), load the configured data (:func:`geodata.selection.load_selection`)
+and write one file atomically. No Streamlit is imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from geodata.filter_args import add_filter_arguments, spec_from_args
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same folder: never half-written.
+
+    Raises:
+        OSError: if the folder does not exist or is not writable.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", required=True, type=Path, metavar="PATH", help="file to write")
+    p.add_argument("--metric", choices=("incidents", "fatalities"), default="incidents",
+                   help="municipality shading (default: incidents)")
+    p.add_argument("--no-boundaries", action="store_true", help="leave out municipal boundaries")
+    add_filter_arguments(p)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``python -m dashboard`` argument parser."""
+    parser = argparse.ArgumentParser(prog="python -m dashboard", description="conflictmap map exports")
+    sub = parser.add_subparsers(dest="command", required=True)
+    html = sub.add_parser("export-html", help="standalone HTML map (opens offline by double-click)",
+                          description="Write the current selection as one self-contained HTML map.")
+    _add_common(html)
+    html.add_argument("--tiles", default=None, metavar="URL",
+                      help="basemap tile URL template offered in the layer control (needs internet when "
+                           "viewed); 'osm' for OpenStreetMap, 'none' for no tiles; default: CONFLICTMAP_TILES")
+    html.set_defaults(func=_export_html)
+    png = sub.add_parser("export-png", help="static PNG map for reports and slides (no tiles)",
+                         description="Render the current selection as a PNG image.")
+    _add_common(png)
+    png.add_argument("--dpi", type=int, default=150, help="resolution (default 150)")
+    png.set_defaults(func=_export_png)
+    return parser
+
+
+def _selection(args):
+    from geodata.selection import load_selection
+    from geodata.settings import get_settings
+
+    tiles = None if args.__dict__.get("tiles") is None else ("" if args.tiles.lower() == "none" else args.tiles)
+    sel = load_selection(get_settings(), spec_from_args(args), metric=args.metric, tiles=tiles,
+                         use_boundaries=not args.no_boundaries)
+    for note in sel.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return sel
+
+
+def _export_html(args) -> int:
+    from layers.export_html import build_export
+
+    sel = _selection(args)
+    result = build_export(sel)
+    write_atomic(args.out, result.html.encode("utf-8"))
+    print(f"wrote {args.out}: {len(sel.incidents):,} incidents as {result.representation}, "
+          f"{result.size_bytes / 1e6:.2f} MB")
+    return 0
+
+
+def _export_png(args) -> int:
+    from layers.static_png import render_png
+
+    sel = _selection(args)
+    data = render_png(sel, dpi=args.dpi)
+    write_atomic(args.out, data)
+    print(f"wrote {args.out}: {len(sel.incidents):,} incidents, {len(data) / 1e6:.2f} MB")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one export command; returns the exit code (2 for bad options or unreadable input)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except ValueError as exc:  # bad filter combination, invalid data files (their errors subclass ValueError)
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, RuntimeError) as exc:  # unwritable --out, boundary errors, too-large export
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

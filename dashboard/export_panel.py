@@ -1,0 +1,64 @@
+"""Export panel of the dashboard: download buttons for the current selection.
+
+Wiring only; the exports themselves are pure functions in :mod:`layers.export_html`,
+:mod:`layers.static_png` and :mod:`geodata.export`. Files are generated when a button is
+clicked (Streamlit's deferred ``data=callable``), so an idle panel costs nothing and clicking
+does not rerun the app.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from geodata.export import FORMATS, LAYER_NAMES, export_bytes, export_filename
+from geodata.selection import Selection
+
+
+def _stamp() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M")
+
+
+def render(context: Selection) -> None:
+    """Draw the export panel (standalone HTML map, PNG, CSV, GeoJSON, GeoPackage).
+
+    Args:
+        context: the current :class:`geodata.selection.Selection` (filtered incidents, filters,
+            context layers, basemap, metric).
+    """
+    from layers.export_html import REPRESENTATION_LABELS, build_export
+    from layers.incidents import choose_representation
+    from layers.static_png import render_png
+
+    n = len(context.incidents)
+    st.subheader("Share this view")
+    st.caption(f"{context.spec.describe()} — {n:,} incident{'' if n == 1 else 's'}. "
+               "The HTML map opens offline by double-click, with nothing to install.")
+    stamp = _stamp()
+    mode = REPRESENTATION_LABELS[choose_representation(n)]
+    col1, col2 = st.columns(2)
+    with col1:
+        st.download_button(
+            "Map (standalone HTML)", data=lambda: build_export(context).html.encode("utf-8"),
+            file_name=f"conflictmap-map-{stamp}.html", mime="text/html", key="cm_export_html",
+            on_click="ignore", help=f"Incidents shown as {mode}; at most 5 MB.",
+        )
+    with col2:
+        st.download_button(
+            "Map image (PNG)", data=lambda: render_png(context), file_name=f"conflictmap-map-{stamp}.png",
+            mime="image/png", key="cm_export_png", on_click="ignore", help="For reports and slides; no basemap.",
+        )
+    layer = st.selectbox("Data layer", LAYER_NAMES, key="cm_export_layer",
+                         help="Incidents are the filtered selection; municipalities carry its counts.")
+    available = layer != "municipalities" or context.municipalities is not None
+    if not available:
+        st.info("Municipal boundaries are not installed: run `python -m geodata boundaries`.")
+    cols = st.columns(3)
+    for col, (fmt, label) in zip(cols, (("csv", "CSV (Excel)"), ("geojson", "GeoJSON"), ("gpkg", "GeoPackage (all layers)"))):
+        with col:
+            st.download_button(
+                label, data=(lambda f=fmt, lay=layer: export_bytes(context, lay, f)),
+                file_name=export_filename(layer, fmt, stamp), mime=FORMATS[fmt][0], key=f"cm_export_{fmt}",
+                on_click="ignore", disabled=fmt != "gpkg" and not available,
+            )

@@ -1,0 +1,237 @@
+"""Data exports of the current selection: CSV, GeoJSON and a four-layer GeoPackage.
+
+Pure functions from a :class:`geodata.selection.Selection` to bytes (for the dashboard's
+download buttons) plus :func:`run_export`, the ``python -m geodata export`` command.
+
+* CSV is UTF-8 with a BOM, so Excel shows Albanian and Serbian letters (ë, ç, č, ć, đ, š, ž);
+  every text cell starting with ``= + - @``, tab or carriage return is prefixed with ``'``
+  (OWASP "CSV injection") so no spreadsheet runs it as a formula; numeric columns stay numbers.
+  Non-point layers carry their geometry as WKT.
+* GeoJSON and GeoPackage carry dates as ISO ``YYYY-MM-DD`` text; the GeoPackage holds the
+  incidents, municipalities (with the selection's counts), routes and sites as separate layers
+  that QGIS opens directly. Files are written atomically: never half-written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from geodata.selection import Selection
+from geodata.spreadsheet import FORMULA_PREFIXES, neutralise_formulas, spreadsheet_csv  # noqa: F401 (re-exported)
+
+LAYER_NAMES = ("incidents", "municipalities", "routes", "sites")
+#: format -> (MIME type, file extension)
+FORMATS: dict[str, tuple[str, str]] = {
+    "csv": ("text/csv", "csv"),
+    "geojson": ("application/geo+json", "geojson"),
+    "gpkg": ("application/geopackage+sqlite3", "gpkg"),
+}
+
+
+class ExportError(RuntimeError):
+    """The requested export cannot be produced (e.g. a layer that is not installed)."""
+
+
+def _iso_dates(df: pd.DataFrame) -> pd.DataFrame:
+    """Datetime columns as ISO text (dates without a time of day as ``YYYY-MM-DD``)."""
+    out = df.copy()
+    for col in out.columns:
+        if col != "geometry" and pd.api.types.is_datetime64_any_dtype(out[col]):
+            d = out[col]
+            fmt = "%Y-%m-%d" if (d.dropna() == d.dropna().dt.normalize()).all() else "%Y-%m-%dT%H:%M:%S"
+            out[col] = d.dt.strftime(fmt).astype(object).where(d.notna(), None)
+    return out
+
+
+def for_vector_file(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A copy ready for GeoJSON/GeoPackage: ISO date text, nullable ints/bools as plain objects.
+
+    Nullable ``Int64``/``boolean`` columns become object columns with ``None`` for missing values,
+    which every OGR driver accepts.
+    """
+    out = _iso_dates(gdf)
+    for col in out.columns:
+        if col == "geometry":
+            continue
+        dtype = out[col].dtype
+        if isinstance(dtype, (pd.BooleanDtype, pd.Int64Dtype)) or str(dtype) in ("Int32", "Int16", "Int8"):
+            has_na = out[col].isna().any()
+            if isinstance(dtype, pd.BooleanDtype):
+                out[col] = out[col].astype(object).where(out[col].notna(), None) if has_na else out[col].astype(bool)
+            else:
+                out[col] = out[col].astype(float) if has_na else out[col].astype("int64")
+        elif pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):
+            out[col] = out[col].astype(object).where(out[col].notna(), None)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=gdf.crs)
+
+
+def tabular(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The layer as a plain table: ISO dates; points keep their latitude/longitude columns
+    (added when missing), other geometries become a ``geometry_wkt`` column."""
+    out = _iso_dates(pd.DataFrame(gdf.drop(columns="geometry")))
+    geom = gdf.geometry
+    if len(geom) and (geom.geom_type == "Point").all():
+        if "latitude" not in out:
+            out["latitude"], out["longitude"] = geom.y.round(6).to_numpy(), geom.x.round(6).to_numpy()
+    else:
+        out["geometry_wkt"] = geom.to_wkt(rounding_precision=6).to_numpy() if len(geom) else []
+    return out
+
+
+def to_csv_bytes(gdf: gpd.GeoDataFrame) -> bytes:
+    """CSV (UTF-8 with BOM, formula-safe) of a layer; see the module docstring."""
+    return spreadsheet_csv(tabular(gdf))
+
+
+def to_geojson_bytes(gdf: gpd.GeoDataFrame) -> bytes:
+    """GeoJSON (UTF-8, EPSG:4326) of a layer with ISO date text."""
+    ready = for_vector_file(gdf.to_crs("EPSG:4326") if gdf.crs is not None else gdf)
+    return ready.to_json(na="null", drop_id=True, ensure_ascii=False).encode("utf-8")
+
+
+def municipality_counts(selection: Selection) -> gpd.GeoDataFrame | None:
+    """Municipalities with the selection's ``incidents`` count and ``fatalities`` sum (None if absent)."""
+    muni = selection.municipalities
+    if muni is None:
+        return None
+    inc = selection.incidents
+    col = "municipality" if "municipality" in inc else "admin2"
+    counts = inc.groupby(col).size() if len(inc) else pd.Series(dtype=int)
+    fat = inc.groupby(col)["fatalities"].sum() if len(inc) else pd.Series(dtype=int)
+    out = muni.copy()
+    out["incidents"] = counts.reindex(out["municipality"]).fillna(0).astype("int64").to_numpy()
+    out["fatalities"] = pd.to_numeric(fat.reindex(out["municipality"]), errors="coerce").fillna(0).astype("int64").to_numpy()
+    return out
+
+
+def export_layers(selection: Selection) -> dict[str, gpd.GeoDataFrame]:
+    """The layers an export holds, by name (municipalities only when installed)."""
+    layers = {"incidents": selection.incidents}
+    muni = municipality_counts(selection)
+    if muni is not None:
+        layers["municipalities"] = muni
+    if selection.routes is not None:
+        layers["routes"] = selection.routes
+    if selection.sites is not None:
+        layers["sites"] = selection.sites
+    return layers
+
+
+def write_geopackage(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> Path:
+    """Write several layers into one GeoPackage, atomically (temp file in the same folder, then rename).
+
+    Args:
+        path: the .gpkg to create or replace.
+        layers: layer name -> GeoDataFrame (each written with :func:`for_vector_file`).
+    Returns:
+        ``path``.
+    Raises:
+        OSError: if the folder is not writable; pyogrio errors if a layer cannot be written.
+    """
+    path = Path(path)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".gpkg")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()  # the GPKG driver wants to create the file itself
+    try:
+        for name, gdf in layers.items():
+            pyogrio.write_dataframe(for_vector_file(gdf), tmp, layer=name, driver="GPKG",
+                                    append=tmp.exists())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def to_geopackage_bytes(selection: Selection) -> bytes:
+    """The four-layer GeoPackage of ``selection`` as bytes (for a download button)."""
+    with tempfile.TemporaryDirectory(prefix="conflictmap-gpkg-") as tmp:
+        path = write_geopackage(Path(tmp) / "conflictmap.gpkg", export_layers(selection))
+        return path.read_bytes()
+
+
+def export_bytes(selection: Selection, layer: str, fmt: str) -> bytes:
+    """One export as bytes: ``fmt`` "csv"/"geojson" of ``layer``, or "gpkg" (all layers).
+
+    Raises:
+        ExportError: for an unknown format/layer or a layer that is not installed.
+    """
+    if fmt == "gpkg":
+        return to_geopackage_bytes(selection)
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
+    if layer not in LAYER_NAMES:
+        raise ExportError(f"unknown layer {layer!r}; one of {', '.join(LAYER_NAMES)}")
+    gdf = export_layers(selection).get(layer)
+    if gdf is None:
+        raise ExportError(f"the {layer} layer is not available")
+    return to_csv_bytes(gdf) if fmt == "csv" else to_geojson_bytes(gdf)
+
+
+def export_filename(layer: str, fmt: str, stamp: str = "") -> str:
+    """A file name such as ``conflictmap-incidents-20261102-1015.csv`` (all layers for gpkg)."""
+    what = "layers" if fmt == "gpkg" else layer
+    return f"conflictmap-{what}{'-' + stamp if stamp else ''}.{FORMATS[fmt][1]}"
+
+
+def add_export_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Options of ``python -m geodata export``: --layer, --format, --out and the filter options."""
+    from geodata.filter_args import add_filter_arguments
+
+    parser.add_argument("--layer", choices=LAYER_NAMES, default="incidents",
+                        help="layer to write for csv/geojson (default: incidents; gpkg always holds all)")
+    parser.add_argument("--format", choices=tuple(FORMATS), default="geojson",
+                        help="csv (UTF-8 with BOM, formula-safe), geojson, or gpkg (all layers in one file)")
+    parser.add_argument("--out", required=True, type=Path, metavar="PATH", help="file to write")
+    add_filter_arguments(parser)
+    return parser
+
+
+def run_export(args: argparse.Namespace, settings) -> int:
+    """``python -m geodata export``: write the filtered incidents or a layer, or all layers as GPKG.
+
+    Args:
+        args: parsed options from :func:`add_export_arguments`.
+        settings: :class:`geodata.settings.Settings`.
+    Returns:
+        0 on success, 2 when the export cannot be made (message on stderr, nothing written).
+    """
+    from geodata.boundaries import HOW_TO_GET_BOUNDARIES
+    from geodata.filter_args import spec_from_args
+    from geodata.selection import load_selection
+
+    try:
+        selection = load_selection(settings, spec_from_args(args))
+        out = Path(args.out)
+        if args.format == "gpkg":
+            layers = export_layers(selection)
+            write_geopackage(out, layers)
+            print(f"wrote {out}: " + ", ".join(f"{k} ({len(v):,})" for k, v in layers.items()))
+            if "municipalities" not in layers:
+                print(f"note: no municipalities layer. {HOW_TO_GET_BOUNDARIES}", file=sys.stderr)
+            return 0
+        if args.layer == "municipalities" and selection.municipalities is None:
+            print(f"error: {HOW_TO_GET_BOUNDARIES}", file=sys.stderr)
+            return 2
+        data = export_bytes(selection, args.layer, args.format)
+        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, out)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+        n = len(selection.incidents) if args.layer == "incidents" else len(export_layers(selection)[args.layer])
+        print(f"wrote {n:,} {args.layer} to {out}")
+        return 0
+    except (ValueError, OSError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,38 @@
+"""Checks that need more than one row's cells: stated municipality versus coordinates."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+
+from geodata.enrich import assign_municipality
+from geodata.incidents import to_geodataframe
+from geodata.validation import RowIssue
+
+
+def municipality_warnings(valid: pd.DataFrame, municipalities: gpd.GeoDataFrame | None) -> list[RowIssue]:
+    """Warn (never reject) where a row's stated ``admin2`` disagrees with its coordinates.
+
+    Args:
+        valid: validated rows with their ``line`` column.
+        municipalities: official boundaries (:func:`geodata.boundaries.read_municipalities`);
+            ``None`` when not installed, in which case nothing can be judged.
+    Returns:
+        One warning per disagreeing row.
+    """
+    if municipalities is None or municipalities.empty or valid.empty:
+        return []
+    stated = valid["admin2"].astype(str).str.strip().ne("")
+    if not stated.any():
+        return []
+    rows = valid.loc[stated]
+    gdf = to_geodataframe(rows, "upload")
+    gdf["admin2"] = rows["admin2"].to_numpy()
+    found = assign_municipality(gdf, municipalities)
+    bad = found["admin2_mismatch"].fillna(False).astype(bool)
+    return [
+        RowIssue(int(rows["line"].iat[i]), "admin2",
+                 f"stated municipality {str(rows['admin2'].iat[i])[:60]!r} disagrees with the coordinates, "
+                 f"which lie in {found['municipality'].iat[i]!r}", "warning")
+        for i in map(int, bad.to_numpy().nonzero()[0])
+    ]

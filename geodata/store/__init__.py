@@ -1,0 +1,59 @@
+"""The durable incident store: SQLite by default, PostgreSQL/PostGIS for ``postgresql://`` URLs.
+
+Both back-ends offer the same methods: ``add_upload``, ``list_uploads``, ``undo_upload``,
+``read_incidents(spec)``, ``count_incidents``, ``schema_version`` and ``close``, plus the
+``last_query`` attribute.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Union
+
+from geodata.store.records import StoreError, UploadMeta
+from geodata.store.sqlite import SQLiteStore
+
+Store = Union[SQLiteStore, "PostGISStore"]  # noqa: F821 (PostGIS is imported lazily)
+
+__all__ = ["open_store", "Store", "StoreError", "UploadMeta", "SQLiteStore", "sqlite_path"]
+
+
+def sqlite_path(url: str) -> Path:
+    """The file of a ``sqlite:///path`` URL (``sqlite:////abs`` and ``sqlite:///rel`` both work).
+
+    Raises:
+        StoreError: if the URL is not a SQLite URL.
+    """
+    if not url.startswith("sqlite:///"):
+        raise StoreError(f"not a SQLite URL: {url!r} (expected sqlite:///path/to/file.sqlite)")
+    return Path(url[len("sqlite:///"):]).expanduser()
+
+
+def open_store(url: str, create: bool = True):
+    """Open the incident store named by ``url``.
+
+    Args:
+        url: ``sqlite:///path`` or ``postgresql://…`` (``postgres://`` also accepted).
+        create: create the database/schema if missing; with ``False`` a store that does not
+            exist yet gives ``None`` (nothing has been uploaded).
+    Returns:
+        A :class:`SQLiteStore` or :class:`geodata.store.postgis.PostGISStore`, or ``None``.
+    Raises:
+        StoreError: if the URL scheme is unknown or the store cannot be opened.
+    """
+    if url.startswith("sqlite:"):
+        path = sqlite_path(url)
+        if not path.exists():
+            if not create:
+                return None
+            path.parent.mkdir(parents=True, exist_ok=True)
+        return SQLiteStore(path)
+    if url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+        from geodata.store.postgis import PostGISStore
+
+        store = PostGISStore(url.replace("postgresql+psycopg://", "postgresql://"), create=create)
+        if not create and store.schema_version() == 0:
+            store.close()
+            return None
+        return store
+    raise StoreError(f"unknown store URL {url!r}: use sqlite:///path or postgresql://user@host/db")

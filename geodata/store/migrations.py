@@ -1,0 +1,113 @@
+"""The store's schema, as an ordered list of forward migrations for SQLite and PostgreSQL/PostGIS.
+
+A store records every migration it has applied in ``schema_version``; opening a store applies
+the missing ones in order, each in its own transaction. Never edit a released migration: append
+a new one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from geodata.schema import FLOAT_COLUMNS, INCIDENT_COLUMNS, INT_COLUMNS
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step: ``version`` (1, 2, …), a description and the statements per dialect."""
+
+    version: int
+    description: str
+    sqlite: tuple[str, ...]
+    postgres: tuple[str, ...]
+
+
+def _incident_columns(dialect: str) -> str:
+    parts = []
+    for c in INCIDENT_COLUMNS:
+        if c == "event_date":
+            t = "TEXT NOT NULL" if dialect == "sqlite" else "DATE NOT NULL"
+        elif c in INT_COLUMNS:
+            t = "INTEGER" if dialect == "sqlite" else "BIGINT"
+        elif c in FLOAT_COLUMNS:
+            t = "REAL NOT NULL" if dialect == "sqlite" else "DOUBLE PRECISION NOT NULL"
+        else:
+            t = "TEXT NOT NULL DEFAULT ''"
+        parts.append(f"{c} {t}")
+    return ",\n    ".join(parts)
+
+
+_UPLOADS_SQLITE = """
+CREATE TABLE uploads (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    file_name TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    format TEXT NOT NULL,
+    uploaded_at TEXT NOT NULL,
+    rows_read INTEGER NOT NULL DEFAULT 0,
+    accepted INTEGER NOT NULL DEFAULT 0,
+    rejected INTEGER NOT NULL DEFAULT 0,
+    duplicates INTEGER NOT NULL DEFAULT 0,
+    warnings INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL DEFAULT 'complete',
+    undone_at TEXT
+)"""
+
+_UPLOADS_PG = """
+CREATE TABLE uploads (
+    id BIGSERIAL PRIMARY KEY,
+    file_name TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    format TEXT NOT NULL,
+    uploaded_at TIMESTAMPTZ NOT NULL,
+    rows_read BIGINT NOT NULL DEFAULT 0,
+    accepted BIGINT NOT NULL DEFAULT 0,
+    rejected BIGINT NOT NULL DEFAULT 0,
+    duplicates BIGINT NOT NULL DEFAULT 0,
+    warnings BIGINT NOT NULL DEFAULT 0,
+    status TEXT NOT NULL DEFAULT 'complete',
+    undone_at TIMESTAMPTZ
+)"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1, "uploads and incidents, deduplicated by key",
+        sqlite=(
+            _UPLOADS_SQLITE,
+            f"""CREATE TABLE incidents (
+    id INTEGER PRIMARY KEY,
+    upload_id INTEGER NOT NULL REFERENCES uploads(id),
+    dedup_key TEXT NOT NULL,
+    source_line INTEGER,
+    {_incident_columns("sqlite")}
+)""",
+            "CREATE UNIQUE INDEX incidents_dedup_key ON incidents (dedup_key)",
+            "CREATE INDEX incidents_upload ON incidents (upload_id)",
+        ),
+        postgres=(
+            "CREATE EXTENSION IF NOT EXISTS postgis",
+            _UPLOADS_PG,
+            f"""CREATE TABLE incidents (
+    id BIGSERIAL PRIMARY KEY,
+    upload_id BIGINT NOT NULL REFERENCES uploads(id),
+    dedup_key TEXT NOT NULL,
+    source_line BIGINT,
+    {_incident_columns("postgres")},
+    geom geometry(Point, 4326) NOT NULL
+)""",
+            "CREATE UNIQUE INDEX incidents_dedup_key ON incidents (dedup_key)",
+            "CREATE INDEX incidents_upload ON incidents (upload_id)",
+        ),
+    ),
+    Migration(
+        2, "indexes on the filter columns; spatial index",
+        sqlite=tuple(
+            f"CREATE INDEX incidents_{c} ON incidents ({c})" for c in ("event_date", "event_type", "actor1", "fatalities")
+        ),
+        postgres=tuple(
+            f"CREATE INDEX incidents_{c} ON incidents ({c})" for c in ("event_date", "event_type", "actor1", "fatalities")
+        ) + ("CREATE INDEX incidents_geom ON incidents USING GIST (geom)",),
+    ),
+)
+
+LATEST_VERSION: int = MIGRATIONS[-1].version

@@ -1,0 +1,199 @@
+"""What the SQLite and PostGIS stores share: row keys, row preparation, filter SQL, result frames."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from geodata.filters import FilterSpec
+from geodata.schema import FLOAT_COLUMNS, INCIDENT_COLUMNS, INT_COLUMNS
+
+#: Columns written per incident, in this order (``upload_id`` is added by the store).
+STORED_COLUMNS: tuple[str, ...] = ("dedup_key", "source_line") + INCIDENT_COLUMNS
+
+#: Columns of the content key used when a row has no ``event_id_cnty``.
+CONTENT_KEY_COLUMNS: tuple[str, ...] = (
+    "event_date", "event_type", "sub_event_type", "actor1", "actor2", "latitude", "longitude", "notes",
+)
+UPLOAD_COLUMNS: tuple[str, ...] = (
+    "id", "file_name", "sha256", "format", "uploaded_at", "rows_read", "accepted", "rejected",
+    "duplicates", "warnings", "status", "undone_at",
+)
+
+#: Called inside the upload's transaction after each batch with the number of rows written so far.
+BatchHook = Callable[[int], None]
+
+
+class StoreError(RuntimeError):
+    """The store cannot be opened, migrated or written."""
+
+
+@dataclass(frozen=True)
+class UploadMeta:
+    """Provenance of one upload (the counts that validation decided)."""
+
+    file_name: str
+    sha256: str
+    format: str
+    rows_read: int
+    rejected: int
+    warnings: int
+
+
+def dedup_keys(valid: pd.DataFrame) -> pd.Series:
+    """One key per row that identifies the same event across uploads.
+
+    ``id:<event_id_cnty>`` where the source gives an id; otherwise ``sha:<sha256>`` of the date,
+    types, actors, coordinates rounded to 4 decimals (~10 m, so re-exports that print more or fewer
+    decimals still match) and notes.
+
+    Args:
+        valid: validated rows (``event_date`` datetime64, coordinates float).
+    Returns:
+        Series of key strings, indexed like ``valid``.
+    """
+    ids = valid["event_id_cnty"].fillna("").astype(str).str.strip()
+    keys = ("id:" + ids).astype(object)
+    need = ids.eq("")
+    if need.any():
+        sub = valid.loc[need]
+        parts = [
+            _iso_dates(sub["event_date"]),
+            sub["event_type"].astype(str), sub["sub_event_type"].astype(str),
+            sub["actor1"].astype(str), sub["actor2"].astype(str),
+            sub["latitude"].astype(float).round(4).map("{:.4f}".format),
+            sub["longitude"].astype(float).round(4).map("{:.4f}".format),
+            sub["notes"].astype(str),
+        ]
+        joined = parts[0].astype(str)
+        for p in parts[1:]:
+            joined = joined + "\x1f" + p.to_numpy()
+        keys.loc[need] = ["sha:" + hashlib.sha256(s.encode("utf-8")).hexdigest() for s in joined]
+    return keys
+
+
+def _iso_dates(dates: pd.Series) -> pd.Series:
+    """datetime64 -> 'YYYY-MM-DD' strings, fast (numpy, no per-row strftime)."""
+    values = pd.to_datetime(dates).to_numpy().astype("datetime64[D]")
+    return pd.Series(np.datetime_as_string(values, unit="D"), index=dates.index)
+
+
+def row_columns(valid: pd.DataFrame) -> list[np.ndarray]:
+    """The values of :data:`STORED_COLUMNS` as object arrays ready for the database driver.
+
+    Missing numbers become ``None``; dates become ISO strings; text stays exactly as validated.
+    """
+    cols: list[np.ndarray] = [dedup_keys(valid).to_numpy(dtype=object)]
+    if "line" in valid:
+        cols.append(valid["line"].astype("int64").to_numpy().astype(object))
+    else:
+        cols.append(np.full(len(valid), None, dtype=object))
+    for c in INCIDENT_COLUMNS:
+        s = valid[c]
+        if c == "event_date":
+            arr = _iso_dates(s).to_numpy(dtype=object)
+        elif c in INT_COLUMNS:
+            ints = s.astype("Int64")
+            arr = np.array(ints.astype(object), dtype=object)
+            arr[ints.isna().to_numpy()] = None
+        elif c in FLOAT_COLUMNS:
+            arr = s.astype(float).to_numpy().astype(object)
+        elif s.dtype == object:
+            arr = s.fillna("").to_numpy()
+        else:
+            arr = s.fillna("").to_numpy(dtype=object)
+        cols.append(arr)
+    return cols
+
+
+def batches(cols: list[np.ndarray], size: int, lead: object = None):
+    """Yield ``(row_count, iterator of row tuples)``, ``size`` rows at a time.
+
+    Args:
+        cols: column arrays of equal length.
+        size: rows per batch.
+        lead: when not ``None``, a constant put first in every row (the upload id).
+    """
+    n = len(cols[0]) if cols else 0
+    for start in range(0, n, size):
+        part = [c[start:start + size] for c in cols]
+        if lead is not None:
+            part.insert(0, np.full(len(part[0]), lead, dtype=object))
+        yield len(part[0]), zip(*part)
+
+
+def _like_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def filter_sql(spec: FilterSpec | None, placeholder: str, date_param: Callable[[dt.date], object]) -> tuple[str, list]:
+    """Translate the store-side part of a :class:`FilterSpec` into a parameterised WHERE clause.
+
+    Dates, event types, sub-event types, minimum fatalities and actors are pushed down. Actors
+    are matched as a superset (actor1/actor2 exactly, or an associated-actor list containing the
+    name); the exact associated-actor match, text, municipality and proximity stay with
+    :func:`geodata.filters.apply_filters` at the call site.
+
+    Args:
+        spec: the selection, or ``None`` for everything.
+        placeholder: the driver's parameter marker (``?`` or ``%s``).
+        date_param: converts a date into the value the driver expects.
+    Returns:
+        ``(" WHERE ..." or "", params)``; values never appear in the SQL text.
+    """
+    if spec is None:
+        return "", []
+    p = placeholder
+    where: list[str] = []
+    params: list[object] = []
+    if spec.start:
+        where.append(f"event_date >= {p}")
+        params.append(date_param(spec.start))
+    if spec.end:
+        where.append(f"event_date <= {p}")
+        params.append(date_param(spec.end))
+    for col, values in (("event_type", spec.event_types), ("sub_event_type", spec.sub_event_types)):
+        if values:
+            where.append(f"{col} IN ({', '.join([p] * len(values))})")
+            params.extend(values)
+    if spec.min_fatalities:
+        where.append(f"fatalities >= {p}")
+        params.append(int(spec.min_fatalities))
+    if spec.actors:
+        marks = ", ".join([p] * len(spec.actors))
+        ors = [f"actor1 IN ({marks})", f"actor2 IN ({marks})"]
+        params.extend(spec.actors)
+        params.extend(spec.actors)
+        for col in ("assoc_actor_1", "assoc_actor_2"):
+            for actor in spec.actors:
+                ors.append(f"{col} LIKE {p} ESCAPE '\\'")
+                params.append(f"%{_like_escape(actor)}%")
+        where.append("(" + " OR ".join(ors) + ")")
+    return (" WHERE " + " AND ".join(where)) if where else "", params
+
+
+def select_sql(where: str) -> str:
+    """The incident SELECT returning canonical columns plus the upload id."""
+    return f"SELECT {', '.join(INCIDENT_COLUMNS)}, upload_id FROM incidents{where} ORDER BY event_date, id"
+
+
+def incidents_frame(rows: list[tuple]) -> pd.DataFrame:
+    """Fetched rows -> canonical incident frame (``event_date`` datetime64, ``origin`` = "upload:<id>")."""
+    df = pd.DataFrame(rows, columns=list(INCIDENT_COLUMNS) + ["upload_id"])
+    df["event_date"] = pd.to_datetime(df["event_date"].astype(str), format="%Y-%m-%d")
+    for c in INT_COLUMNS:
+        df[c] = pd.to_numeric(df[c]).astype("Int64")
+    for c in FLOAT_COLUMNS:
+        df[c] = df[c].astype(float)
+    df["origin"] = "upload:" + df["upload_id"].astype(str)
+    return df.drop(columns="upload_id")
+
+
+def uploads_frame(rows: list[tuple]) -> pd.DataFrame:
+    """Fetched upload rows -> table with :data:`UPLOAD_COLUMNS`."""
+    return pd.DataFrame(rows, columns=list(UPLOAD_COLUMNS))

@@ -1,0 +1,58 @@
+"""The dashboard's export panel (AppTest): every download is offered for the current selection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+REPO = str(Path(__file__).resolve().parents[1])
+
+
+def _app(repo: str) -> None:
+    import sys
+
+    sys.path.insert(0, repo)
+    from dashboard import export_panel
+    from geodata.filters import FilterSpec
+    from tests.test_export_html import bundled_selection
+
+    export_panel.render(bundled_selection(FilterSpec(event_types=("Battles",))))
+
+
+def _download_labels(at: AppTest) -> list[str]:
+    labels = []
+    for node in at.get("download_button"):
+        proto = node.proto
+        labels.append(proto.label)
+    return labels
+
+
+def test_panel_offers_every_export():
+    at = AppTest.from_function(_app, args=(REPO,), default_timeout=60).run()
+    assert not at.exception, at.exception
+    labels = _download_labels(at)
+    assert labels == ["Map (standalone HTML)", "Map image (PNG)", "CSV (Excel)", "GeoJSON", "GeoPackage (all layers)"]
+    assert "event type: Battles" in at.caption[0].value
+    at.selectbox(key="cm_export_layer").set_value("municipalities").run()
+    assert not at.exception
+    assert any("python -m geodata boundaries" in i.value for i in at.info)  # no boundaries in this selection
+
+
+def test_data_downloads_disabled_for_a_missing_layer():
+    at = AppTest.from_function(_app, args=(REPO,), default_timeout=60).run()
+    at.selectbox(key="cm_export_layer").set_value("municipalities").run()
+    state = {n.proto.label: n.proto.disabled for n in at.get("download_button")}
+    assert state["CSV (Excel)"] and state["GeoJSON"] and not state["GeoPackage (all layers)"]
+    assert not state["Map (standalone HTML)"]
+
+
+def test_export_modules_do_not_import_streamlit():
+    import subprocess
+    import sys
+
+    code = ("import sys, geodata.selection, geodata.export, geodata.filter_args, layers.export_html, "
+            "layers.static_png, dashboard.cli; print('streamlit' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
