@@ -15,6 +15,7 @@ fragment, so stepping through periods does not remount the map (zoom and pan are
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -36,6 +37,7 @@ from geodata.boundaries import HOW_TO_GET_BOUNDARIES, BoundaryError  # noqa: E40
 from geodata.enrich import buffer_features  # noqa: E402
 from geodata.filters import FilterSpec, filter_mask  # noqa: E402
 from geodata.layers_data import LayerBundle, load_bundle  # noqa: E402
+from geodata.selection import Selection  # noqa: E402
 from geodata.settings import Settings, get_settings  # noqa: E402
 from layers.assets import localize_links, write_static_assets  # noqa: E402
 from layers.incidents import choose_representation  # noqa: E402
@@ -78,6 +80,12 @@ def store_version(settings: Settings) -> float:
     return 0.0
 
 
+@st.cache_data(show_spinner=False)
+def data_generation(key: tuple[str, ...]) -> float:
+    """A token that changes whenever ``st.cache_data.clear()`` runs (the upload panel does, after storing)."""
+    return time.time()
+
+
 @st.cache_resource(show_spinner=False)
 def ensure_static_assets(dest: str) -> str:
     """Write Leaflet and plugins (folium-offline) where static serving finds them, once per process."""
@@ -85,7 +93,7 @@ def ensure_static_assets(dest: str) -> str:
 
 
 @st.cache_resource(show_spinner="Loading and enriching layers…", max_entries=4)
-def load_layers(key: tuple[str, ...], version: float, _settings: Settings) -> Loaded:
+def load_layers(key: tuple[str, ...], version: tuple[float, float], _settings: Settings) -> Loaded:
     """Load and enrich the four layers (shared by every session; callers must not mutate)."""
     error = None
     try:
@@ -97,19 +105,22 @@ def load_layers(key: tuple[str, ...], version: float, _settings: Settings) -> Lo
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
-def selection_positions(key: tuple[str, ...], version: float, spec: FilterSpec, _settings: Settings) -> np.ndarray:
+def selection_positions(key: tuple[str, ...], version: tuple[float, float], spec: FilterSpec,
+                        _settings: Settings) -> np.ndarray:
     """Row positions of the incidents matching ``spec``."""
     b = load_layers(key, version, _settings).bundle
     return np.flatnonzero(filter_mask(b.incidents, spec, b.routes, b.sites))
 
 
-def selected(key: tuple[str, ...], version: float, spec: FilterSpec, settings: Settings) -> gpd.GeoDataFrame:
+def selected(key: tuple[str, ...], version: tuple[float, float], spec: FilterSpec,
+             settings: Settings) -> gpd.GeoDataFrame:
     """The incidents matching ``spec`` (a view of the cached layer: do not mutate)."""
     return load_layers(key, version, settings).bundle.incidents.iloc[selection_positions(key, version, spec, settings)]
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def summaries(key: tuple[str, ...], version: float, spec: FilterSpec, step: str, _settings: Settings) -> dict:
+def summaries(key: tuple[str, ...], version: tuple[float, float], spec: FilterSpec, step: str,
+              _settings: Settings) -> dict:
     """Key figures, timeline and breakdowns of the selection (recomputed only when it changes)."""
     sel = selected(key, version, spec, _settings)
     return {
@@ -122,13 +133,13 @@ def summaries(key: tuple[str, ...], version: float, spec: FilterSpec, step: str,
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def table(key: tuple[str, ...], version: float, spec: FilterSpec, _settings: Settings) -> pd.DataFrame:
+def table(key: tuple[str, ...], version: tuple[float, float], spec: FilterSpec, _settings: Settings) -> pd.DataFrame:
     """The selection as the display table."""
     return analysis.table_view(selected(key, version, spec, _settings))
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def proximity_buffers(key: tuple[str, ...], version: float, routes: tuple[str, ...], sites: tuple[str, ...],
+def proximity_buffers(key: tuple[str, ...], version: tuple[float, float], routes: tuple[str, ...], sites: tuple[str, ...],
                       km: float, _settings: Settings) -> gpd.GeoDataFrame | None:
     """Buffers around the chosen routes and sites, for drawing (None when none chosen)."""
     b = load_layers(key, version, _settings).bundle
@@ -143,7 +154,9 @@ def proximity_buffers(key: tuple[str, ...], version: float, routes: tuple[str, .
 st.set_page_config(page_title="conflictmap — northern Kosovo incidents", page_icon="🗺️", layout="wide")
 settings = get_settings()
 ensure_static_assets(str(STATIC_VENDOR))
-KEY, VERSION = settings_key(settings), store_version(settings)
+KEY = settings_key(settings)
+# New uploads reload the layers: the SQLite file changes, or the upload panel clears st.cache_data.
+VERSION = (store_version(settings), data_generation(KEY))
 loaded = load_layers(KEY, VERSION, settings)
 bundle, choices = loaded.bundle, loaded.choices
 
@@ -194,7 +207,8 @@ sb.radio("Municipalities show", list(S.METRICS), format_func=S.METRICS.get, key=
 sb.radio("Time step (timeline and playback)", S.STEPS, key=S.W_STEP, horizontal=True)
 view = S.ViewOptions(st.session_state[S.W_BASEMAP], st.session_state[S.W_METRIC], st.session_state[S.W_STEP])
 if sb.button("Reload data", help="Read the incident store again (after uploads from elsewhere)."):
-    for cached in (load_layers, selection_positions, summaries, table, proximity_buffers):
+    st.cache_data.clear()  # also renews data_generation, so the layers are read again
+    for cached in (load_layers, proximity_buffers):
         cached.clear()
     st.rerun()
 
@@ -207,11 +221,11 @@ if {k: (v if isinstance(v, list) else [v]) for k, v in wanted.items()} != curren
 buffers = (proximity_buffers(KEY, VERSION, spec.near_routes, spec.near_sites, spec.near_km, settings)
            if spec.uses_proximity else None)
 notes = () if bundle.municipalities is not None else (HOW_TO_GET_BOUNDARIES,)
-context = S.SelectionContext(
+# What the export panel gets: the whole selection (not a playback period) and the view options.
+context = Selection(
     incidents=selection, spec=spec, municipalities=bundle.municipalities, routes=bundle.routes, sites=bundle.sites,
     tiles=view.tiles(settings.tiles), metric=view.metric,
-    tiles_attribution=settings.tiles_attribution if view.basemap == "custom" else None,
-    notes=notes, basemap=view.basemap, buffers=buffers,
+    tiles_attribution=settings.tiles_attribution if view.basemap == "custom" else None, notes=notes,
 )
 
 # ---------------------------------------------------------------- header and notices

@@ -1,14 +1,14 @@
-"""The dashboard's state as plain data: filter choices, widget values, view options, selection.
+"""The dashboard's state as plain data: filter choices, widget values and view options.
 
 Nothing here imports Streamlit, so the mapping between widgets, the URL and
-:class:`geodata.filters.FilterSpec` is unit-tested without a browser, and the export panel gets a
-plain :class:`SelectionContext`.
+:class:`geodata.filters.FilterSpec` is unit-tested without a browser. What the export panel
+receives is :class:`geodata.selection.Selection`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Mapping
 
 import geopandas as gpd
@@ -177,37 +177,3 @@ class ViewOptions:
 def query_params(spec: FilterSpec, view: ViewOptions) -> dict[str, str | list[str]]:
     """Everything a shared link needs: the filters and the view options."""
     return {**spec.to_query_params(), **view.to_query_params()}
-
-
-@dataclass(frozen=True, eq=False)
-class SelectionContext:
-    """The current view, handed to ``dashboard.export_panel.render``.
-
-    Field names match the exporters' ``Selection`` (incidents, spec, municipalities, routes,
-    sites, tiles, metric, tiles_attribution, notes) so either can be used where the other is
-    expected; ``basemap`` and ``buffers`` are extra.
-
-    Attributes:
-        incidents: the filtered, enriched incidents (EPSG:4326) — the whole selection, not a
-            playback period.
-        spec: the filters that produced them.
-        municipalities, routes, sites: context layers (``municipalities`` None without boundaries).
-        tiles: tile argument for ``build_map`` (None, "osm" or a URL template).
-        metric: choropleth metric, "incidents" or "fatalities".
-        tiles_attribution: attribution for a custom tile URL.
-        notes: extra lines for an export (e.g. the boundaries-missing notice).
-        basemap: the basemap choice ("none", "osm", "custom").
-        buffers: proximity buffers drawn on the map, or None.
-    """
-
-    incidents: gpd.GeoDataFrame
-    spec: FilterSpec = field(default_factory=FilterSpec)
-    municipalities: gpd.GeoDataFrame | None = None
-    routes: gpd.GeoDataFrame | None = None
-    sites: gpd.GeoDataFrame | None = None
-    tiles: str | None = None
-    metric: str = "incidents"
-    tiles_attribution: str | None = None
-    notes: tuple[str, ...] = ()
-    basemap: str = "none"
-    buffers: gpd.GeoDataFrame | None = None

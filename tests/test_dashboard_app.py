@@ -22,6 +22,7 @@ from geodata import playback  # noqa: E402
 from geodata.boundaries import HOW_TO_GET_BOUNDARIES  # noqa: E402
 from geodata.filters import FilterSpec, actor_options, apply_filters  # noqa: E402
 from geodata.layers_data import load_bundle  # noqa: E402
+from geodata.selection import Selection  # noqa: E402
 from geodata.settings import get_settings  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -237,8 +238,11 @@ def test_clicked_incident_details(bundle):
 
 
 def test_upload_and_export_panels_are_optional(bundle, monkeypatch):
-    monkeypatch.setitem(sys.modules, "dashboard.upload_panel", None)  # import raises ImportError
-    monkeypatch.setitem(sys.modules, "dashboard.export_panel", None)
+    import dashboard
+
+    for name in ("upload_panel", "export_panel"):
+        monkeypatch.setitem(sys.modules, f"dashboard.{name}", None)  # the import raises ImportError
+        monkeypatch.delattr(dashboard, name, raising=False)  # an earlier import left it on the package
     at = run_app()
     infos = [i.value for i in at.info]
     assert "Upload is not available in this build" in infos
@@ -250,15 +254,18 @@ def test_upload_and_export_panels_are_called(bundle, monkeypatch):
     up, ex = types.ModuleType("dashboard.upload_panel"), types.ModuleType("dashboard.export_panel")
     up.render = lambda settings: calls.setdefault("upload", settings)
     ex.render = lambda ctx: calls.setdefault("export", ctx)
-    monkeypatch.setitem(sys.modules, "dashboard.upload_panel", up)
-    monkeypatch.setitem(sys.modules, "dashboard.export_panel", ex)
+    import dashboard
+
+    for name, module in (("upload_panel", up), ("export_panel", ex)):
+        monkeypatch.setitem(sys.modules, f"dashboard.{name}", module)
+        monkeypatch.setattr(dashboard, name, module, raising=False)
     run_app({"type": "Protests"})
     assert calls["upload"] == get_settings()
     ctx = calls["export"]
-    assert isinstance(ctx, S.SelectionContext)
+    assert isinstance(ctx, Selection)
     assert ctx.spec == FilterSpec(event_types=("Protests",))
     assert len(ctx.incidents) == expected(bundle, ctx.spec)
-    assert ctx.tiles is None and ctx.basemap == "none" and ctx.metric == "incidents"
+    assert ctx.tiles is None and ctx.metric == "incidents"
     assert ctx.notes == (HOW_TO_GET_BOUNDARIES,) and ctx.municipalities is None
     assert len(ctx.routes) == len(bundle.routes) and len(ctx.sites) == len(bundle.sites)
 
@@ -303,3 +310,14 @@ def test_many_incidents_are_clustered_with_local_assets(bundle, monkeypatch):
     vendor = REPO / "dashboard" / "static" / "vendor"
     assert all((vendor / u.rsplit("/", 1)[1]).is_file() for u in links)
     assert drawn_incidents(args) == len(bundle.incidents)
+
+
+def test_real_upload_and_export_panels_render_in_their_tabs(bundle):
+    pytest.importorskip("dashboard.upload_panel", reason="the upload panel is not in this build")
+    pytest.importorskip("dashboard.export_panel", reason="the export panel is not in this build")
+    at = run_app({"type": "Battles"})
+    upload_tab, export_tab = at.tabs[2], at.tabs[3]
+    assert upload_tab.get("file_uploader"), "the Upload tab shows no file uploader"
+    labels = [d.proto.label for d in export_tab.get("download_button")]
+    assert "Map (standalone HTML)" in labels and "CSV (Excel)" in labels
+    assert not [i.value for i in at.info if "not available" in i.value]
