@@ -14,6 +14,7 @@ fragment, so stepping through periods does not remount the map (zoom and pan are
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -49,6 +50,8 @@ VENDOR_URL = "/app/static/vendor/"  # where Streamlit static serving exposes STA
 MAP_KEY = "conflictmap"
 MAP_HEIGHT = 650
 PLAY_SECONDS = 1.5
+#: A click on an incident marker reports the marker's own position; anything farther is not a hit.
+CLICK_TOLERANCE_M = 100.0
 #: Compact attribution and legend so they do not cover the map in a dashboard column.
 MAP_CSS = """<style>
 .leaflet-control-layers{font:12px/1.4 sans-serif!important}
@@ -139,8 +142,8 @@ def table(key: tuple[str, ...], version: tuple[float, float], spec: FilterSpec, 
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def proximity_buffers(key: tuple[str, ...], version: tuple[float, float], routes: tuple[str, ...], sites: tuple[str, ...],
-                      km: float, _settings: Settings) -> gpd.GeoDataFrame | None:
+def proximity_buffers(key: tuple[str, ...], version: tuple[float, float], routes: tuple[str, ...],
+                      sites: tuple[str, ...], km: float, _settings: Settings) -> gpd.GeoDataFrame | None:
     """Buffers around the chosen routes and sites, for drawing (None when none chosen)."""
     b = load_layers(key, version, _settings).bundle
     parts = [buffer_features(layer[layer[col].isin(names)][[col, "geometry"]].rename(columns={col: "name"}), km)
@@ -253,7 +256,7 @@ tab_map, tab_table, tab_upload, tab_export = st.tabs(["Map", "Table", "Upload", 
 
 
 # ---------------------------------------------------------------- map + playback (a fragment)
-def playback_controls(options: list) -> tuple[object, bool] | None:
+def playback_controls(options: list[dt.date]) -> tuple[dt.date, bool] | None:
     """Playback widgets; returns (period, cumulative) or None when playback is off."""
     mode = st.radio("Time playback", ["Off", "Up to period", "Within period"], key="pb_mode", horizontal=True,
                     help="Step through the selection period by period (step set in the sidebar).")
@@ -313,7 +316,8 @@ def map_panel() -> None:
                     layer_control=layer_control())
     clicked = (out or {}).get("last_object_clicked")
     st.subheader("Incident details")
-    row = analysis.nearest_incident(shown, clicked["lat"], clicked["lng"]) if clicked else None
+    row = (analysis.nearest_incident(shown, clicked["lat"], clicked["lng"], max_m=CLICK_TOLERANCE_M)
+           if clicked else None)
     if row is None:
         st.caption("Click an incident on the map to see its details here." if not clicked
                    else "No incident of the current view at the clicked point.")
@@ -353,7 +357,8 @@ def charts() -> None:
     else:
         st.altair_chart(
             alt.Chart(tl).mark_bar().encode(
-                x=alt.X("period:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0)), y=alt.Y("incidents:Q", title="incidents", stack=True), color=color,
+                x=alt.X("period:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0)),
+                y=alt.Y("incidents:Q", title="incidents", stack=True), color=color,
                 tooltip=[alt.Tooltip("period:T", title=view.step), "event_type:N", "incidents:Q", "fatalities:Q"],
             ).properties(height=200),
             width="stretch",

@@ -7,6 +7,7 @@ app loads (same settings), never hard-coded.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import types
@@ -321,3 +322,21 @@ def test_real_upload_and_export_panels_render_in_their_tabs(bundle):
     labels = [d.proto.label for d in export_tab.get("download_button")]
     assert "Map (standalone HTML)" in labels and "CSV (Excel)" in labels
     assert not [i.value for i in at.info if "not available" in i.value]
+
+
+def test_new_uploads_appear_without_restarting(env, tmp_path):
+    """Incidents ingested into the store (here by the command line) show on the next rerun."""
+    import subprocess
+
+    corpus = REPO / "tests" / "data" / "ingest" / "acled_current_bom.csv"
+    if not corpus.is_file():
+        pytest.skip(f"ingest corpus {corpus} is not in this build")
+    at = run_app()
+    before = shown_count(at)[1]
+    done = subprocess.run([sys.executable, "-m", "geodata", "ingest", str(corpus)], cwd=REPO, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 0, done.stderr
+    at.run()
+    after = load_bundle(get_settings()).incidents
+    assert after["origin"].str.startswith("upload").any()
+    assert shown_count(at) == (len(after), len(after)) and len(after) > before
