@@ -17,7 +17,7 @@ from folium.template import Template
 from geodata.settings import BOUNDARIES_ATTRIBUTION
 from layers.assets import prune_map_assets
 from layers.html import esc, script_json
-from layers.incidents import incident_layer
+from layers.incidents import choose_representation, incident_layer
 from layers.municipalities import choropleth_values, municipality_layer
 from layers.routes import route_layer
 from layers.sites import site_layer
@@ -91,6 +91,7 @@ def build_map(
     title: str | None = None,
     subtitle: str = "",
     height: str = "100%",
+    dynamic_incidents: bool = False,
 ) -> folium.Map:
     """Build the conflictmap map.
 
@@ -103,6 +104,11 @@ def build_map(
         representation: force the incident representation (``None`` chooses by size).
         title, subtitle: optional title box (exports).
         height: CSS height of the map.
+        dynamic_incidents: leave the incident layer and the layer control out of the map; the
+            caller adds them with :func:`incident_group` and :func:`layer_control` (the dashboard
+            passes them to ``st_folium(feature_group_to_add=..., layer_control=...)`` so time
+            playback swaps incidents without remounting the map). Legend, choropleth and initial
+            view still come from ``inputs.incidents``.
     Returns:
         A folium.Map whose default assets are pruned to Leaflet (see :mod:`layers.assets`).
     """
@@ -141,10 +147,11 @@ def build_map(
         else:
             legend.append(("Other layers", [(swatch, "Monastery / religious site")]))
         attributions.append(SITES_ATTRIBUTION)
-    layer = incident_layer(inputs.incidents, representation)
-    layer.add_to(m)
-    if layer.payload.mode != "markers":
-        legend[0] = (legend[0][0] + f" — {layer.payload.mode} view", legend[0][1])
+    mode = representation or choose_representation(len(inputs.incidents))
+    if not dynamic_incidents:
+        incident_layer(inputs.incidents, mode).add_to(m)
+    if mode != "markers":
+        legend[0] = (legend[0][0] + f" — {mode} view", legend[0][1])
 
     Legend(legend).add_to(m)
     Attributions(attributions + list(inputs.extra_attributions)).add_to(m)
@@ -155,5 +162,28 @@ def build_map(
         (minx, miny, maxx, maxy) = inputs.incidents.total_bounds
         pad = 0.05
         m.fit_bounds([[miny - pad, minx - pad], [maxy + pad, maxx + pad]])
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    if not dynamic_incidents:
+        layer_control().add_to(m)
     return m
+
+
+def layer_control() -> folium.LayerControl:
+    """The map's layer control (expanded, top right)."""
+    return folium.LayerControl(collapsed=False, position="topright")
+
+
+def incident_group(incidents: gpd.GeoDataFrame, representation: str | None = None,
+                   name: str | None = None) -> folium.FeatureGroup:
+    """The incident overlay wrapped in a FeatureGroup, for ``st_folium(feature_group_to_add=...)``.
+
+    Args:
+        incidents: the incidents to draw (e.g. one playback period of the selection).
+        representation: as in :func:`build_map`; pass the full selection's representation so the
+            map's assets stay the same from period to period.
+        name: label in the layer control (defaults to "Incidents (N)").
+    Returns:
+        A FeatureGroup holding one :class:`layers.incidents.IncidentLayer`.
+    """
+    group = folium.FeatureGroup(name=name or f"Incidents ({len(incidents):,})", overlay=True, control=True)
+    incident_layer(incidents, representation).add_to(group)
+    return group

@@ -1,0 +1,342 @@
+"""The Streamlit dashboard through AppTest: filters, URL state, map arguments, notices, panels.
+
+Every expected count is computed with :func:`geodata.filters.apply_filters` on the same data the
+app loads (same settings), never hard-coded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from dashboard import state as S  # noqa: E402
+from geodata import playback  # noqa: E402
+from geodata.boundaries import HOW_TO_GET_BOUNDARIES  # noqa: E402
+from geodata.filters import FilterSpec, actor_options, apply_filters  # noqa: E402
+from geodata.layers_data import load_bundle  # noqa: E402
+from geodata.selection import Selection  # noqa: E402
+from geodata.settings import get_settings  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+APP = str(REPO / "dashboard" / "app.py")
+COUNT = re.compile(r"\*\*([\d,]+) of ([\d,]+) incidents\*\*")
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    """An empty data folder, no boundaries, no store, no tiles: only the bundled data."""
+    monkeypatch.setenv("CONFLICTMAP_DATA_DIR", str(tmp_path / "var"))
+    for name in ("CONFLICTMAP_BOUNDARIES", "CONFLICTMAP_DB", "CONFLICTMAP_TILES", "CONFLICTMAP_ROUTES"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+@pytest.fixture
+def bundle(env):
+    """The layers exactly as the app loads them under ``env``."""
+    return load_bundle(get_settings())
+
+
+def run_app(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    if query:
+        at.query_params.update(query)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def shown_count(at: AppTest) -> tuple[int, int]:
+    """The sidebar's "N of M incidents"."""
+    for md in at.sidebar.markdown:
+        match = COUNT.fullmatch(md.value)
+        if match:
+            return int(match.group(1).replace(",", "")), int(match.group(2).replace(",", ""))
+    raise AssertionError("no 'N of M incidents' in the sidebar")
+
+
+def map_args(at: AppTest) -> dict:
+    """The streamlit-folium component's arguments."""
+    comps = at.get("component_instance")
+    assert len(comps) == 1
+    return json.loads(comps[0].proto.json_args)
+
+
+def drawn_incidents(args: dict) -> int:
+    """Number of incident points in the map's incident layer payload."""
+    match = re.search(r"var d = (\{.*?\});\n", args["feature_group"], re.S)
+    assert match, "no incident payload in the map"
+    return len(json.loads(match.group(1))["lat"])
+
+
+def expected(bundle, spec: FilterSpec) -> int:
+    return len(apply_filters(bundle.incidents, spec, bundle.routes, bundle.sites))
+
+
+def test_app_runs_and_shows_every_incident(bundle):
+    at = run_app()
+    total = len(bundle.incidents)
+    assert shown_count(at) == (total, total)
+    assert drawn_incidents(map_args(at)) == total
+    assert [t.label for t in at.tabs] == ["Map", "Table", "Upload", "Export"]
+    assert len(at.dataframe[-1].value) == total  # the table tab
+
+
+def _filter_cases(bundle):
+    inc = bundle.incidents
+    actors = actor_options(inc)
+    # An actor that appears only as an associated actor proves associated actors are matched.
+    assoc_only = [a for a in actors if not (inc["actor1"].eq(a) | inc["actor2"].eq(a)).any()]
+    first = inc["event_date"].min().date()
+    mid = (inc["event_date"].min() + (inc["event_date"].max() - inc["event_date"].min()) / 2).date()
+    return [
+        ("f_actors", [assoc_only[0] if assoc_only else actors[0]],
+         FilterSpec(actors=(assoc_only[0] if assoc_only else actors[0],))),
+        ("f_types", ["Protests"], FilterSpec(event_types=("Protests",))),
+        ("f_subtypes", ["Arrests"], FilterSpec(sub_event_types=("Arrests",))),
+        ("f_munis", ["Zubin Potok"], FilterSpec(municipalities=("Zubin Potok",))),
+        ("f_minfat", 1, FilterSpec(min_fatalities=1)),
+        ("f_text", "Banjska", FilterSpec(text="Banjska")),
+        ("f_dates", (first, mid), FilterSpec(end=mid)),
+        ("f_routes", [bundle.routes["name"].iloc[0]], FilterSpec(near_routes=(bundle.routes["name"].iloc[0],))),
+        ("f_sites", [bundle.sites["name_en"].iloc[0]], FilterSpec(near_sites=(bundle.sites["name_en"].iloc[0],))),
+    ]
+
+
+@pytest.mark.parametrize("case", range(9), ids=["actor", "type", "subtype", "municipality", "min_fatalities",
+                                                "text", "dates", "near_route", "near_site"])
+def test_each_filter_changes_the_count(bundle, case):
+    key, value, spec = _filter_cases(bundle)[case]
+    total = len(bundle.incidents)
+    want = expected(bundle, spec)
+    assert want < total, "the case must restrict the bundled data, or it proves nothing"
+    at = run_app()
+    widget = {"f_actors": at.multiselect, "f_types": at.multiselect, "f_subtypes": at.multiselect,
+              "f_munis": at.multiselect, "f_routes": at.multiselect, "f_sites": at.multiselect,
+              "f_minfat": at.number_input, "f_text": at.text_input, "f_dates": at.date_input}[key](key=key)
+    widget.set_value(value).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert shown_count(at) == (want, total)
+    args = map_args(at)
+    assert drawn_incidents(args) == want
+    # The URL now describes the selection: opening it restores the same spec.
+    assert FilterSpec.from_mapping(dict(at.query_params)) == spec
+    if key in ("f_routes", "f_sites"):
+        assert "Proximity buffer" in args["layer_control"]
+
+
+def test_query_parameters_restore_filters_and_view(bundle):
+    spec = FilterSpec(event_types=("Strategic developments", "Protests"), text="police", min_fatalities=0)
+    view = S.ViewOptions(basemap="osm", metric="fatalities", step="week")
+    at = run_app(S.query_params(spec, view))
+    assert shown_count(at) == (expected(bundle, spec), len(bundle.incidents))
+    assert at.multiselect(key="f_types").value == ["Strategic developments", "Protests"]
+    assert at.text_input(key="f_text").value == "police"
+    assert at.radio(key=S.W_BASEMAP).value == "osm"
+    assert at.radio(key=S.W_METRIC).value == "fatalities"
+    assert at.radio(key=S.W_STEP).value == "week"
+    assert "tile.openstreetmap.org" in map_args(at)["script"]
+    assert FilterSpec.from_mapping(dict(at.query_params)) == spec
+
+
+def test_stale_or_malformed_link_still_opens(bundle):
+    at = run_app({"actor": ["Nobody at all"], "minfat": "many", "start": "not-a-date", "map": "custom"})
+    total = len(bundle.incidents)
+    assert shown_count(at) == (total, total)
+    assert at.radio(key=S.W_BASEMAP).value == "none"  # no CONFLICTMAP_TILES: custom is refused
+
+
+def test_reset_button_restores_everything(bundle):
+    at = run_app({"type": "Protests", "q": "Jarinje"})
+    assert shown_count(at)[0] == expected(bundle, FilterSpec(event_types=("Protests",), text="Jarinje"))
+    next(b for b in at.sidebar.button if b.label == "Reset filters").click().run()
+    total = len(bundle.incidents)
+    assert shown_count(at) == (total, total)
+    assert FilterSpec.from_mapping(dict(at.query_params)) == FilterSpec()
+
+
+def test_map_assets_come_from_the_app_not_a_cdn(bundle):
+    args = map_args(run_app())
+    links = args["js_links"] + args["css_links"]
+    assert links, "the map must load Leaflet from somewhere"
+    assert not [u for u in links if "http" in u or u.startswith("//")], links
+    vendor = REPO / "dashboard" / "static" / "vendor"
+    for url in links:
+        assert url.startswith("/app/static/vendor/")
+        assert (vendor / url.rsplit("/", 1)[1]).is_file(), f"{url} is not served"
+    assert not re.search(r"<(script|link)[^>]+(src|href)=[\"']?(https?:)?//", args["header"] + args["html"])
+    assert (REPO / ".streamlit" / "config.toml").read_text().count("enableStaticServing = true") == 1
+
+
+def test_boundaries_missing_notice(bundle):
+    assert bundle.municipalities is None
+    at = run_app()
+    assert any(HOW_TO_GET_BOUNDARIES in w.value for w in at.warning)
+    args = map_args(at)
+    assert "Municipalities" not in args["layer_control"]
+    assert "Patrol routes" in args["layer_control"] and "Religious sites" in args["layer_control"]
+
+
+def test_choropleth_with_official_boundaries(env, adm2_path):
+    env.setenv("CONFLICTMAP_BOUNDARIES", str(adm2_path))
+    b = load_bundle(get_settings())
+    at = run_app()
+    assert not any(HOW_TO_GET_BOUNDARIES in w.value for w in at.warning)
+    args = map_args(at)
+    assert "Municipalities (incidents)" in args["layer_control"]
+    assert "Municipalities: incidents in selection" in args["html"] + args["script"]
+    at.radio(key=S.W_METRIC).set_value("fatalities").run()
+    args = map_args(at)
+    assert "Municipalities (fatalities)" in args["layer_control"]
+    assert at.query_params.get("metric") in ("fatalities", ["fatalities"])
+    # Municipality filter uses the names from the coordinates (geoBoundaries names).
+    at.multiselect(key="f_munis").set_value(["Zveçan"]).run()
+    spec = FilterSpec(municipalities=("Zveçan",))
+    assert shown_count(at)[0] == len(apply_filters(b.incidents, spec, b.routes, b.sites))
+
+
+def test_playback_swaps_incidents_without_remounting_the_map(bundle):
+    at = run_app()
+    before = map_args(at)
+    at.radio(key="pb_mode").set_value("Within period").run()
+    options = playback.periods(bundle.incidents["event_date"], "month")
+    assert at.select_slider(key="pb_period").value == options[0]
+    busiest = bundle.incidents["event_date"].dt.to_period("M").value_counts().idxmax().start_time.date()
+    at.select_slider(key="pb_period").set_value(busiest).run()
+    args = map_args(at)
+    want = len(playback.select_period(bundle.incidents, busiest, "month", cumulative=False))
+    assert drawn_incidents(args) == want < len(bundle.incidents)
+    assert args["key"] == before["key"], "the map's script changed: it would be remounted"
+    # Next period, and cumulative mode.
+    next(b for b in at.button if b.key == "pb_next").click().run()
+    nxt = playback.step(options, busiest, 1)
+    assert at.select_slider(key="pb_period").value == nxt
+    at.radio(key="pb_mode").set_value("Up to period").run()
+    assert drawn_incidents(map_args(at)) == len(playback.select_period(bundle.incidents, nxt, "month", True))
+
+
+def test_clicked_incident_details(bundle):
+    at = run_app()
+    target = bundle.incidents.iloc[5]
+    key = map_args(at)["key"]
+    at.session_state[key] = {"last_object_clicked": {"lat": target.geometry.y + 0.0005, "lng": target.geometry.x}}
+    at.run()
+    assert not at.exception
+    from geodata.analysis import nearest_incident
+
+    row = nearest_incident(bundle.incidents, target.geometry.y + 0.0005, target.geometry.x)
+    details = at.dataframe[0].value
+    assert row["event_id_cnty"] in details["value"].tolist()
+
+
+def test_upload_and_export_panels_are_optional(bundle, monkeypatch):
+    import dashboard
+
+    for name in ("upload_panel", "export_panel"):
+        monkeypatch.setitem(sys.modules, f"dashboard.{name}", None)  # the import raises ImportError
+        monkeypatch.delattr(dashboard, name, raising=False)  # an earlier import left it on the package
+    at = run_app()
+    infos = [i.value for i in at.info]
+    assert "Upload is not available in this build" in infos
+    assert "Export is not available in this build" in infos
+
+
+def test_upload_and_export_panels_are_called(bundle, monkeypatch):
+    calls: dict[str, object] = {}
+    up, ex = types.ModuleType("dashboard.upload_panel"), types.ModuleType("dashboard.export_panel")
+    up.render = lambda settings: calls.setdefault("upload", settings)
+    ex.render = lambda ctx: calls.setdefault("export", ctx)
+    import dashboard
+
+    for name, module in (("upload_panel", up), ("export_panel", ex)):
+        monkeypatch.setitem(sys.modules, f"dashboard.{name}", module)
+        monkeypatch.setattr(dashboard, name, module, raising=False)
+    run_app({"type": "Protests"})
+    assert calls["upload"] == get_settings()
+    ctx = calls["export"]
+    assert isinstance(ctx, Selection)
+    assert ctx.spec == FilterSpec(event_types=("Protests",))
+    assert len(ctx.incidents) == expected(bundle, ctx.spec)
+    assert ctx.tiles is None and ctx.metric == "incidents"
+    assert ctx.notes == (HOW_TO_GET_BOUNDARIES,) and ctx.municipalities is None
+    assert len(ctx.routes) == len(bundle.routes) and len(ctx.sites) == len(bundle.sites)
+
+
+def test_date_range_widget_is_bounded_by_the_data(bundle):
+    at = run_app()
+    first, last = bundle.incidents["event_date"].min().date(), bundle.incidents["event_date"].max().date()
+    widget = at.date_input(key="f_dates")
+    assert tuple(widget.value) == (first, last)
+    assert (widget.proto.min, widget.proto.max) == (first.isoformat(), last.isoformat())
+
+
+def test_empty_selection_still_renders(bundle):
+    at = run_app({"q": "no incident mentions this zzqx"})
+    assert shown_count(at) == (0, len(bundle.incidents))
+    assert drawn_incidents(map_args(at)) == 0
+    assert at.metric[0].value == "0"
+    at.radio(key="pb_mode").set_value("Within period").run()  # no periods: playback shows nothing to step
+    assert not at.exception
+    assert not at.select_slider
+
+
+def test_configured_tile_server_is_offered(env, bundle):
+    env.setenv("CONFLICTMAP_TILES", "http://127.0.0.1:8080/tiles/{z}/{x}/{y}.png")
+    env.setenv("CONFLICTMAP_TILES_ATTRIBUTION", "Local tiles <b>test</b>")
+    at = run_app({"map": "custom"})
+    assert at.radio(key=S.W_BASEMAP).value == "custom"
+    script = map_args(at)["script"]
+    assert "http://127.0.0.1:8080/tiles/{z}/{x}/{y}.png" in script
+    assert "<b>test</b>" not in script  # attribution is escaped
+
+
+def test_many_incidents_are_clustered_with_local_assets(bundle, monkeypatch):
+    import layers.incidents
+
+    monkeypatch.setattr(layers.incidents, "MARKER_LIMIT", 10)  # the bundled data now counts as "many"
+    args = map_args(run_app())
+    assert '"cluster"' in args["feature_group"] and "markerClusterGroup" in args["feature_group"]
+    links = args["js_links"] + args["css_links"]
+    assert any("markercluster" in u for u in links), links
+    assert not [u for u in links if "http" in u], links
+    vendor = REPO / "dashboard" / "static" / "vendor"
+    assert all((vendor / u.rsplit("/", 1)[1]).is_file() for u in links)
+    assert drawn_incidents(args) == len(bundle.incidents)
+
+
+def test_real_upload_and_export_panels_render_in_their_tabs(bundle):
+    pytest.importorskip("dashboard.upload_panel", reason="the upload panel is not in this build")
+    pytest.importorskip("dashboard.export_panel", reason="the export panel is not in this build")
+    at = run_app({"type": "Battles"})
+    upload_tab, export_tab = at.tabs[2], at.tabs[3]
+    assert upload_tab.get("file_uploader"), "the Upload tab shows no file uploader"
+    labels = [d.proto.label for d in export_tab.get("download_button")]
+    assert "Map (standalone HTML)" in labels and "CSV (Excel)" in labels
+    assert not [i.value for i in at.info if "not available" in i.value]
+
+
+def test_new_uploads_appear_without_restarting(env, tmp_path):
+    """Incidents ingested into the store (here by the command line) show on the next rerun."""
+    import subprocess
+
+    corpus = REPO / "tests" / "data" / "ingest" / "acled_current_bom.csv"
+    if not corpus.is_file():
+        pytest.skip(f"ingest corpus {corpus} is not in this build")
+    at = run_app()
+    before = shown_count(at)[1]
+    done = subprocess.run([sys.executable, "-m", "geodata", "ingest", str(corpus)], cwd=REPO, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 0, done.stderr
+    at.run()
+    after = load_bundle(get_settings()).incidents
+    assert after["origin"].str.startswith("upload").any()
+    assert shown_count(at) == (len(after), len(after)) and len(after) > before

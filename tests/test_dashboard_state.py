@@ -1,0 +1,73 @@
+"""Widget values <-> FilterSpec <-> URL, view options and the selection context (no Streamlit)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from dashboard import state as S
+from geodata.filters import FilterSpec
+from geodata.incidents import load_bundled_incidents
+from geodata.routes import load_routes
+from geodata.settings import get_settings
+from geodata.sites import load_sites
+
+
+@pytest.fixture(scope="module")
+def choices():
+    inc = load_bundled_incidents()
+    inc["municipality"] = inc["admin2"]
+    return S.filter_choices(inc, load_routes(get_settings({}).routes_file), load_sites())
+
+
+def test_filter_choices(choices):
+    assert choices.first < choices.last and choices.total > 0
+    assert len(choices.event_types) == 6 and choices.routes and choices.sites
+    assert set(choices.sub_event_types(("Riots",))) == {"Violent demonstration", "Mob violence"}
+    assert len(choices.sub_event_types()) == 25
+
+
+def test_round_trip_through_widgets_and_url(choices):
+    spec = FilterSpec(start=choices.first + dt.timedelta(days=1), end=choices.last - dt.timedelta(days=1),
+                      actors=(choices.actors[0],), event_types=("Riots",), sub_event_types=("Mob violence",),
+                      municipalities=(choices.municipalities[0],), min_fatalities=2, text="road",
+                      near_routes=(choices.routes[0],), near_sites=(choices.sites[0],), near_km=2.5)
+    values = S.widget_values(spec, choices)
+    assert S.spec_from_widgets(values, choices) == spec
+    assert FilterSpec.from_mapping(S.query_params(spec, S.ViewOptions())) == spec
+
+
+def test_full_date_range_means_no_restriction(choices):
+    values = S.widget_values(FilterSpec(), choices)
+    assert values[S.W_DATES] == (choices.first, choices.last)
+    assert S.spec_from_widgets(values, choices) == FilterSpec()
+    half = {**values, S.W_DATES: (choices.first + dt.timedelta(days=3),)}  # user still picking the end
+    assert S.spec_from_widgets(half, choices) == FilterSpec(start=choices.first + dt.timedelta(days=3))
+
+
+def test_stale_values_are_dropped_or_clamped(choices):
+    spec = FilterSpec(start=choices.first - dt.timedelta(days=900), actors=("Nobody",), event_types=("Riots",),
+                      sub_event_types=("Arrests",), near_routes=("No such route",))
+    values = S.widget_values(spec, choices)
+    assert values[S.W_DATES][0] == choices.first
+    assert values[S.W_ACTORS] == [] and values[S.W_ROUTES] == []
+    assert values[S.W_SUBTYPES] == []  # Arrests is not a Riots sub-type
+
+
+def test_view_options_in_the_url():
+    view = S.ViewOptions(basemap="osm", metric="fatalities", step="week")
+    params = view.to_query_params()
+    assert S.ViewOptions.from_query_params(lambda k: [params[k]] if k in params else []) == view
+    assert S.ViewOptions().to_query_params() == {}
+    bad = {"map": ["custom"], "metric": ["<b>"], "step": ["year"]}
+    assert S.ViewOptions.from_query_params(lambda k: bad.get(k, [])) == S.ViewOptions()
+    assert S.ViewOptions.from_query_params(lambda k: bad.get(k, []), custom_tiles=True).basemap == "custom"
+    assert set(S.VIEW_KEYS.values()).isdisjoint(__import__("geodata.filters", fromlist=["QUERY_KEYS"]).QUERY_KEYS.values())
+
+
+def test_tiles_for_each_basemap():
+    assert S.ViewOptions("none").tiles("http://tiles.local/{z}/{x}/{y}.png") is None
+    assert S.ViewOptions("osm").tiles(None) == "osm"
+    assert S.ViewOptions("custom").tiles("http://tiles.local/{z}/{x}/{y}.png") == "http://tiles.local/{z}/{x}/{y}.png"
+    assert S.ViewOptions("custom").tiles(None) is None
