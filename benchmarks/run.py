@@ -275,15 +275,20 @@ def worker_pushdown(db: Path, data_dir: Path, repeats: int) -> dict:
     store = open_store(settings.db_url, create=False)
     bundled = load_bundled_incidents()
     runs, selected, query_s = [], [], []
-    read = store.read_incidents
+    sql_time = [0.0]
 
-    def timed_read(spec):  # the SQL part, timed separately
-        t = time.perf_counter()
-        rows = read(spec)
-        query_s.append(time.perf_counter() - t)
-        return rows
+    def timing(fn):  # the SQL part of a selection, whichever read it takes, is timed separately
+        def wrapped(*a, **kw):
+            t = time.perf_counter()
+            try:
+                return fn(*a, **kw)
+            finally:
+                sql_time[0] += time.perf_counter() - t
+        return wrapped
 
-    store.read_incidents = timed_read
+    store.read_incidents = timing(store.read_incidents)
+    pushdown.read_lean = timing(pushdown.read_lean)
+    pushdown.count_matching = timing(pushdown.count_matching)
 
     def select(spec):
         return pushdown.select_incidents(store, spec, municipalities=munis, routes=routes, sites=sites,
@@ -291,10 +296,12 @@ def worker_pushdown(db: Path, data_dir: Path, repeats: int) -> dict:
                                          aggregate_above=CLUSTER_LIMIT)
 
     for spec in filter_specs(repeats + 1):
+        sql_time[0] = 0.0
         t0 = time.perf_counter()
         selection = select(spec)
         _map_html(selection, munis, routes, sites)
         runs.append(time.perf_counter() - t0)
+        query_s.append(sql_time[0])
         selected.append(len(selection))
     sql = store.last_query[store.last_query.find(" WHERE"):] if " WHERE" in store.last_query else store.last_query
     all_runs = []

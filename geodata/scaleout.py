@@ -16,7 +16,9 @@ validation and the same aggregates on a Dask cluster:
 Every function runs on whatever Dask scheduler is active: a ``dask.distributed.Client`` in
 scope (local or remote) or Dask's default threads. On a real cluster::
 
+    from pathlib import Path
     from dask.distributed import Client
+    from geodata.boundaries import read_municipalities
     from geodata.scaleout import (partition_csv_to_geoparquet, aggregate_by_hexagon,
                                   aggregate_by_municipality)
 
@@ -24,12 +26,14 @@ scope (local or remote) or Dask's default threads. On a real cluster::
     report = partition_csv_to_geoparquet(sorted(Path("/shared/acled").glob("*.csv")),
                                          "/shared/conflictmap/incidents.parquet", npartitions=400)
     hexes = aggregate_by_hexagon("/shared/conflictmap/incidents.parquet", resolution=7)
+    municipalities = read_municipalities(Path("/shared/geoBoundaries-XKX-ADM2_simplified.geojson"))
     munis = aggregate_by_municipality("/shared/conflictmap/incidents.parquet", municipalities)
 
 The CSV paths and the output folder must be on a file system every worker sees (NFS, a
 cluster file system) because workers read and write them directly; give ``npartitions`` about
-2–4 × the cluster's total worker threads. Line numbers assume no quoted field spans several
-lines (as ACLED's exports do); rows are never lost either way.
+2–4 × the cluster's total worker threads. Files are split into byte blocks at line breaks, as
+ACLED's exports allow (no line breaks inside quoted fields); for files with multi-line fields pass
+``split_files=False`` (one partition per file) so no record is cut in two.
 """
 
 from __future__ import annotations
@@ -77,9 +81,11 @@ class PartitionReport:
         return len({(e["file"], e["line"]) for e in self.errors})
 
 
-def _read_blocks(csv_paths: Sequence[Path], npartitions: int | None) -> dd.DataFrame:
+def _read_blocks(csv_paths: Sequence[Path], npartitions: int | None, split_files: bool = True) -> dd.DataFrame:
     total = sum(p.stat().st_size for p in csv_paths)
     blocksize = "64MB" if not npartitions else max(MIN_BLOCK_BYTES, math.ceil(total / max(1, npartitions)))
+    if not split_files:
+        blocksize = None  # one partition per file
     return dd.read_csv(
         [str(p) for p in csv_paths], dtype=str, keep_default_na=False, encoding="utf-8-sig",
         blocksize=blocksize, include_path_column=_PATH_COLUMN,
@@ -108,6 +114,7 @@ def _validate_block(block: pd.DataFrame, first_line: int, dest: str, source_name
 
 def partition_csv_to_geoparquet(
     csv_paths: Iterable[str | os.PathLike], out_dir: str | os.PathLike, npartitions: int | None = None,
+    *, split_files: bool = True,
 ) -> PartitionReport:
     """Validate incident CSVs on the Dask cluster and write them as a GeoParquet folder.
 
@@ -116,6 +123,8 @@ def partition_csv_to_geoparquet(
         out_dir: folder to create (must not exist yet); one ``part.NNNNN.parquet`` per block.
         npartitions: about how many blocks to split the input into (at least one per file);
             ``None`` reads 64 MB blocks.
+        split_files: ``False`` reads each file as one partition (needed when quoted fields
+            contain line breaks; ``npartitions`` is then ignored).
     Returns:
         A :class:`PartitionReport` (rejected rows with file, line, column and reason).
     Raises:
@@ -134,7 +143,7 @@ def partition_csv_to_geoparquet(
     out = Path(out_dir)
     if out.exists():
         raise FileExistsError(f"{out} already exists; choose a new folder")
-    blocks = _read_blocks(paths, npartitions).to_delayed()
+    blocks = _read_blocks(paths, npartitions, split_files).to_delayed()
     # Pass 1 (cheap): rows per block, so every row gets its exact line in its own file.
     sizes = dask.compute(*[dask.delayed(_block_size)(b) for b in blocks])
     tmp = out.with_name(f".{out.name}.tmp-{uuid.uuid4().hex[:8]}")

@@ -58,6 +58,16 @@ def test_partition_writes_geoparquet_with_exact_lines_and_reasons(cluster_client
     assert a_rows["event_id_cnty"].tolist() == [f"SYN{i:07d}" for i in range(3_000)]
 
 
+def test_one_partition_per_file_keeps_multiline_fields_whole(cluster_client, tmp_path):
+    rows = generate(50, seed=3)
+    rows.loc[10, "notes"] = "SYNTHETIC benchmark row\nwith a second line"
+    csv = write_acled_csv(rows, tmp_path / "multiline.csv")
+    report = scaleout.partition_csv_to_geoparquet([csv], tmp_path / "out", npartitions=8, split_files=False)
+    assert report.accepted == 50 and report.errors == [] and len(report.files) == 1
+    back = gpd.read_parquet(report.files[0])
+    assert back.loc[back["event_id_cnty"] == "SYN0000010", "notes"].item() == "SYNTHETIC benchmark row\nwith a second line"
+
+
 def test_partition_refuses_existing_folder_and_leaves_nothing_on_failure(cluster_client, csvs, tmp_path):
     out = tmp_path / "exists"
     out.mkdir()
