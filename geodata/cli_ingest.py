@@ -109,12 +109,23 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _existing_store(args: argparse.Namespace):
+    """The store named by ``--db`` or the settings, ``None`` if it does not exist yet.
+
+    Raises:
+        geodata.store.StoreError: if the store cannot be opened.
+    """
+    from geodata.store import open_store
+
+    return open_store(args.db or get_settings().db_url, create=False)
+
+
 def cmd_uploads(args: argparse.Namespace) -> int:
     """Run ``uploads``: one line per upload."""
-    from geodata.store import StoreError, open_store
+    from geodata.store import StoreError
 
     try:
-        store = open_store(args.db or get_settings().db_url, create=False)
+        store = _existing_store(args)
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -136,10 +147,10 @@ def cmd_uploads(args: argparse.Namespace) -> int:
 
 def cmd_undo(args: argparse.Namespace) -> int:
     """Run ``undo``: remove one upload's incidents (exit 1 if there is no such upload)."""
-    from geodata.store import StoreError, open_store
+    from geodata.store import StoreError
 
     try:
-        store = open_store(args.db or get_settings().db_url, create=False)
+        store = _existing_store(args)
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
