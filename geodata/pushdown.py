@@ -3,7 +3,8 @@
 Holding every stored incident in memory costs time and RAM that grow with the store (reading a
 million rows from SQLite takes seconds and gigabytes, see BENCHMARKS.md). :func:`select_incidents`
 instead lets the store's SQL do the selective part of a :class:`~geodata.filters.FilterSpec`
-(dates, types, actors, fatalities on indexed columns — ``store.read_incidents(spec)``), then
+(dates, types, actors, fatalities on indexed columns — ``store.read_incidents(spec)``; a box
+around the chosen routes/sites and, on PostGIS, ``ST_DWithin`` for proximity), then
 enriches only the rows that came back and applies :func:`~geodata.filters.apply_filters` for
 what SQL cannot say exactly (associated-actor list membership, municipality from coordinates,
 text, proximity). The result equals ``apply_filters`` over everything, enriched.
@@ -22,12 +23,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geodata.enrich import assign_municipality, enrich_incidents
+from geodata.enrich import assign_municipality, buffer_features, enrich_incidents
 from geodata.filters import ACTOR_COLUMNS, TEXT_COLUMNS, FilterSpec, apply_filters
 from geodata.incidents import empty_incidents, to_geodataframe
 from geodata.schema import INT_COLUMNS
-from geodata.settings import WGS84
-from geodata.store.records import filter_sql
+from geodata.settings import METRIC_CRS, WGS84
+from geodata.store.records import filter_sql, incidents_frame, select_sql
 
 #: Columns of a lean read for a clustered view (popups show date, type, place, fatalities, source).
 LEAN_COLUMNS: tuple[str, ...] = (
@@ -76,7 +77,7 @@ def select_incidents(
     if store is not None:
         stored = None
         if lean_above is not None or aggregate_above is not None:
-            n = count_matching(store, spec)
+            n = count_matching(store, spec, routes=routes, sites=sites)
             levels = [(limit, cols) for limit, cols in ((aggregate_above, AGGREGATE_COLUMNS), (lean_above, LEAN_COLUMNS))
                       if limit is not None and n > limit]
             for limit, cols in levels:
@@ -85,7 +86,7 @@ def select_incidents(
                     break
                 stored = None  # the SQL count over-selected (actors): read the next richer level
         if stored is None:
-            rows = store.read_incidents(spec)
+            rows = _read_full(store, spec, routes, sites)
             if len(rows):
                 full = enrich_incidents(to_geodataframe(rows, rows["origin"]), municipalities, routes, sites)
                 stored = apply_filters(full, spec, routes, sites)
@@ -102,7 +103,7 @@ def select_incidents(
                             geometry="geometry", crs=parts[0].crs)
 
 
-def exact_in_sql(spec: FilterSpec) -> FilterSpec:
+def residual_spec(spec: FilterSpec) -> FilterSpec:
     """The part of ``spec`` the store's SQL does *not* decide exactly, to apply in pandas afterwards.
 
     Dates, event types, sub-event types and minimum fatalities are exact in SQL; actors are a
@@ -113,13 +114,13 @@ def exact_in_sql(spec: FilterSpec) -> FilterSpec:
 
 def _lean_selection(store, spec: FilterSpec, columns, municipalities, routes, sites) -> gpd.GeoDataFrame:
     """Lean read + municipality (+ distances only for a proximity filter) + the remaining filters."""
-    rows = read_lean(store, spec, columns)
+    rows = read_lean(store, spec, columns, routes=routes, sites=sites)
     lean = gpd.GeoDataFrame(rows, geometry=gpd.points_from_xy(rows["longitude"], rows["latitude"]), crs=WGS84)
     # Municipality only: nearest route/site feed popups, and lean (clustered/aggregated) views have none.
     lean = lean.join(assign_municipality(lean, municipalities))
     if spec.uses_proximity:
         lean = enrich_incidents(lean, municipalities, routes, sites)
-    return apply_filters(lean, exact_in_sql(spec), routes, sites)
+    return apply_filters(lean, residual_spec(spec), routes, sites)
 
 
 def _sql_dialect(store) -> tuple[str, object]:
@@ -127,6 +128,60 @@ def _sql_dialect(store) -> tuple[str, object]:
     if getattr(store, "dialect", "sqlite") == "sqlite":
         return "?", lambda d: d.isoformat()
     return "%s", lambda d: d
+
+
+def proximity_sql(store, spec: FilterSpec, routes: gpd.GeoDataFrame | None,
+                  sites: gpd.GeoDataFrame | None) -> tuple[str, list]:
+    """A WHERE condition keeping (a superset of) the incidents near the chosen routes and sites.
+
+    The box around the features buffered by ``near_km`` (in the metric CRS) narrows the rows on
+    SQLite; on PostGIS the box uses the GiST index (``&&``) and ``ST_DWithin`` in UTM 34N keeps
+    only what lies within the radius (plus 10 m, so that floating-point differences never drop a
+    row). :func:`geodata.filters.apply_filters` still decides exactly afterwards.
+
+    Returns:
+        ``(condition, params)``, or ``("", [])`` when ``spec`` has no proximity restriction or
+        none of the named features exists (then nothing matches in pandas either).
+    """
+    if not spec.uses_proximity:
+        return "", []
+    chosen = [layer.loc[layer[col].isin(names), ["geometry"]]
+              for layer, names, col in ((routes, spec.near_routes, "name"), (sites, spec.near_sites, "name_en"))
+              if names and layer is not None]
+    chosen = [c for c in chosen if len(c)]
+    if not chosen:
+        return "", []
+    features = gpd.GeoDataFrame(pd.concat(chosen, ignore_index=True), geometry="geometry", crs=chosen[0].crs)
+    margin_km = spec.near_km + 0.01
+    minx, miny, maxx, maxy = (float(v) for v in buffer_features(features, margin_km).total_bounds)
+    if getattr(store, "dialect", "sqlite") == "sqlite":
+        return "longitude BETWEEN ? AND ? AND latitude BETWEEN ? AND ?", [minx, maxx, miny, maxy]
+    srid = int(METRIC_CRS.split(":")[1])
+    metric = features.to_crs(METRIC_CRS).union_all()
+    return (f"geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326) AND "
+            f"ST_DWithin(ST_Transform(geom, {srid}), ST_GeomFromText(%s, {srid}), %s)",
+            [minx, miny, maxx, maxy, metric.wkt, margin_km * 1000.0])
+
+
+def _where(store, spec: FilterSpec, routes, sites) -> tuple[str, list]:
+    """The store's own WHERE clause for ``spec`` plus the proximity condition."""
+    mark, date_param = _sql_dialect(store)
+    where, params = filter_sql(spec, mark, date_param)
+    near, near_params = proximity_sql(store, spec, routes, sites)
+    if near:
+        where = (where + " AND " if where else " WHERE ") + near
+        params = [*params, *near_params]
+    return where, params
+
+
+def _read_full(store, spec: FilterSpec, routes, sites) -> pd.DataFrame:
+    """Every column of the matching incidents: the store's own read, or the same SELECT with the
+    proximity condition added when ``spec`` has one."""
+    if not spec.uses_proximity:
+        return store.read_incidents(spec)
+    where, params = _where(store, spec, routes, sites)
+    store.last_query = select_sql(where)
+    return incidents_frame([row for chunk in _fetch(store, store.last_query, params) for row in chunk])
 
 
 def _fetch(store, sql: str, params: list, chunk: int | None = None):
@@ -149,24 +204,27 @@ def _fetch(store, sql: str, params: list, chunk: int | None = None):
         store.conn.rollback()  # end the read transaction, as the store's own reads do
 
 
-def count_matching(store, spec: FilterSpec) -> int:
+def count_matching(store, spec: FilterSpec, *, routes: gpd.GeoDataFrame | None = None,
+                   sites: gpd.GeoDataFrame | None = None) -> int:
     """How many stored incidents the store-side part of ``spec`` selects (``SELECT COUNT(*)``).
 
     Actor matches are a superset there (associated-actor lists are matched with LIKE), so this
     can be slightly above the final count; it decides how to read, not what to show.
     """
-    mark, date_param = _sql_dialect(store)
-    where, params = filter_sql(spec, mark, date_param)
-    return int(next(_fetch(store, f"SELECT COUNT(*) FROM incidents{where}", params))[0][0])
+    where, params = _where(store, spec, routes, sites)
+    (rows,) = list(_fetch(store, f"SELECT COUNT(*) FROM incidents{where}", params))  # ends the read
+    return int(rows[0][0])
 
 
-def read_lean(store, spec: FilterSpec, columns: tuple[str, ...] = LEAN_COLUMNS) -> pd.DataFrame:
+def read_lean(store, spec: FilterSpec, columns: tuple[str, ...] = LEAN_COLUMNS, *,
+              routes: gpd.GeoDataFrame | None = None, sites: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
     """Stored incidents matching the store-side part of ``spec``, some columns only, read in chunks.
 
     Args:
         store: an open store.
         spec: the selection (its store-side part becomes the WHERE clause).
         columns: incident columns to read (:data:`LEAN_COLUMNS` or :data:`AGGREGATE_COLUMNS`).
+        routes, sites: layers named by a proximity filter (see :func:`proximity_sql`).
     Returns:
         DataFrame with ``columns`` plus the columns the remaining filters need (actors, notes) and
         ``origin`` = "upload:<id>"; ``event_date`` datetime64, numbers typed, text as pandas'
@@ -177,8 +235,7 @@ def read_lean(store, spec: FilterSpec, columns: tuple[str, ...] = LEAN_COLUMNS) 
         cols += [c for c in ACTOR_COLUMNS if c not in cols]
     if spec.text:
         cols += [c for c in TEXT_COLUMNS if c not in cols]
-    mark, date_param = _sql_dialect(store)
-    where, params = filter_sql(spec, mark, date_param)
+    where, params = _where(store, spec, routes, sites)
     sql = f"SELECT {', '.join(cols)}, upload_id FROM incidents{where}"
     store.last_query = sql
     names = [*cols, "upload_id"]

@@ -109,3 +109,22 @@ def test_an_over_selecting_count_falls_back_to_a_full_read(filled_store):
     got = select_incidents(filled_store, spec, lean_above=len(exact))
     assert "notes" in got and "FROM incidents WHERE" in filled_store.last_query
     assert sorted(got["event_id_cnty"]) == sorted(exact["event_id_cnty"])
+
+
+@pytest.mark.parametrize("lean_above", [None, 10])
+def test_proximity_is_narrowed_in_sql_with_the_same_answer(filled_store, lean_above):
+    from geodata.pushdown import count_matching
+
+    routes, sites = load_routes(get_settings({}).routes_file), load_sites()
+    spec = FilterSpec(start=dt.date(2016, 1, 1), near_routes=(routes["name"].iloc[0],), near_sites=(sites["name_en"].iloc[0],),
+                      near_km=4.0)
+    everything = filled_store.read_incidents()
+    expected = apply_filters(enrich_incidents(to_geodataframe(everything, everything["origin"]), None, routes, sites),
+                             spec, routes, sites)
+    got = select_incidents(filled_store, spec, routes=routes, sites=sites, lean_above=lean_above)
+    query = filled_store.last_query
+    assert sorted(got["event_id_cnty"]) == sorted(expected["event_id_cnty"]) and len(expected) > 0
+    postgis = getattr(filled_store, "dialect", "") == "postgres"
+    assert ("ST_DWithin" in query and "&&" in query) if postgis else "longitude BETWEEN" in query
+    narrowed = count_matching(filled_store, spec, routes=routes, sites=sites)
+    assert len(expected) <= narrowed < count_matching(filled_store, spec.with_(near_routes=(), near_sites=()))
