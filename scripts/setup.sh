@@ -17,7 +17,8 @@ if [[ "${1:-}" == "--system" ]]; then
     if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi
     echo "setup: installing Debian packages: ${need[*]}"
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    # Recommends stay on: `postgis` pulls the server extension (postgresql-N-postgis-3) through them.
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
   fi
 fi
 

@@ -15,7 +15,16 @@ from pathlib import Path
 import pytest
 
 CORPUS = Path(__file__).resolve().parent / "data" / "ingest"
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def _newest_postgres() -> tuple[Path, Path]:
+    """(bin folder, extension folder) of the newest Debian PostgreSQL installed (15 on bookworm, 17 on trixie)."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0)
+    version = found[-1].parts[-3] if found else "15"
+    return Path(f"/usr/lib/postgresql/{version}/bin"), Path(f"/usr/share/postgresql/{version}/extension")
+
+
+PG_BIN, PG_EXTENSIONS = _newest_postgres()
 
 
 @pytest.fixture(scope="session")
@@ -49,11 +58,11 @@ def pg_server_url():
         yield url
         return
     if not (PG_BIN / "initdb").exists():
-        pytest.skip(f"no PostgreSQL server: set CONFLICTMAP_TEST_PG_URL or install postgresql-15 ({PG_BIN} missing)")
+        pytest.skip(f"no PostgreSQL server: set CONFLICTMAP_TEST_PG_URL or install postgresql ({PG_BIN} missing)")
     if os.geteuid() == 0 and shutil.which("runuser") is None:
         pytest.skip("running as root without runuser: cannot start PostgreSQL as a non-root user")
-    if not Path("/usr/share/postgresql/15/extension/postgis.control").exists():
-        pytest.skip("PostGIS is not installed (apt-get install postgresql-15-postgis-3)")
+    if not (PG_EXTENSIONS / "postgis.control").exists():
+        pytest.skip(f"PostGIS is not installed for {PG_BIN.parent.name} (apt-get install postgresql-{PG_BIN.parent.name}-postgis-3)")
     base = Path(tempfile.mkdtemp(prefix="conflictmap-pg-"))
     os.chmod(base, 0o777)  # the postgres user must be able to write its data folder here
     data, sock = base / "data", base / "sock"
