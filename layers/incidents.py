@@ -208,6 +208,8 @@ class IncidentLayer(JSCSSMixin, folium.map.Layer):
                 : L.featureGroup();
             var renderer = mode === "markers" ? undefined : L.canvas({padding: 0.5});
             function esc(s) { return String(s); }  // strings in d are escaped server-side
+            // Keep opened popups clear of the title box at the top of exported maps.
+            var popupOpts = {maxWidth: 340, autoPanPaddingTopLeft: L.point(20, 90)};
             for (var i = 0; i < d.lat.length; i++) {
                 var m;
                 if (mode === "aggregate") {
@@ -221,7 +223,7 @@ class IncidentLayer(JSCSSMixin, folium.map.Layer):
                 } else if (mode === "markers") {
                     m = L.circleMarker([d.lat[i], d.lon[i]], {radius: d.r[i], color: "#222", weight: 1,
                         fillColor: d.colors[d.t[i]], fillOpacity: 0.85, className: "cm-incident"});
-                    m.bindPopup(d.popup[i], {maxWidth: 340});
+                    m.bindPopup(d.popup[i], popupOpts);
                     m.bindTooltip(d.tip[i]);
                     m.options.cmId = d.id[i];
                 } else {
@@ -234,7 +236,7 @@ class IncidentLayer(JSCSSMixin, folium.map.Layer):
                                esc(d.locs[d.loc[k]]) + "<br>Fatalities: " + d.f[k] +
                                "<br><b>Source:</b> " + d.srcs[d.src[k]] +
                                "<br><small>Narrow the filters for full details.</small></div>";
-                    }; })(i));
+                    }; })(i), popupOpts);
                 }
                 group.addLayer(m);
             }
