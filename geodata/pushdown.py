@@ -28,7 +28,7 @@ from geodata.filters import ACTOR_COLUMNS, TEXT_COLUMNS, FilterSpec, apply_filte
 from geodata.incidents import empty_incidents, to_geodataframe
 from geodata.schema import INT_COLUMNS
 from geodata.settings import METRIC_CRS, WGS84
-from geodata.store.records import filter_sql, incidents_frame, select_sql
+from geodata.store.records import READ_CHUNK_ROWS, filter_sql, incidents_frame_from_chunks, select_sql
 
 #: Columns of a lean read for a clustered view (popups show date, type, place, fatalities, source).
 LEAN_COLUMNS: tuple[str, ...] = (
@@ -181,7 +181,7 @@ def _read_full(store, spec: FilterSpec, routes, sites) -> pd.DataFrame:
         return store.read_incidents(spec)
     where, params = _where(store, spec, routes, sites)
     store.last_query = select_sql(where)
-    return incidents_frame([row for chunk in _fetch(store, store.last_query, params) for row in chunk])
+    return incidents_frame_from_chunks(_fetch(store, store.last_query, params, READ_CHUNK_ROWS))
 
 
 def _fetch(store, sql: str, params: list, chunk: int | None = None):

@@ -16,7 +16,7 @@ from geodata.filters import FilterSpec
 from geodata.store.migrations import LATEST_VERSION, MIGRATIONS
 from geodata.store.records import (
     STORED_COLUMNS, UPLOAD_COLUMNS, BatchHook, StoreError, UploadMeta, batches, filter_sql,
-    incidents_frame, row_columns, select_sql, uploads_frame,
+    incidents_frame_from_chunks, READ_CHUNK_ROWS, row_columns, select_sql, uploads_frame,
 )
 
 BATCH_ROWS = 50_000
@@ -191,8 +191,9 @@ class SQLiteStore:
         """
         where, params = filter_sql(spec, "?", lambda d: d.isoformat())
         self.last_query = select_sql(where)
-        rows = self.conn.execute(self.last_query, params).fetchall()
-        return incidents_frame(rows)
+        cur = self.conn.execute(self.last_query, params)
+        # Chunk by chunk into Arrow columns: never a million rows of Python tuples at once.
+        return incidents_frame_from_chunks(iter(lambda: cur.fetchmany(READ_CHUNK_ROWS), []))
 
     def count_incidents(self) -> int:
         """Number of stored incidents."""
