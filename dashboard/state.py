@@ -78,6 +78,33 @@ def filter_choices(incidents: pd.DataFrame, routes: gpd.GeoDataFrame | None, sit
     )
 
 
+def with_store_facets(choices: FilterChoices, facets, municipality_names=()) -> FilterChoices:
+    """Filter choices of the in-memory incidents widened by what a large store holds.
+
+    Args:
+        choices: :func:`filter_choices` of the incidents held in memory (the bundled ones).
+        facets: :class:`geodata.facets.StoreFacets` of the store (distinct values, date range, count).
+        municipality_names: municipalities the coordinates can fall in (the boundary layer's
+            names); stored incidents are located from coordinates, so any of them may be chosen.
+    Returns:
+        A :class:`FilterChoices` covering both, ``total`` = in-memory + stored incidents.
+    """
+    def union(*groups) -> tuple[str, ...]:
+        return tuple(sorted({str(v) for g in groups for v in g if v}, key=str.casefold))
+
+    dates = [d for d in (facets.first, facets.last) if d is not None]
+    return FilterChoices(
+        first=min([choices.first, *dates]) if choices.total else min(dates, default=choices.first),
+        last=max([choices.last, *dates]) if choices.total else max(dates, default=choices.last),
+        actors=union(choices.actors, facets.actors),
+        event_types=choices.event_types,
+        municipalities=union(choices.municipalities, facets.municipalities, municipality_names),
+        routes=choices.routes,
+        sites=choices.sites,
+        total=choices.total + int(facets.count),
+    )
+
+
 def widget_values(spec: FilterSpec, choices: FilterChoices) -> dict[str, object]:
     """Session-state values that show ``spec`` in the sidebar widgets.
 

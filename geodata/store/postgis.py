@@ -16,7 +16,7 @@ from geodata.filters import FilterSpec
 from geodata.schema import INCIDENT_COLUMNS
 from geodata.store.migrations import LATEST_VERSION, MIGRATIONS
 from geodata.store.records import (
-    STORED_COLUMNS, UPLOAD_COLUMNS, BatchHook, StoreError, UploadMeta, batches, filter_sql,
+    STORED_COLUMNS, UPLOAD_COLUMNS, BatchHook, StoreError, UploadMeta, batches, checked_column, filter_sql,
     incidents_frame_from_chunks, READ_CHUNK_ROWS, row_columns, select_sql, uploads_frame,
 )
 
@@ -179,3 +179,26 @@ class PostGISStore:
             n = int(cur.fetchone()[0])
         self.conn.rollback()
         return n
+
+    def distinct_values(self, column: str) -> list[str]:
+        """Distinct non-empty values of one incident column (see :meth:`SQLiteStore.distinct_values`).
+
+        Raises:
+            ValueError: if ``column`` is not an incident column.
+        """
+        col = checked_column(column)
+        with self.conn.cursor() as cur:
+            cur.execute(f"SELECT DISTINCT {col} FROM incidents WHERE {col} IS NOT NULL AND {col}::text <> ''")
+            values = [str(r[0]) for r in cur.fetchall()]
+        self.conn.rollback()
+        return values
+
+    def date_range(self) -> tuple[dt.date, dt.date] | None:
+        """First and last stored event date, or ``None`` when the store is empty."""
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT MIN(event_date), MAX(event_date) FROM incidents")
+            first, last = cur.fetchone()
+        self.conn.rollback()
+        if first is None:
+            return None
+        return dt.date.fromisoformat(str(first)[:10]), dt.date.fromisoformat(str(last)[:10])

@@ -178,6 +178,17 @@ def filter_sql(spec: FilterSpec | None, placeholder: str, date_param: Callable[[
     return (" WHERE " + " AND ".join(where)) if where else "", params
 
 
+def checked_column(column: str) -> str:
+    """``column`` if it is an incident column, for SQL that names a column (never user text).
+
+    Raises:
+        ValueError: for any other name.
+    """
+    if column not in INCIDENT_COLUMNS:
+        raise ValueError(f"not an incident column: {column!r}")
+    return column
+
+
 def select_sql(where: str) -> str:
     """The incident SELECT returning canonical columns plus the upload id."""
     return f"SELECT {', '.join(INCIDENT_COLUMNS)}, upload_id FROM incidents{where} ORDER BY event_date, id"

@@ -15,7 +15,7 @@ import pandas as pd
 from geodata.filters import FilterSpec
 from geodata.store.migrations import LATEST_VERSION, MIGRATIONS
 from geodata.store.records import (
-    STORED_COLUMNS, UPLOAD_COLUMNS, BatchHook, StoreError, UploadMeta, batches, filter_sql,
+    STORED_COLUMNS, UPLOAD_COLUMNS, BatchHook, StoreError, UploadMeta, batches, checked_column, filter_sql,
     incidents_frame_from_chunks, READ_CHUNK_ROWS, row_columns, select_sql, uploads_frame,
 )
 
@@ -198,3 +198,20 @@ class SQLiteStore:
     def count_incidents(self) -> int:
         """Number of stored incidents."""
         return int(self.conn.execute("SELECT COUNT(*) FROM incidents").fetchone()[0])
+
+    def distinct_values(self, column: str) -> list[str]:
+        """Distinct non-empty values of one incident column, for filter choices without reading rows.
+
+        Raises:
+            ValueError: if ``column`` is not an incident column.
+        """
+        col = checked_column(column)
+        rows = self.conn.execute(f"SELECT DISTINCT {col} FROM incidents WHERE {col} IS NOT NULL AND {col} != ''")
+        return [str(r[0]) for r in rows]
+
+    def date_range(self) -> tuple[dt.date, dt.date] | None:
+        """First and last stored event date (``MIN``/``MAX`` on the date index), or ``None`` when empty."""
+        first, last = self.conn.execute("SELECT MIN(event_date), MAX(event_date) FROM incidents").fetchone()
+        if first is None:
+            return None
+        return dt.date.fromisoformat(str(first)[:10]), dt.date.fromisoformat(str(last)[:10])
