@@ -208,8 +208,9 @@ def summaries(key: tuple[str, ...], version: tuple[float, float], spec: FilterSp
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def table(key: tuple[str, ...], version: tuple[float, float], spec: FilterSpec, _settings: Settings) -> pd.DataFrame:
-    """The selection as the display table."""
-    return analysis.table_view(selected(key, version, spec, _settings))
+    """The selection as the display table (a large store's: the newest ``S.PUSHDOWN_TABLE_ROWS``)."""
+    limit = S.PUSHDOWN_TABLE_ROWS if load_layers(key, version, _settings).pushdown is not None else None
+    return analysis.table_view(selected(key, version, spec, _settings), limit=limit)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -465,6 +466,9 @@ with tab_map:
 with tab_table:
     st.caption(f"{len(selection):,} incidents — {spec.describe()}")
     rows = table(KEY, VERSION, spec, settings)
+    if len(rows) < len(selection):
+        st.caption(f"Listing the newest {len(rows):,} of {len(selection):,} incidents; narrow the filters to list "
+                   "them all (map, charts and figures cover the whole selection).")
     st.dataframe(
         rows, hide_index=True, width="stretch", height=min(560, 35 * (len(rows) + 1) + 3),
         column_config={

@@ -28,6 +28,10 @@ STEPS = ("day", "week", "month")
 #: URL keys of the view options (distinct from :data:`geodata.filters.QUERY_KEYS`).
 VIEW_KEYS = {"basemap": "map", "metric": "metric", "step": "step"}
 
+#: A large store's table lists at most this many incidents (the newest): a million-row table costs
+#: gigabytes to serialise and no one reads it; the map, charts and figures cover the whole selection.
+PUSHDOWN_TABLE_ROWS = 10_000
+
 #: Session-state keys of the filter widgets.
 W_DATES, W_ACTORS, W_TYPES, W_SUBTYPES, W_MUNIS = "f_dates", "f_actors", "f_types", "f_subtypes", "f_munis"
 W_MINFAT, W_TEXT, W_ROUTES, W_SITES, W_KM = "f_minfat", "f_text", "f_routes", "f_sites", "f_km"

@@ -131,6 +131,15 @@ def test_big_selections_are_read_lean_and_still_shown(full, monkeypatch):
     args = map_args(at)
     assert '"cluster"' in args["feature_group"] and drawn_incidents(args) == want
     assert len(at.dataframe[-1].value) == want
+    # A large store's table lists only the newest rows, and says so.
+    monkeypatch.setattr(S, "PUSHDOWN_TABLE_ROWS", 25)
+    at = run_app({"type": "Battles"})
+    listed = at.dataframe[-1].value
+    assert len(listed) == 25
+    battles = full.incidents[full.incidents["event_type"] == "Battles"]
+    newest = sorted(battles["event_date"].dt.date, reverse=True)[:25]
+    assert list(listed["event_date"]) == newest
+    assert any("newest 25 of" in c.value for c in at.caption)
 
 
 def test_small_store_stays_in_memory(big_env, reads):
