@@ -194,9 +194,13 @@ def selected(key: tuple[str, ...], version: tuple[float, float], spec: FilterSpe
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def summaries(key: tuple[str, ...], version: tuple[float, float], spec: FilterSpec, step: str,
-              _settings: Settings) -> dict:
-    """Key figures, timeline and breakdowns of the selection (recomputed only when it changes)."""
-    sel = selected(key, version, spec, _settings)
+              _settings: Settings, _selection: gpd.GeoDataFrame | None = None) -> dict:
+    """Key figures, timeline and breakdowns of the selection (recomputed only when it changes).
+
+    ``_selection``: the rerun's ``selected(key, version, spec)`` when the caller has it (not hashed:
+    it follows from the key), so a large store's selection is not unpickled once more.
+    """
+    sel = selected(key, version, spec, _settings) if _selection is None else _selection
     return {
         "figures": analysis.key_figures(sel),
         "timeline": analysis.timeline(sel, step),
@@ -207,10 +211,13 @@ def summaries(key: tuple[str, ...], version: tuple[float, float], spec: FilterSp
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def table(key: tuple[str, ...], version: tuple[float, float], spec: FilterSpec, _settings: Settings) -> pd.DataFrame:
-    """The selection as the display table (a large store's: the newest ``S.PUSHDOWN_TABLE_ROWS``)."""
+def table(key: tuple[str, ...], version: tuple[float, float], spec: FilterSpec, _settings: Settings,
+          _selection: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
+    """The selection as the display table (a large store's: the newest ``S.PUSHDOWN_TABLE_ROWS``);
+    ``_selection`` as in :func:`summaries`."""
     limit = S.PUSHDOWN_TABLE_ROWS if load_layers(key, version, _settings).pushdown is not None else None
-    return analysis.table_view(selected(key, version, spec, _settings), limit=limit)
+    sel = selected(key, version, spec, _settings) if _selection is None else _selection
+    return analysis.table_view(sel, limit=limit)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -317,7 +324,7 @@ if loaded.boundary_error:
 if bundle.municipalities is None:
     st.warning(HOW_TO_GET_BOUNDARIES, icon="⚠️")
 
-summary = summaries(KEY, VERSION, spec, view.step, settings)
+summary = summaries(KEY, VERSION, spec, view.step, settings, selection)
 figures = summary["figures"]
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Incidents", f"{figures.incidents:,}", help=f"of {choices.total:,} in the data")
@@ -465,7 +472,7 @@ with tab_map:
 # ---------------------------------------------------------------- table
 with tab_table:
     st.caption(f"{len(selection):,} incidents — {spec.describe()}")
-    rows = table(KEY, VERSION, spec, settings)
+    rows = table(KEY, VERSION, spec, settings, selection)
     if len(rows) < len(selection):
         st.caption(f"Listing the newest {len(rows):,} of {len(selection):,} incidents; narrow the filters to list "
                    "them all (map, charts and figures cover the whole selection).")
