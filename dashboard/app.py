@@ -8,6 +8,14 @@ Caching: the four layers are loaded and enriched once per configuration and stor
 (``st.cache_resource``: shared, never mutated); a filter change recomputes only the row positions
 of the selection (``st.cache_data`` keyed on the :class:`FilterSpec`) and the map.
 
+Large stores (more than ``CONFLICTMAP_PUSHDOWN_ROWS`` incidents, see :mod:`geodata.settings`) are
+not held in memory: only the bundled incidents are loaded, the filter choices come from
+``SELECT DISTINCT``/``MIN``/``MAX`` (:mod:`geodata.facets`), and each :class:`FilterSpec` is
+answered by the store through :func:`geodata.pushdown.select_incidents` (cached with
+``st.cache_data`` on settings key, store version and spec). Big selections are read lean (the
+columns the map, charts, table and playback show), so a million stored incidents stay far below
+2 GB (BENCHMARKS.md).
+
 Time playback swaps the incident layer through ``st_folium(feature_group_to_add=...)`` inside a
 fragment, so stepping through periods does not remount the map (zoom and pan are kept).
 """
@@ -36,12 +44,14 @@ from dashboard import state as S  # noqa: E402
 from geodata import analysis, playback  # noqa: E402
 from geodata.boundaries import HOW_TO_GET_BOUNDARIES, BoundaryError  # noqa: E402
 from geodata.enrich import buffer_features  # noqa: E402
-from geodata.filters import FilterSpec, filter_mask  # noqa: E402
+from geodata.facets import StoreFacets, store_facets  # noqa: E402
+from geodata.filters import ACTOR_COLUMNS, FilterSpec, filter_mask  # noqa: E402
 from geodata.layers_data import LayerBundle, load_bundle  # noqa: E402
+from geodata.pushdown import AGGREGATE_COLUMNS, LEAN_COLUMNS, select_incidents  # noqa: E402
 from geodata.selection import Selection  # noqa: E402
 from geodata.settings import Settings, get_settings  # noqa: E402
 from layers.assets import localize_links, write_static_assets  # noqa: E402
-from layers.incidents import choose_representation  # noqa: E402
+from layers.incidents import CLUSTER_LIMIT, MARKER_LIMIT, choose_representation  # noqa: E402
 from layers.map import MapInputs, build_map, incident_group, layer_control  # noqa: E402
 from layers.style import EVENT_COLORS  # noqa: E402
 
@@ -59,6 +69,13 @@ MAP_CSS = """<style>
 .leaflet-control-attribution{font:10px/1.3 sans-serif!important;max-width:75%;white-space:normal}
 .cm-legend{font-size:11px!important;line-height:1.25!important;max-height:55%;overflow:auto}
 </style>"""
+#: Columns of a large store's lean selections (clustered view): the map's popups plus what the
+#: charts (actors), the table (notes) and playback (dates) show.
+PUSHDOWN_LEAN_COLUMNS = LEAN_COLUMNS + tuple(c for c in (*ACTOR_COLUMNS, "notes") if c not in LEAN_COLUMNS)
+#: Columns of its aggregated selections (more than CLUSTER_LIMIT): hexagons and choropleth, plus
+#: dates and actors for the timeline, key figures, breakdowns and playback.
+PUSHDOWN_AGGREGATE_COLUMNS = AGGREGATE_COLUMNS + tuple(
+    c for c in ("event_date", *ACTOR_COLUMNS) if c not in AGGREGATE_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -68,6 +85,9 @@ class Loaded:
     bundle: LayerBundle
     choices: S.FilterChoices
     boundary_error: str | None
+    #: The store's facets when it is too large to hold in memory (selections then come from SQL);
+    #: ``None``: every incident is in ``bundle.incidents``.
+    pushdown: StoreFacets | None = None
 
 
 def settings_key(settings: Settings) -> tuple[str, ...]:
@@ -95,16 +115,65 @@ def ensure_static_assets(dest: str) -> str:
     return str(write_static_assets(Path(dest)))
 
 
+@st.cache_data(show_spinner=False)
+def large_store_facets(key: tuple[str, ...], version: tuple[float, float], _settings: Settings) -> StoreFacets | None:
+    """The store's facets (distinct values, date range, count) when it holds more than
+    ``settings.pushdown_rows`` incidents; ``None`` for a smaller, absent or unreadable store."""
+    try:
+        from geodata.store import open_store  # the store is optional until something is uploaded
+    except ImportError:
+        return None
+    store = open_store(_settings.db_url, create=False)
+    if store is None:
+        return None
+    try:
+        if store.count_incidents() <= _settings.pushdown_rows:
+            return None
+        return store_facets(store)
+    finally:
+        store.close()
+
+
 @st.cache_resource(show_spinner="Loading and enriching layers…", max_entries=4)
 def load_layers(key: tuple[str, ...], version: tuple[float, float], _settings: Settings) -> Loaded:
-    """Load and enrich the four layers (shared by every session; callers must not mutate)."""
+    """Load and enrich the four layers (shared by every session; callers must not mutate).
+
+    A large store (:func:`large_store_facets`) stays in the database: only the bundled incidents
+    are loaded, and the filter choices add the store's distinct values.
+    """
+    facets = large_store_facets(key, version, _settings)
     error = None
     try:
-        bundle = load_bundle(_settings)
+        bundle = load_bundle(_settings, include_store=facets is None)
     except BoundaryError as exc:  # a misconfigured boundaries file must not take the dashboard down
         error = str(exc)
-        bundle = load_bundle(replace(_settings, boundaries_file=None))
-    return Loaded(bundle, S.filter_choices(bundle.incidents, bundle.routes, bundle.sites), error)
+        bundle = load_bundle(replace(_settings, boundaries_file=None), include_store=facets is None)
+    choices = S.filter_choices(bundle.incidents, bundle.routes, bundle.sites)
+    if facets is not None:
+        names = bundle.municipalities["municipality"] if bundle.municipalities is not None else ()
+        choices = S.with_store_facets(choices, facets, names)
+    return Loaded(bundle, choices, error, facets)
+
+
+@st.cache_data(show_spinner="Selecting incidents in the store…", max_entries=4)
+def store_selection(key: tuple[str, ...], version: tuple[float, float], spec: FilterSpec,
+                    _settings: Settings) -> gpd.GeoDataFrame:
+    """The incidents matching ``spec`` from a large store (SQL first) plus the bundled ones.
+
+    Few entries: a selection of a million incidents is a few hundred megabytes.
+    """
+    from geodata.store import open_store
+
+    b = load_layers(key, version, _settings).bundle
+    store = open_store(_settings.db_url, create=False)
+    try:
+        return select_incidents(
+            store, spec, municipalities=b.municipalities, routes=b.routes, sites=b.sites, extra=b.incidents,
+            lean_above=MARKER_LIMIT, aggregate_above=CLUSTER_LIMIT,
+            lean_columns=PUSHDOWN_LEAN_COLUMNS, aggregate_columns=PUSHDOWN_AGGREGATE_COLUMNS)
+    finally:
+        if store is not None:
+            store.close()
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
@@ -118,14 +187,20 @@ def selection_positions(key: tuple[str, ...], version: tuple[float, float], spec
 def selected(key: tuple[str, ...], version: tuple[float, float], spec: FilterSpec,
              settings: Settings) -> gpd.GeoDataFrame:
     """The incidents matching ``spec`` (a view of the cached layer: do not mutate)."""
+    if load_layers(key, version, settings).pushdown is not None:
+        return store_selection(key, version, spec, settings)
     return load_layers(key, version, settings).bundle.incidents.iloc[selection_positions(key, version, spec, settings)]
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def summaries(key: tuple[str, ...], version: tuple[float, float], spec: FilterSpec, step: str,
-              _settings: Settings) -> dict:
-    """Key figures, timeline and breakdowns of the selection (recomputed only when it changes)."""
-    sel = selected(key, version, spec, _settings)
+              _settings: Settings, _selection: gpd.GeoDataFrame | None = None) -> dict:
+    """Key figures, timeline and breakdowns of the selection (recomputed only when it changes).
+
+    ``_selection``: the rerun's ``selected(key, version, spec)`` when the caller has it (not hashed:
+    it follows from the key), so a large store's selection is not unpickled once more.
+    """
+    sel = selected(key, version, spec, _settings) if _selection is None else _selection
     return {
         "figures": analysis.key_figures(sel),
         "timeline": analysis.timeline(sel, step),
@@ -136,9 +211,13 @@ def summaries(key: tuple[str, ...], version: tuple[float, float], spec: FilterSp
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def table(key: tuple[str, ...], version: tuple[float, float], spec: FilterSpec, _settings: Settings) -> pd.DataFrame:
-    """The selection as the display table."""
-    return analysis.table_view(selected(key, version, spec, _settings))
+def table(key: tuple[str, ...], version: tuple[float, float], spec: FilterSpec, _settings: Settings,
+          _selection: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
+    """The selection as the display table (a large store's: the newest ``S.PUSHDOWN_TABLE_ROWS``);
+    ``_selection`` as in :func:`summaries`."""
+    limit = S.PUSHDOWN_TABLE_ROWS if load_layers(key, version, _settings).pushdown is not None else None
+    sel = selected(key, version, spec, _settings) if _selection is None else _selection
+    return analysis.table_view(sel, limit=limit)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -198,6 +277,9 @@ with sb.expander("Proximity", expanded=bool(st.session_state.get(S.W_ROUTES) or 
 spec = S.spec_from_widgets(st.session_state, choices)
 selection = selected(KEY, VERSION, spec, settings)
 sb.markdown(f"**{len(selection):,} of {choices.total:,} incidents**")
+if loaded.pushdown is not None:
+    sb.caption(f"Large store ({loaded.pushdown.count:,} incidents): each filter change is answered by the "
+               "store's SQL instead of holding every incident in memory.")
 sb.caption(spec.describe())
 sb.button("Reset filters", on_click=reset_filters, width="stretch")
 
@@ -211,7 +293,7 @@ sb.radio("Time step (timeline and playback)", S.STEPS, key=S.W_STEP, horizontal=
 view = S.ViewOptions(st.session_state[S.W_BASEMAP], st.session_state[S.W_METRIC], st.session_state[S.W_STEP])
 if sb.button("Reload data", help="Read the incident store again (after uploads from elsewhere)."):
     st.cache_data.clear()  # also renews data_generation, so the layers are read again
-    for cached in (load_layers, proximity_buffers):
+    for cached in (load_layers, proximity_buffers):  # (large_store_facets is st.cache_data, cleared above)
         cached.clear()
     st.rerun()
 
@@ -242,7 +324,7 @@ if loaded.boundary_error:
 if bundle.municipalities is None:
     st.warning(HOW_TO_GET_BOUNDARIES, icon="⚠️")
 
-summary = summaries(KEY, VERSION, spec, view.step, settings)
+summary = summaries(KEY, VERSION, spec, view.step, settings, selection)
 figures = summary["figures"]
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Incidents", f"{figures.incidents:,}", help=f"of {choices.total:,} in the data")
@@ -390,7 +472,10 @@ with tab_map:
 # ---------------------------------------------------------------- table
 with tab_table:
     st.caption(f"{len(selection):,} incidents — {spec.describe()}")
-    rows = table(KEY, VERSION, spec, settings)
+    rows = table(KEY, VERSION, spec, settings, selection)
+    if len(rows) < len(selection):
+        st.caption(f"Listing the newest {len(rows):,} of {len(selection):,} incidents; narrow the filters to list "
+                   "them all (map, charts and figures cover the whole selection).")
     st.dataframe(
         rows, hide_index=True, width="stretch", height=min(560, 35 * (len(rows) + 1) + 3),
         column_config={

@@ -28,6 +28,10 @@ STEPS = ("day", "week", "month")
 #: URL keys of the view options (distinct from :data:`geodata.filters.QUERY_KEYS`).
 VIEW_KEYS = {"basemap": "map", "metric": "metric", "step": "step"}
 
+#: A large store's table lists at most this many incidents (the newest): a million-row table costs
+#: gigabytes to serialise and no one reads it; the map, charts and figures cover the whole selection.
+PUSHDOWN_TABLE_ROWS = 10_000
+
 #: Session-state keys of the filter widgets.
 W_DATES, W_ACTORS, W_TYPES, W_SUBTYPES, W_MUNIS = "f_dates", "f_actors", "f_types", "f_subtypes", "f_munis"
 W_MINFAT, W_TEXT, W_ROUTES, W_SITES, W_KM = "f_minfat", "f_text", "f_routes", "f_sites", "f_km"
@@ -75,6 +79,33 @@ def filter_choices(incidents: pd.DataFrame, routes: gpd.GeoDataFrame | None, sit
         routes=tuple(routes["name"].astype(str)) if routes is not None else (),
         sites=tuple(sites["name_en"].astype(str)) if sites is not None else (),
         total=int(len(incidents)),
+    )
+
+
+def with_store_facets(choices: FilterChoices, facets, municipality_names=()) -> FilterChoices:
+    """Filter choices of the in-memory incidents widened by what a large store holds.
+
+    Args:
+        choices: :func:`filter_choices` of the incidents held in memory (the bundled ones).
+        facets: :class:`geodata.facets.StoreFacets` of the store (distinct values, date range, count).
+        municipality_names: municipalities the coordinates can fall in (the boundary layer's
+            names); stored incidents are located from coordinates, so any of them may be chosen.
+    Returns:
+        A :class:`FilterChoices` covering both, ``total`` = in-memory + stored incidents.
+    """
+    def union(*groups) -> tuple[str, ...]:
+        return tuple(sorted({str(v) for g in groups for v in g if v}, key=str.casefold))
+
+    dates = [d for d in (facets.first, facets.last) if d is not None]
+    return FilterChoices(
+        first=min([choices.first, *dates]) if choices.total else min(dates, default=choices.first),
+        last=max([choices.last, *dates]) if choices.total else max(dates, default=choices.last),
+        actors=union(choices.actors, facets.actors),
+        event_types=choices.event_types,
+        municipalities=union(choices.municipalities, facets.municipalities, municipality_names),
+        routes=choices.routes,
+        sites=choices.sites,
+        total=choices.total + int(facets.count),
     )
 
 

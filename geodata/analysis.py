@@ -147,13 +147,24 @@ def http_url_or_none(value: object) -> str | None:
     return text
 
 
-def table_view(incidents: pd.DataFrame) -> pd.DataFrame:
+def table_view(incidents: pd.DataFrame, limit: int | None = None) -> pd.DataFrame:
     """The selection as a plain table for display (no geometry, dates as dates, safe links only).
 
+    Args:
+        incidents: the selection.
+        limit: at most this many rows (the newest); ``None`` for all. Only the kept rows are
+            converted, so a million-row selection costs a sort, not a million-row table.
     Returns:
         DataFrame with :data:`TABLE_COLUMNS` (those present), newest first; ``source_url`` is None
         unless it is an http(s) URL.
     """
+    if limit is not None and len(incidents) > limit and "event_date" in incidents:
+        dates = pd.Series(pd.to_datetime(incidents["event_date"]).to_numpy())
+        newest = dates.sort_values(ascending=False, kind="stable").index[:limit]
+        # Kept in their original order: the stable sort below then orders them as in the full table.
+        incidents = incidents.iloc[np.sort(newest.to_numpy())]
+    elif limit is not None and len(incidents) > limit:
+        incidents = incidents.iloc[:limit]
     cols = [c for c in TABLE_COLUMNS if c in incidents]
     out = pd.DataFrame(incidents[cols]).copy()
     if "event_date" in out:

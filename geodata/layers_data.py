@@ -8,7 +8,7 @@ import geopandas as gpd
 
 from geodata.boundaries import BoundarySource, load_municipalities
 from geodata.enrich import enrich_incidents
-from geodata.incidents import BUNDLED_INCIDENTS, load_incidents
+from geodata.incidents import BUNDLED_INCIDENTS, load_bundled_incidents, load_incidents
 from geodata.routes import load_routes
 from geodata.settings import Settings
 from geodata.sites import BUNDLED_SITES, load_sites
@@ -33,8 +33,13 @@ class LayerBundle:
         return bool(len(self.routes)) and bool(self.routes["illustrative"].all())
 
 
-def load_bundle(settings: Settings) -> LayerBundle:
+def load_bundle(settings: Settings, include_store: bool = True) -> LayerBundle:
     """Load the four layers and enrich the incidents (municipality, distances).
+
+    Args:
+        settings: where the layers and the store are.
+        include_store: ``False`` loads the bundled incidents only (for a store too big to hold in
+            memory, which is then queried per selection through :mod:`geodata.pushdown`).
 
     Raises:
         geodata.boundaries.BoundaryError: if configured boundaries are missing or unreadable.
@@ -43,7 +48,8 @@ def load_bundle(settings: Settings) -> LayerBundle:
     municipalities, source = load_municipalities(settings)
     sites = load_sites(BUNDLED_SITES)
     routes = load_routes(settings.routes_file)
-    incidents = enrich_incidents(load_incidents(settings), municipalities, routes, sites)
+    raw = load_incidents(settings) if include_store else load_bundled_incidents()
+    incidents = enrich_incidents(raw, municipalities, routes, sites)
     return LayerBundle(
         incidents=incidents, sites=sites, routes=routes, municipalities=municipalities, boundary_source=source,
         incident_source=f"{BUNDLED_INCIDENTS} + store {settings.db_url}", sites_source=str(BUNDLED_SITES),

@@ -28,7 +28,7 @@ from geodata.filters import ACTOR_COLUMNS, TEXT_COLUMNS, FilterSpec, apply_filte
 from geodata.incidents import empty_incidents, to_geodataframe
 from geodata.schema import INT_COLUMNS
 from geodata.settings import METRIC_CRS, WGS84
-from geodata.store.records import filter_sql, incidents_frame, select_sql
+from geodata.store.records import READ_CHUNK_ROWS, filter_sql, incidents_frame_from_chunks, select_sql
 
 #: Columns of a lean read for a clustered view (popups show date, type, place, fatalities, source).
 LEAN_COLUMNS: tuple[str, ...] = (
@@ -51,6 +51,8 @@ def select_incidents(
     extra: gpd.GeoDataFrame | None = None,
     lean_above: int | None = None,
     aggregate_above: int | None = None,
+    lean_columns: tuple[str, ...] = LEAN_COLUMNS,
+    aggregate_columns: tuple[str, ...] = AGGREGATE_COLUMNS,
 ) -> gpd.GeoDataFrame:
     """The enriched incidents matching ``spec``, filtered in the store first.
 
@@ -65,6 +67,8 @@ def select_incidents(
             (+ what the remaining filters need) and add ``municipality`` only.
         aggregate_above: likewise above this count (pass ``layers.incidents.CLUSTER_LIMIT``: the map
             aggregates them), read only :data:`AGGREGATE_COLUMNS`.
+        lean_columns, aggregate_columns: the columns of those two reads, when a caller shows more
+            than the map (the dashboard's charts need dates and actors); coordinates are always read.
     Returns:
         GeoDataFrame (EPSG:4326) with the incident and enrichment columns and ``origin`` (lean
         selections: the columns read, ``origin`` and ``municipality``).
@@ -78,7 +82,8 @@ def select_incidents(
         stored = None
         if lean_above is not None or aggregate_above is not None:
             n = count_matching(store, spec, routes=routes, sites=sites)
-            levels = [(limit, cols) for limit, cols in ((aggregate_above, AGGREGATE_COLUMNS), (lean_above, LEAN_COLUMNS))
+            levels = [(limit, cols) for limit, cols in ((aggregate_above, _with_coordinates(aggregate_columns)),
+                                                (lean_above, _with_coordinates(lean_columns)))
                       if limit is not None and n > limit]
             for limit, cols in levels:
                 stored = _lean_selection(store, spec, cols, municipalities, routes, sites)
@@ -101,6 +106,11 @@ def select_incidents(
     shared = [c for c in parts[-1].columns if c in parts[0].columns]
     return gpd.GeoDataFrame(pd.concat([p[shared] for p in parts], ignore_index=True),
                             geometry="geometry", crs=parts[0].crs)
+
+
+def _with_coordinates(columns: tuple[str, ...]) -> tuple[str, ...]:
+    """``columns`` plus latitude/longitude (every lean read builds points from them)."""
+    return tuple(columns) + tuple(c for c in ("latitude", "longitude") if c not in columns)
 
 
 def residual_spec(spec: FilterSpec) -> FilterSpec:
@@ -181,7 +191,7 @@ def _read_full(store, spec: FilterSpec, routes, sites) -> pd.DataFrame:
         return store.read_incidents(spec)
     where, params = _where(store, spec, routes, sites)
     store.last_query = select_sql(where)
-    return incidents_frame([row for chunk in _fetch(store, store.last_query, params) for row in chunk])
+    return incidents_frame_from_chunks(_fetch(store, store.last_query, params, READ_CHUNK_ROWS))
 
 
 def _fetch(store, sql: str, params: list, chunk: int | None = None):

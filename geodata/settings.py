@@ -19,6 +19,9 @@ CONFLICTMAP_TILES              basemap tile URL template (e.g. a local tile     
                                server) — ``none`` for no tiles
 CONFLICTMAP_TILES_ATTRIBUTION  attribution shown for that tile URL               ``Map tiles: CONFLICTMAP_TILES``
 CONFLICTMAP_MAX_UPLOAD_MB      largest CSV accepted in the dashboard             200
+CONFLICTMAP_PUSHDOWN_ROWS      above this many stored incidents the dashboard    200000 (= the map's
+                               filters in the store (SQL) per filter change      cluster limit)
+                               instead of holding every incident in memory
 CONFLICTMAP_INGEST_PAUSE_ROWS  test hook: an ingest pauses inside its            unset (never pauses)
                                transaction after this many rows …
 CONFLICTMAP_INGEST_PAUSE_FILE  … and creates this file to say it is paused       unset
@@ -51,6 +54,8 @@ BOUNDARIES_ATTRIBUTION = (
 #: Metric CRS used for every distance and buffer (UTM zone 34N covers all of Kosovo).
 METRIC_CRS = "EPSG:32634"
 WGS84 = "EPSG:4326"
+#: Default of CONFLICTMAP_PUSHDOWN_ROWS (see :attr:`Settings.pushdown_rows`).
+DEFAULT_PUSHDOWN_ROWS = 200_000
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,11 @@ class Settings:
     tiles: str | None
     tiles_attribution: str
     max_upload_mb: int
+    #: Above this many stored incidents the dashboard selects through the store per filter change
+    #: (geodata.pushdown) instead of loading everything: in memory, 1,000,000 incidents peak at
+    #: 3–4.5 GB (BENCHMARKS.md), 100,000 at about 0.5–0.8 GB; the default equals
+    #: layers.incidents.CLUSTER_LIMIT, beyond which the map aggregates anyway.
+    pushdown_rows: int = DEFAULT_PUSHDOWN_ROWS
     ingest_pause_rows: int | None = None
     ingest_pause_file: Path | None = None
 
@@ -99,6 +109,10 @@ def get_settings(env: dict[str, str] | None = None) -> Settings:
         pause_rows = int(e["CONFLICTMAP_INGEST_PAUSE_ROWS"]) if e.get("CONFLICTMAP_INGEST_PAUSE_ROWS") else None
     except ValueError as exc:
         raise ValueError("CONFLICTMAP_INGEST_PAUSE_ROWS must be a whole number of rows") from exc
+    try:
+        pushdown_rows = int(e.get("CONFLICTMAP_PUSHDOWN_ROWS") or DEFAULT_PUSHDOWN_ROWS)
+    except ValueError as exc:
+        raise ValueError("CONFLICTMAP_PUSHDOWN_ROWS must be a whole number of incidents") from exc
     pause_file = e.get("CONFLICTMAP_INGEST_PAUSE_FILE")
     return Settings(
         data_dir=data_dir,
@@ -110,6 +124,7 @@ def get_settings(env: dict[str, str] | None = None) -> Settings:
         tiles=tiles,
         tiles_attribution=e.get("CONFLICTMAP_TILES_ATTRIBUTION") or f"Map tiles: {tiles}",
         max_upload_mb=max_mb,
+        pushdown_rows=pushdown_rows,
         ingest_pause_rows=pause_rows,
         ingest_pause_file=Path(pause_file) if pause_file else None,
     )

@@ -16,8 +16,8 @@ from geodata.filters import FilterSpec
 from geodata.schema import INCIDENT_COLUMNS
 from geodata.store.migrations import LATEST_VERSION, MIGRATIONS
 from geodata.store.records import (
-    STORED_COLUMNS, UPLOAD_COLUMNS, BatchHook, StoreError, UploadMeta, batches, filter_sql,
-    incidents_frame, row_columns, select_sql, uploads_frame,
+    STORED_COLUMNS, UPLOAD_COLUMNS, BatchHook, StoreError, UploadMeta, batches, checked_column, filter_sql,
+    incidents_frame_from_chunks, READ_CHUNK_ROWS, row_columns, select_sql, uploads_frame,
 )
 
 BATCH_ROWS = 50_000
@@ -162,11 +162,15 @@ class PostGISStore:
         :meth:`SQLiteStore.read_incidents`)."""
         where, params = filter_sql(spec, "%s", lambda d: d)
         self.last_query = select_sql(where)
-        with self.conn.cursor() as cur:
-            cur.execute(self.last_query, params)
-            rows = cur.fetchall()
-        self.conn.rollback()
-        return incidents_frame(rows)
+        try:
+            # A server-side cursor: rows cross the wire and become Python objects one chunk at a
+            # time, and each chunk is turned into Arrow columns before the next is fetched.
+            with self.conn.cursor(name="conflictmap_read_incidents") as cur:
+                cur.itersize = READ_CHUNK_ROWS
+                cur.execute(self.last_query, params)
+                return incidents_frame_from_chunks(iter(lambda: cur.fetchmany(READ_CHUNK_ROWS), []))
+        finally:
+            self.conn.rollback()
 
     def count_incidents(self) -> int:
         """Number of stored incidents."""
@@ -175,3 +179,26 @@ class PostGISStore:
             n = int(cur.fetchone()[0])
         self.conn.rollback()
         return n
+
+    def distinct_values(self, column: str) -> list[str]:
+        """Distinct non-empty values of one incident column (see :meth:`SQLiteStore.distinct_values`).
+
+        Raises:
+            ValueError: if ``column`` is not an incident column.
+        """
+        col = checked_column(column)
+        with self.conn.cursor() as cur:
+            cur.execute(f"SELECT DISTINCT {col} FROM incidents WHERE {col} IS NOT NULL AND {col}::text <> ''")
+            values = [str(r[0]) for r in cur.fetchall()]
+        self.conn.rollback()
+        return values
+
+    def date_range(self) -> tuple[dt.date, dt.date] | None:
+        """First and last stored event date, or ``None`` when the store is empty."""
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT MIN(event_date), MAX(event_date) FROM incidents")
+            first, last = cur.fetchone()
+        self.conn.rollback()
+        if first is None:
+            return None
+        return dt.date.fromisoformat(str(first)[:10]), dt.date.fromisoformat(str(last)[:10])

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from geodata.filters import FilterSpec
 from geodata.schema import FLOAT_COLUMNS, INCIDENT_COLUMNS, INT_COLUMNS
@@ -177,14 +178,75 @@ def filter_sql(spec: FilterSpec | None, placeholder: str, date_param: Callable[[
     return (" WHERE " + " AND ".join(where)) if where else "", params
 
 
+def checked_column(column: str) -> str:
+    """``column`` if it is an incident column, for SQL that names a column (never user text).
+
+    Raises:
+        ValueError: for any other name.
+    """
+    if column not in INCIDENT_COLUMNS:
+        raise ValueError(f"not an incident column: {column!r}")
+    return column
+
+
 def select_sql(where: str) -> str:
     """The incident SELECT returning canonical columns plus the upload id."""
     return f"SELECT {', '.join(INCIDENT_COLUMNS)}, upload_id FROM incidents{where} ORDER BY event_date, id"
 
 
-def incidents_frame(rows: list[tuple]) -> pd.DataFrame:
-    """Fetched rows -> canonical incident frame (``event_date`` datetime64, ``origin`` = "upload:<id>")."""
-    df = pd.DataFrame(rows, columns=list(INCIDENT_COLUMNS) + ["upload_id"])
+#: Rows converted per step when reading incidents: the driver's row tuples (about 2 kB of Python
+#: objects per row) exist for one chunk at a time, the frame itself is built from Arrow columns.
+READ_CHUNK_ROWS = 50_000
+
+_RESULT_COLUMNS: tuple[str, ...] = INCIDENT_COLUMNS + ("upload_id",)
+
+
+def _arrow_column(name: str, values: tuple) -> pa.Array:
+    """One chunk of one result column as an Arrow array (typed like :func:`incidents_frame`'s result)."""
+    if name in INT_COLUMNS or name == "upload_id":
+        try:
+            return pa.array(values, type=pa.int64())
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # e.g. numbers stored as text: parse like pandas
+            return pa.array(pd.to_numeric(pd.Series(values, dtype=object)).astype("Int64"), type=pa.int64())
+    if name in FLOAT_COLUMNS:
+        try:
+            return pa.array(values, type=pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # Decimal or text from a driver
+            return pa.array(np.asarray([np.nan if v is None else float(v) for v in values], dtype=float))
+    try:
+        return pa.array(values, type=pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # dates from PostgreSQL, numbers in a text column
+        return pa.array([None if v is None else str(v) for v in values], type=pa.string())
+
+
+def incidents_frame_from_chunks(chunks: Iterable[Sequence[tuple]]) -> pd.DataFrame:
+    """Fetched rows, chunk by chunk, -> canonical incident frame (see :func:`incidents_frame`).
+
+    Each chunk of row tuples is turned into Arrow columns at once and can then be freed, so
+    reading a million incidents never holds a million rows of Python objects (BENCHMARKS.md:
+    2.8 GB peak that way). Text ends up in pandas' Arrow-backed ``str`` dtype.
+
+    Args:
+        chunks: lists of row tuples in :func:`select_sql` column order (canonical columns, upload id).
+    Returns:
+        Canonical columns (``event_date`` datetime64, integer columns ``Int64``) plus ``origin``.
+    """
+    columns: dict[str, list[pa.Array]] = {c: [] for c in _RESULT_COLUMNS}
+    for rows in chunks:
+        if not rows:
+            continue
+        for name, values in zip(_RESULT_COLUMNS, zip(*rows)):
+            columns[name].append(_arrow_column(name, values))
+    if not columns["upload_id"]:
+        return _typed(pd.DataFrame([], columns=list(_RESULT_COLUMNS)))
+    table = pa.table({c: pa.chunked_array(parts) for c, parts in columns.items()})
+    del columns
+    df = table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get, self_destruct=True)
+    return _typed(df)
+
+
+def _typed(df: pd.DataFrame) -> pd.DataFrame:
+    """Dates parsed, numbers typed, ``upload_id`` replaced by ``origin`` = "upload:<id>"."""
     df["event_date"] = pd.to_datetime(df["event_date"].astype(str), format="%Y-%m-%d")
     for c in INT_COLUMNS:
         df[c] = pd.to_numeric(df[c]).astype("Int64")
@@ -192,6 +254,11 @@ def incidents_frame(rows: list[tuple]) -> pd.DataFrame:
         df[c] = df[c].astype(float)
     df["origin"] = "upload:" + df["upload_id"].astype(str)
     return df.drop(columns="upload_id")
+
+
+def incidents_frame(rows: list[tuple]) -> pd.DataFrame:
+    """Fetched rows -> canonical incident frame (``event_date`` datetime64, ``origin`` = "upload:<id>")."""
+    return incidents_frame_from_chunks([rows])
 
 
 def uploads_frame(rows: list[tuple]) -> pd.DataFrame:

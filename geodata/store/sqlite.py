@@ -6,6 +6,7 @@ WAL frames, which SQLite discards on the next open, so the store is exactly as b
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sqlite3
 from pathlib import Path
@@ -15,13 +16,17 @@ import pandas as pd
 from geodata.filters import FilterSpec
 from geodata.store.migrations import LATEST_VERSION, MIGRATIONS
 from geodata.store.records import (
-    STORED_COLUMNS, UPLOAD_COLUMNS, BatchHook, StoreError, UploadMeta, batches, filter_sql,
-    incidents_frame, row_columns, select_sql, uploads_frame,
+    STORED_COLUMNS, UPLOAD_COLUMNS, BatchHook, StoreError, UploadMeta, batches, checked_column, filter_sql,
+    incidents_frame_from_chunks, READ_CHUNK_ROWS, row_columns, select_sql, uploads_frame,
 )
 
 BATCH_ROWS = 50_000
 #: Uploads at least this large into a smaller table rebuild the filter indexes instead of updating them.
 BULK_ROWS = 100_000
+#: Page cache (PRAGMA cache_size, negative = KiB) for reads, and for uploads: a large cache keeps
+#: the five indexes' hot pages in memory while a big upload writes them.
+READ_CACHE_KIB = -16384
+UPLOAD_CACHE_KIB = -262144
 
 
 def _now() -> str:
@@ -53,8 +58,9 @@ class SQLiteStore:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute("PRAGMA foreign_keys=ON")
-            # A large page cache keeps the five indexes' hot pages in memory during big uploads.
-            self.conn.execute("PRAGMA cache_size=-262144")
+            # A small page cache for reads: a full scan of a million incidents would otherwise
+            # fill up to 256 MB per connection, which counts against the dashboard's memory.
+            self.conn.execute(f"PRAGMA cache_size={READ_CACHE_KIB}")
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the incident store {self.path}: {exc}") from exc
@@ -109,6 +115,7 @@ class SQLiteStore:
         names = ("upload_id",) + STORED_COLUMNS
         sql = f"INSERT OR IGNORE INTO incidents ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
         inserted = 0
+        self.conn.execute(f"PRAGMA cache_size={UPLOAD_CACHE_KIB}")
         try:
             self.conn.execute("BEGIN IMMEDIATE")
             cur = self.conn.execute(
@@ -137,6 +144,9 @@ class SQLiteStore:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             raise
+        finally:
+            with contextlib.suppress(sqlite3.Error):  # never hide the upload's own error
+                self.conn.execute(f"PRAGMA cache_size={READ_CACHE_KIB}")  # also frees the upload's pages
         return upload_id, inserted, duplicates
 
     def _approx_rows(self) -> int:
@@ -191,9 +201,27 @@ class SQLiteStore:
         """
         where, params = filter_sql(spec, "?", lambda d: d.isoformat())
         self.last_query = select_sql(where)
-        rows = self.conn.execute(self.last_query, params).fetchall()
-        return incidents_frame(rows)
+        cur = self.conn.execute(self.last_query, params)
+        # Chunk by chunk into Arrow columns: never a million rows of Python tuples at once.
+        return incidents_frame_from_chunks(iter(lambda: cur.fetchmany(READ_CHUNK_ROWS), []))
 
     def count_incidents(self) -> int:
         """Number of stored incidents."""
         return int(self.conn.execute("SELECT COUNT(*) FROM incidents").fetchone()[0])
+
+    def distinct_values(self, column: str) -> list[str]:
+        """Distinct non-empty values of one incident column, for filter choices without reading rows.
+
+        Raises:
+            ValueError: if ``column`` is not an incident column.
+        """
+        col = checked_column(column)
+        rows = self.conn.execute(f"SELECT DISTINCT {col} FROM incidents WHERE {col} IS NOT NULL AND {col} != ''")
+        return [str(r[0]) for r in rows]
+
+    def date_range(self) -> tuple[dt.date, dt.date] | None:
+        """First and last stored event date (``MIN``/``MAX`` on the date index), or ``None`` when empty."""
+        first, last = self.conn.execute("SELECT MIN(event_date), MAX(event_date) FROM incidents").fetchone()
+        if first is None:
+            return None
+        return dt.date.fromisoformat(str(first)[:10]), dt.date.fromisoformat(str(last)[:10])
