@@ -201,10 +201,26 @@ class IncidentLayer(JSCSSMixin, folium.map.Layer):
         var {{ this.get_name() }} = (function () {
             var d = {{ this.payload_json }};
             var mode = {{ this.mode_json }};
+            // A cluster takes the colour of the event type most of its incidents have, so the
+            // event-type legend still reads at low zoom.
+            function clusterIcon(cluster) {
+                var kids = cluster.getAllChildMarkers(), tally = {}, best = "#666", bestN = 0;
+                for (var j = 0; j < kids.length; j++) {
+                    var c = kids[j].options.fillColor;
+                    tally[c] = (tally[c] || 0) + 1;
+                    if (tally[c] > bestN) { bestN = tally[c]; best = c; }
+                }
+                var n = cluster.getChildCount(), size = n < 10 ? 30 : n < 100 ? 36 : n < 1000 ? 42 : 48;
+                return L.divIcon({className: "marker-cluster cm-cluster", iconSize: L.point(size, size),
+                    html: '<div style="background:' + best + ';opacity:.9;width:' + (size - 10) + 'px;height:' + (size - 10) +
+                          'px;line-height:' + (size - 10) + 'px;border-radius:50%;color:#fff;font-weight:bold;' +
+                          'text-shadow:0 0 2px #000"><span>' + n + '</span></div>'});
+            }
             // chunkedLoading stays off: with markercluster 1.1.0 (the offline copy) a fitBounds pan
             // during chunked loading throws in _moveEnd ("reading 'lat'") and no cluster is drawn.
             var group = mode === "cluster"
-                ? L.markerClusterGroup({chunkedLoading: false, showCoverageOnHover: false, maxClusterRadius: 50})
+                ? L.markerClusterGroup({chunkedLoading: false, showCoverageOnHover: false, maxClusterRadius: 50,
+                                        iconCreateFunction: clusterIcon})
                 : L.featureGroup();
             var renderer = mode === "markers" ? undefined : L.canvas({padding: 0.5});
             function esc(s) { return String(s); }  // strings in d are escaped server-side

@@ -151,7 +151,9 @@ def build_map(
     if not dynamic_incidents:
         incident_layer(inputs.incidents, mode).add_to(m)
     if mode != "markers":
-        legend[0] = (legend[0][0] + f" — {mode} view", legend[0][1])
+        # Clusters and hexagons take the colour of their most frequent event type: say so.
+        view = {"cluster": "clusters", "aggregate": "hexagons"}.get(mode, mode)
+        legend[0] = (legend[0][0] + f" ({view}: most frequent type)", legend[0][1])
 
     Legend(legend).add_to(m)
     Attributions(attributions + list(inputs.extra_attributions)).add_to(m)
