@@ -122,6 +122,8 @@ def build_map(
     if tiles:
         url, attr = (OSM_TILES, OSM_ATTRIBUTION) if tiles == "osm" else (tiles, tiles_attribution or tiles)
         folium.TileLayer(url, attr=esc(attr), name="Basemap tiles", overlay=False, control=True).add_to(m)
+        # A second, empty base layer lets the reader switch tiles off (offline, or for a cleaner print).
+        folium.FeatureGroup(name="No basemap", overlay=False, control=True, show=False).add_to(m)
 
     legend: list[tuple[str, list[tuple[str, str]]]] = [("Incidents by event type", event_legend_items())]
     if inputs.municipalities is not None and not inputs.municipalities.empty:

@@ -112,6 +112,12 @@ def test_export_with_boundaries_and_tiles_offline(browser, tmp_path, municipalit
     assert opened.blocked and all(kind == "image" for kind, _ in opened.blocked)  # only tiles were attempted
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "export_boundaries_tiles_offline.png"))
+    # The reader can switch the basemap off: no tile images remain, the incidents stay.
+    assert page.locator(".leaflet-tile").count() > 0
+    page.get_by_label("No basemap").check()
+    page.wait_for_timeout(200)
+    assert page.locator(".leaflet-tile").count() == 0
+    assert page.locator("path.cm-incident").count() == len(sel.incidents)
     opened.assert_clean()
     page.close()
 
