@@ -50,6 +50,7 @@ from geodata.layers_data import LayerBundle, load_bundle  # noqa: E402
 from geodata.pushdown import AGGREGATE_COLUMNS, LEAN_COLUMNS, select_incidents  # noqa: E402
 from geodata.selection import Selection  # noqa: E402
 from geodata.settings import Settings, get_settings  # noqa: E402
+from geodata.store import open_store  # noqa: E402
 from layers.assets import localize_links, write_static_assets  # noqa: E402
 from layers.incidents import CLUSTER_LIMIT, MARKER_LIMIT, choose_representation  # noqa: E402
 from layers.map import MapInputs, build_map, incident_group, layer_control  # noqa: E402
@@ -119,10 +120,6 @@ def ensure_static_assets(dest: str) -> str:
 def large_store_facets(key: tuple[str, ...], version: tuple[float, float], _settings: Settings) -> StoreFacets | None:
     """The store's facets (distinct values, date range, count) when it holds more than
     ``settings.pushdown_rows`` incidents; ``None`` for a smaller, absent or unreadable store."""
-    try:
-        from geodata.store import open_store  # the store is optional until something is uploaded
-    except ImportError:
-        return None
     store = open_store(_settings.db_url, create=False)
     if store is None:
         return None
@@ -162,8 +159,6 @@ def store_selection(key: tuple[str, ...], version: tuple[float, float], spec: Fi
 
     Few entries: a selection of a million incidents is a few hundred megabytes.
     """
-    from geodata.store import open_store
-
     b = load_layers(key, version, _settings).bundle
     store = open_store(_settings.db_url, create=False)
     try:

@@ -9,6 +9,7 @@ import pandas as pd
 
 from geodata.schema import INCIDENT_COLUMNS
 from geodata.settings import BUNDLED_DIR, WGS84
+from geodata.store import open_store
 from geodata.validation import ValidationResult, validate_incidents
 
 BUNDLED_INCIDENTS = BUNDLED_DIR / "incidents.csv"
@@ -74,14 +75,13 @@ def load_incidents(settings) -> gpd.GeoDataFrame:
         One point layer; column ``origin`` says "bundled" or "upload:<id>".
     """
     bundled = load_bundled_incidents()
-    try:
-        from geodata.store import open_store  # the store is optional until something is uploaded
-    except ImportError:
-        return bundled
     store = open_store(settings.db_url, create=False)
-    if store is None:
+    if store is None:  # nothing uploaded yet
         return bundled
-    stored = store.read_incidents()
+    try:
+        stored = store.read_incidents()
+    finally:
+        store.close()
     if stored.empty:
         return bundled
     return pd.concat([bundled, to_geodataframe(stored, stored["origin"])], ignore_index=True)
