@@ -53,18 +53,6 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
-def layer_frame(bundle: LayerBundle, layer: str) -> gpd.GeoDataFrame | None:
-    """The GeoDataFrame for a layer name, ready to write (dates as ISO text)."""
-    gdf = getattr(bundle, layer)
-    if gdf is None:
-        return None
-    out = gdf.copy()
-    for col in out.columns:
-        if str(out[col].dtype).startswith("datetime"):
-            out[col] = out[col].dt.strftime("%Y-%m-%d")
-    return out
-
-
 def cmd_export(args: argparse.Namespace) -> int:
     """Write the filtered incidents or one layer (csv/geojson), or all layers (gpkg): see :mod:`geodata.export`."""
     from geodata.export import run_export

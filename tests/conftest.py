@@ -130,11 +130,9 @@ def municipalities(adm2_path):
 
 
 @pytest.fixture
-def isolated_settings(tmp_path, monkeypatch):
-    """Settings pointing at an empty data folder (no boundaries, no store)."""
-    from geodata.settings import get_settings
-
+def clean_env(tmp_path, monkeypatch):
+    """No CONFLICTMAP_* setting from the caller's shell, and an empty data folder: bundled data only."""
+    for name in [n for n in os.environ if n.startswith("CONFLICTMAP_")]:
+        monkeypatch.delenv(name)
     monkeypatch.setenv("CONFLICTMAP_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.delenv("CONFLICTMAP_BOUNDARIES", raising=False)
-    monkeypatch.delenv("CONFLICTMAP_DB", raising=False)
-    return get_settings()
+    return monkeypatch

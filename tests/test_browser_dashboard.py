@@ -27,7 +27,22 @@ from geodata.settings import get_settings
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "artifacts"
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+def offline_router(blocked: list[tuple[str, str]]):
+    """A Playwright route handler that lets only this machine's http(s) requests through.
+
+    Every other network request is aborted and recorded as ``(resource type, url)`` in ``blocked``;
+    data:, blob: and about: URLs never leave the browser and pass.
+    """
+    def route(r):
+        url = r.request.url
+        if not url.startswith(("http:", "https:")) or (urllib.parse.urlsplit(url).hostname or "") in LOCAL_HOSTS:
+            return r.continue_()
+        blocked.append((r.request.resource_type, url))
+        return r.abort()
+    return route
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
                  "--no-first-run", "--disable-component-update", "--disable-sync"]
 
@@ -96,12 +111,7 @@ def test_dashboard_in_chromium_offline(server):
     console_errors: list[str] = []
     asset_failures: list[str] = []
 
-    def route(r):
-        host = urllib.parse.urlsplit(r.request.url).hostname or ""
-        if r.request.url.startswith(("data:", "blob:", "about:")) or host in LOCAL_HOSTS or f"[{host}]" in LOCAL_HOSTS:
-            return r.continue_()
-        blocked.append((r.request.resource_type, r.request.url))
-        return r.abort()
+    route = offline_router(blocked)
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -147,12 +157,7 @@ def test_openstreetmap_basemap_only_asks_for_tiles(server):
     port, _env = server
     blocked: list[tuple[str, str]] = []
 
-    def route(r):
-        host = urllib.parse.urlsplit(r.request.url).hostname or ""
-        if host in LOCAL_HOSTS or not r.request.url.startswith("http"):
-            return r.continue_()
-        blocked.append((r.request.resource_type, r.request.url))
-        return r.abort()
+    route = offline_router(blocked)
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

@@ -32,12 +32,9 @@ COUNT = re.compile(r"\*\*([\d,]+) of ([\d,]+) incidents\*\*")
 
 
 @pytest.fixture
-def env(tmp_path, monkeypatch):
+def env(clean_env):
     """An empty data folder, no boundaries, no store, no tiles: only the bundled data."""
-    monkeypatch.setenv("CONFLICTMAP_DATA_DIR", str(tmp_path / "var"))
-    for name in ("CONFLICTMAP_BOUNDARIES", "CONFLICTMAP_DB", "CONFLICTMAP_TILES", "CONFLICTMAP_ROUTES"):
-        monkeypatch.delenv(name, raising=False)
-    return monkeypatch
+    return clean_env
 
 
 @pytest.fixture

@@ -28,11 +28,9 @@ LARGE_STORE = re.compile(r"Large store \(([\d,]+) incidents\)")
 
 
 @pytest.fixture
-def big_env(tmp_path, monkeypatch):
+def big_env(clean_env, tmp_path):
     """Bundled data plus 300 stored incidents, with the pushdown threshold at 50 incidents."""
-    monkeypatch.setenv("CONFLICTMAP_DATA_DIR", str(tmp_path / "var"))
-    for name in ("CONFLICTMAP_BOUNDARIES", "CONFLICTMAP_DB", "CONFLICTMAP_TILES", "CONFLICTMAP_ROUTES"):
-        monkeypatch.delenv(name, raising=False)
+    monkeypatch = clean_env
     monkeypatch.setenv("CONFLICTMAP_PUSHDOWN_ROWS", "50")
     store = open_store(get_settings().db_url)
     try:

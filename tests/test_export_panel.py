@@ -45,14 +45,3 @@ def test_data_downloads_disabled_for_a_missing_layer():
     state = {n.proto.label: n.proto.disabled for n in at.get("download_button")}
     assert state["CSV (Excel)"] and state["GeoJSON"] and not state["GeoPackage (all layers)"]
     assert not state["Map (standalone HTML)"]
-
-
-def test_export_modules_do_not_import_streamlit():
-    import subprocess
-    import sys
-
-    code = ("import sys, geodata.selection, geodata.export, geodata.filter_args, layers.export_html, "
-            "layers.static_png, dashboard.cli; print('streamlit' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "False"
