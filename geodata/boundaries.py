@@ -8,6 +8,8 @@ checks its SHA-256 — or ``python -m geodata boundaries --from PATH``, which im
 
 from __future__ import annotations
 
+from geodata._errors import DataError
+
 import hashlib
 import os
 import tempfile
@@ -30,7 +32,7 @@ HOW_TO_GET_BOUNDARIES = (
 MUNICIPALITY_COLUMNS = ("municipality", "shape_name", "shape_id", "geometry")
 
 
-class BoundaryError(RuntimeError):
+class BoundaryError(DataError, RuntimeError):
     """Boundaries could not be downloaded, verified or read."""
 
 

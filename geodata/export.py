@@ -14,6 +14,8 @@ download buttons) plus :func:`run_export`, the ``python -m geodata export`` comm
 
 from __future__ import annotations
 
+from geodata._errors import OutputError
+
 import argparse
 import os
 import sys
@@ -36,7 +38,7 @@ FORMATS: dict[str, tuple[str, str]] = {
 }
 
 
-class ExportError(RuntimeError):
+class ExportError(OutputError):
     """The requested export cannot be produced (e.g. a layer that is not installed)."""
 
 

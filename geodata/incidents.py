@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from geodata._errors import DataError
+
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,7 +17,7 @@ from geodata.validation import ValidationResult, validate_incidents
 BUNDLED_INCIDENTS = BUNDLED_DIR / "incidents.csv"
 
 
-class IncidentDataError(ValueError):
+class IncidentDataError(DataError):
     """A file that must be entirely valid (the bundled data) has invalid rows."""
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from geodata._errors import DataError
+
 from pathlib import Path
 
 import geopandas as gpd
@@ -11,7 +13,7 @@ from geodata.settings import WGS84
 ROUTE_COLUMNS = ("route_id", "name", "illustrative", "geometry")
 
 
-class RouteDataError(ValueError):
+class RouteDataError(DataError):
     """The routes file cannot be read or holds no lines."""
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from geodata._errors import DataError
+
 from pathlib import Path
 
 import geopandas as gpd
@@ -17,7 +19,7 @@ SITE_COLUMNS = (
 )
 
 
-class SiteDataError(ValueError):
+class SiteDataError(DataError):
     """The sites file is missing columns or has invalid rows."""
 
 

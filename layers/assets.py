@@ -13,6 +13,8 @@ embeds the exact files behind folium's CDN URLs. Two ways to use them:
 
 from __future__ import annotations
 
+from geodata._errors import ConflictmapError
+
 import hashlib
 import re
 from functools import lru_cache
@@ -28,7 +30,7 @@ LEAFLET_CSS = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css"
 JQUERY_JS = "https://code.jquery.com/jquery-3.7.1.min.js"
 
 
-class OfflineAssetError(RuntimeError):
+class OfflineAssetError(ConflictmapError, RuntimeError):
     """A map references an external script or style that no local copy exists for."""
 
 

@@ -13,6 +13,8 @@ The incident representation is chosen by size: the size-chosen one first
 
 from __future__ import annotations
 
+from geodata._errors import OutputError
+
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
@@ -45,7 +47,7 @@ REPRESENTATION_LABELS = {
 MAX_SOURCES_LISTED = 15
 
 
-class ExportTooLargeError(RuntimeError):
+class ExportTooLargeError(OutputError):
     """Even the coarsest representation exceeds the size limit."""
 
 

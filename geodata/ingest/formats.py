@@ -17,6 +17,8 @@ Every mapper returns a frame of the canonical columns (strings, not yet validate
 
 from __future__ import annotations
 
+from geodata._errors import InputError
+
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,7 +62,7 @@ UCDP_WHERE_PREC: dict[str, str] = {"1": "1", "2": "2", "3": "2", "4": "3", "5": 
 UCDP_DATE_PREC: dict[str, str] = {"1": "1", "2": "2", "3": "2", "4": "3", "5": "3"}
 
 
-class FormatError(ValueError):
+class FormatError(InputError):
     """The file's format cannot be recognised, or a mapping does not fit the file."""
 
 

@@ -7,6 +7,8 @@ for the command line.
 
 from __future__ import annotations
 
+from geodata._errors import InputError
+
 import hashlib
 import time
 from dataclasses import dataclass, field
@@ -31,7 +33,7 @@ Progress = Callable[[float, str], None]
 REPORT_COLUMNS: tuple[str, ...] = ("line", "column", "severity", "reason")
 
 
-class IngestError(ValueError):
+class IngestError(InputError):
     """The file cannot be read or its format cannot be recognised; nothing was stored."""
 
 

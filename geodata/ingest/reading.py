@@ -9,6 +9,8 @@ line of the file where it starts, so that the validation report points at the ri
 
 from __future__ import annotations
 
+from geodata._errors import InputError
+
 import csv
 import io
 from dataclasses import dataclass, field
@@ -24,7 +26,7 @@ _CP1250_MARKERS = frozenset("čćđČĆĐ")
 _CP1252_MARKERS = frozenset("èæðÈÆÐ")
 
 
-class ReadError(ValueError):
+class ReadError(InputError):
     """The file cannot be read as a table (empty, binary, undecodable)."""
 
 

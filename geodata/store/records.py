@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from geodata._errors import StoreFailure
+
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
@@ -30,7 +32,7 @@ UPLOAD_COLUMNS: tuple[str, ...] = (
 BatchHook = Callable[[int], None]
 
 
-class StoreError(RuntimeError):
+class StoreError(StoreFailure):
     """The store cannot be opened, migrated or written."""
 
 
