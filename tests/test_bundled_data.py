@@ -194,7 +194,8 @@ def test_a_point_at_exact_precision_names_one_place():
 def test_fact_check_corrections_stay_in_the_data():
     inc = load_bundled_incidents().set_index("event_id_cnty")
     status = {r["event_id_cnty"]: r["status"] for r in _read("verification.csv")}
-    assert "crates for holding weapons" in inc.loc["CM-XKX-0037", "notes"] and "chest rig" not in inc.loc["CM-XKX-0037", "notes"]
+    mill = inc.loc["CM-XKX-0037", "notes"]
+    assert "crates for holding weapons" in mill and "chest rig" not in mill
     assert inc.loc["CM-XKX-0012", "event_type"] != "Battles" and status["CM-XKX-0012"] == "disputed"
     assert status["CM-XKX-0028"] == "disputed" and "no arrests" in inc.loc["CM-XKX-0028", "notes"]
     closures = inc[(inc["event_date"] == pd.Timestamp("2024-08-30"))]
