@@ -9,7 +9,7 @@ the area of interest) keeps the row. Good rows of the same table are always kept
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -41,6 +41,12 @@ INT_LIMITS: dict[str, tuple[int, int]] = {
     "fatalities": (0, 10_000_000),
     "timestamp": (0, 2**53),  # Unix seconds; 2**53 keeps every value exact as a float
 }
+
+
+#: A reason for an issue: fixed text, or text built from the row's position.
+Reason = str | Callable[[int], str]
+#: ``validate_incidents``' recorder: ``flag(mask, column, reason, severity="error")``.
+Flag = Callable[..., None]
 
 
 @dataclass(frozen=True)
@@ -91,7 +97,7 @@ def _as_text(s: pd.Series) -> pd.Series:
     return s if isinstance(s.dtype, pd.StringDtype) else s.astype("string").astype("str")
 
 
-def _per_unique(s: pd.Series, func) -> pd.Series:
+def _per_unique(s: pd.Series, func: Callable[[pd.Series], pd.Series]) -> pd.Series:
     """Apply ``func`` (Series -> Series of the same length) to the distinct values of ``s`` only.
 
     ACLED columns repeat heavily (a few thousand dates, coordinates and codes in a million rows),
@@ -162,12 +168,17 @@ def _short_number(value: float) -> str:
     return f"{value:.6g}"
 
 
+def _out_of_range(column: str, values: pd.Series, low: int, high: int) -> Callable[[int], str]:
+    """The reason for row ``i`` of ``values`` lying outside ``low..high``."""
+    return lambda i: f"{column} {_short_number(values.iat[i])} is out of range {low}..{high}"
+
+
 def _iso(ts: pd.Timestamp) -> str:
     """``0023-09-24``: ISO date with a four-digit year (``strftime`` drops leading zeros)."""
     return f"{ts.year:04d}-{ts.month:02d}-{ts.day:02d}"
 
 
-def _dates_in_range(parsed: pd.Series, flag) -> pd.Series:
+def _dates_in_range(parsed: pd.Series, flag: Flag) -> pd.Series:
     """Reject dates outside :data:`DATE_YEARS`, warn for implausible ones, return nanosecond dates.
 
     Args:
@@ -279,13 +290,13 @@ def validate_incidents(
     warnings: list[RowIssue] = []
     bad = pd.Series(False, index=df.index)
 
-    def flag(mask: pd.Series, column: str, reason, severity: str = "error") -> None:
+    def flag(mask: pd.Series, column: str, reason: Reason, severity: str = "error") -> None:
         nonlocal bad
         mask = mask.fillna(False).astype(bool)
         if not mask.any():
             return
         target = errors if severity == "error" else warnings
-        for idx in np.flatnonzero(mask.to_numpy()):
+        for idx in map(int, np.flatnonzero(mask.to_numpy())):
             text = reason(idx) if callable(reason) else reason
             target.append(RowIssue(int(lines.iat[idx]), column, text, severity))
         if severity == "error":
@@ -358,8 +369,7 @@ def validate_incidents(
         low, high = INT_LIMITS.get(col, (-(2**53), 2**53))
         outside = num.notna() & ~num.between(low, high)  # NaN from "inf"/"1e999" is not a number above
         if col != "fatalities":
-            flag(outside, col, lambda i, n=num, c=col, lo=low, hi=high:
-                 f"{c} {_short_number(n.iat[i])} is out of range {lo}..{hi}")
+            flag(outside, col, _out_of_range(col, num, low, high))
         # Rejected rows must still cast: out-of-range values become missing.
         df[col] = num.where(~outside).round().astype("Int64")
     year_from_date = dates.dt.year.astype("Int64")
