@@ -61,7 +61,7 @@ def _selection(args):
     sel = load_selection(get_settings(), spec_from_args(args), metric=args.metric, tiles=tiles,
                          use_boundaries=not args.no_boundaries)
     for note in sel.notes:
-        print(printable(f"note: {note}"), file=sys.stderr)
+        print(f"note: {note}", file=sys.stderr)
     return sel
 
 
@@ -93,8 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except ValueError as exc:  # bad filter combination, invalid data files (their errors subclass ValueError)
-        print(printable(f"error: {exc}"), file=sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     except (OSError, RuntimeError) as exc:  # unwritable --out, boundary errors, too-large export
-        print(printable(f"error: {exc}"), file=sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)
         return 2

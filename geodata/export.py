@@ -14,6 +14,8 @@ download buttons) plus :func:`run_export`, the ``python -m geodata export`` comm
 
 from __future__ import annotations
 
+from geodata._errors import OutputError
+
 import argparse
 import sys
 import tempfile
@@ -23,11 +25,10 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from geodata._errors import OutputError
-from geodata.files import atomic_target, output_target, write_bytes_atomic
 from geodata.selection import Selection
-from geodata.textsafe import printable
 from geodata.spreadsheet import FORMULA_PREFIXES, neutralise_formulas, spreadsheet_csv  # noqa: F401 (re-exported)
+from geodata.files import atomic_target, write_bytes_atomic
+from geodata.textsafe import printable
 
 LAYER_NAMES = ("incidents", "municipalities", "routes", "sites")
 #: format -> (MIME type, file extension)
@@ -205,9 +206,8 @@ def run_export(args: argparse.Namespace, settings) -> int:
     from geodata.selection import load_selection
 
     try:
-        out = Path(args.out)
-        output_target(out)  # refuse a device, FIFO or folder before the work, not after
         selection = load_selection(settings, spec_from_args(args))
+        out = Path(args.out)
         if args.format == "gpkg":
             layers = export_layers(selection)
             write_geopackage(out, layers)
