@@ -198,7 +198,7 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[bytes, str]:
     enc = encoding or detect_encoding(data)
     if enc.lower().replace("_", "-") in ("utf-8", "utf8") and encoding is None:
         utf8 = data  # detect_encoding already checked that it decodes
-    elif enc == MIXED and encoding is None:
+    elif enc == MIXED:  # also when a caller passes back what was detected
         try:
             utf8 = _decode_mixed(data)
         except UnicodeDecodeError as exc:
