@@ -81,6 +81,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
         report.longrepr = f"skipped in CI, where every test must run: {reason}"
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector):
+    """In CI, a whole test file skipped at import (``pytest.importorskip`` at module level) is a failure."""
+    outcome = yield
+    report = outcome.get_result()
+    if in_ci() and report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"test file skipped in CI, where every test must run: {reason}"
+
+
 def _newest_postgres() -> tuple[Path, Path]:
     """(bin folder, extension folder) of the newest Debian PostgreSQL installed (15 on bookworm, 17 on trixie)."""
     found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0)
