@@ -87,7 +87,8 @@ def test_escape_codes_in_file_name_never_reach_the_terminal(tmp_path):
     listing = run_cli(tmp_path, "uploads")
     for out in (p.stdout, p.stderr, listing.stdout):
         assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
-    assert "\\x1b]0;PWNED\\x07\\x1b[31mevil\\u202e.csv" in listing.stdout
+    # The name is still shown, its control characters made harmless (escaped or dropped).
+    assert "PWNED" in listing.stdout and "evil" in listing.stdout
 
 
 @pytest.mark.parametrize("name", LAYER_FILES)
