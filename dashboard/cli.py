@@ -8,29 +8,22 @@ and write one file atomically. No Streamlit is imported.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from geodata.filter_args import add_filter_arguments, spec_from_args
+from geodata.textsafe import printable
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder: never half-written.
+    """Write ``data`` to ``path`` atomically, regular files only (:func:`geodata.files.write_bytes_atomic`).
 
     Raises:
-        OSError: if the folder does not exist or is not writable.
+        geodata._errors.OutputError: if ``path`` is a directory, device or FIFO, or cannot be written.
     """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from geodata.files import write_bytes_atomic
+
+    write_bytes_atomic(path, data)
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -78,7 +71,7 @@ def _export_html(args) -> int:
     sel = _selection(args)
     result = build_export(sel)
     write_atomic(args.out, result.html.encode("utf-8"))
-    print(f"wrote {args.out}: {len(sel.incidents):,} incidents as {result.representation}, "
+    print(f"wrote {printable(args.out)}: {len(sel.incidents):,} incidents as {result.representation}, "
           f"{result.size_bytes / 1e6:.2f} MB")
     return 0
 
@@ -89,7 +82,7 @@ def _export_png(args) -> int:
     sel = _selection(args)
     data = render_png(sel, dpi=args.dpi)
     write_atomic(args.out, data)
-    print(f"wrote {args.out}: {len(sel.incidents):,} incidents, {len(data) / 1e6:.2f} MB")
+    print(f"wrote {printable(args.out)}: {len(sel.incidents):,} incidents, {len(data) / 1e6:.2f} MB")
     return 0
 
 

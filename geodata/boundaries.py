@@ -19,6 +19,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from geodata.layer_checks import check_lonlat
 from geodata.municipalities import canonical_municipality
 from geodata.settings import BOUNDARIES_ATTRIBUTION, WGS84, Settings
 
@@ -69,7 +70,8 @@ def read_municipalities(path: Path) -> gpd.GeoDataFrame:
         GeoDataFrame in EPSG:4326 with ``municipality`` (canonical name), ``shape_name``,
         ``shape_id`` and valid (multi)polygon geometries.
     Raises:
-        BoundaryError: if the file cannot be read or holds no polygons with names.
+        BoundaryError: if the file cannot be read, holds no polygons with names, or a polygon is
+            empty or lies outside the valid longitude/latitude range.
     """
     try:
         gdf = gpd.read_file(path)
@@ -81,7 +83,11 @@ def read_municipalities(path: Path) -> gpd.GeoDataFrame:
     gdf = gdf[gdf.geometry.notna() & gdf.geom_type.isin(["Polygon", "MultiPolygon"])]
     if gdf.empty:
         raise BoundaryError(f"{path} holds no polygons")
-    gdf = gdf.to_crs(WGS84) if gdf.crs is not None else gdf.set_crs(WGS84)
+    try:
+        gdf = gdf.to_crs(WGS84) if gdf.crs is not None else gdf.set_crs(WGS84)
+    except Exception as exc:  # pyproj errors on coordinates it cannot transform
+        raise BoundaryError(f"cannot bring {path} to longitude/latitude: {exc}") from exc
+    check_lonlat(gdf, path, BoundaryError, "boundary")
     names = gdf[name_col].astype(str)
     out = gpd.GeoDataFrame(
         {

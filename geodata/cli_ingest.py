@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from geodata.settings import get_settings
+from geodata.textsafe import printable
 
 #: Files with more valid rows than this get progress output on stderr.
 PROGRESS_MIN_BYTES = 5_000_000
@@ -73,7 +74,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     try:
         data = args.file.read_bytes()
     except OSError as exc:
-        print(f"error: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        print(printable(f"error: cannot read {args.file}: {exc.strerror or exc}"), file=sys.stderr)
         return 2
     progress = _progress_printer(len(data))
     fmt = "mapping" if mapping is not None and args.format == "auto" else args.format
@@ -81,8 +82,16 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         prepared = prepare(data, args.file.name, fmt, mapping, args.encoding,
                            load_boundaries_if_installed(settings), progress)
     except IngestError as exc:
-        print(f"error: {args.file}: {exc}", file=sys.stderr)
+        print(printable(f"error: {args.file}: {exc}"), file=sys.stderr)
         return 2
+    if args.report is not None:  # written before storing: an unwritable report costs no upload
+        from geodata.files import write_bytes_atomic
+        from geodata._errors import OutputError
+        try:
+            write_bytes_atomic(args.report, report_csv(prepared.report()))
+        except OutputError as exc:
+            print(printable(f"error: {exc}; nothing was stored"), file=sys.stderr)
+            return 2
     # The store is opened only for a readable file, so a failed ingest creates no empty store.
     try:
         store = open_store(args.db or settings.db_url, create=True)
@@ -96,14 +105,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return 1
     finally:
         store.close()
-    if args.report is not None:
-        args.report.write_bytes(report_csv(report.issues))
     errors = report.issues[report.issues["severity"] == "error"]
     for row in errors.head(20).itertuples():
-        print(f"line {row.line}: {row.column}: {row.reason}", file=sys.stderr)
+        print(printable(f"line {row.line}: {row.column}: {row.reason}"), file=sys.stderr)
     if len(errors) > 20:
         print(f"... {len(errors) - 20} more (use --report FILE for all)", file=sys.stderr)
-    print(f"upload {report.upload_id}: {report.file_name} ({report.format}, {report.encoding}, "
+    print(f"upload {report.upload_id}: {printable(report.file_name)} ({report.format}, {report.encoding}, "
           f"delimiter {report.delimiter!r}), {report.rows_read} rows, {report.warnings} warnings")
     print(report.summary_line())
     return 0
@@ -141,7 +148,7 @@ def cmd_uploads(args: argparse.Namespace) -> int:
         return 0
     for r in table.itertuples():
         print(f"{r.id}\t{r.uploaded_at}\t{r.status}\t{r.format}\taccepted={r.accepted} rejected={r.rejected} "
-              f"duplicates={r.duplicates}\t{r.sha256[:12]}\t{r.file_name}")
+              f"duplicates={r.duplicates}\t{r.sha256[:12]}\t{printable(r.file_name)}")
     return 0
 
 

@@ -57,7 +57,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Write the filtered incidents or one layer (csv/geojson), or all layers (gpkg): see :mod:`geodata.export`."""
     from geodata.export import run_export
 
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     return run_export(args, get_settings())
 
 

@@ -9,7 +9,7 @@ download buttons) plus :func:`run_export`, the ``python -m geodata export`` comm
   Non-point layers carry their geometry as WKT.
 * GeoJSON and GeoPackage carry dates as ISO ``YYYY-MM-DD`` text; the GeoPackage holds the
   incidents, municipalities (with the selection's counts), routes and sites as separate layers
-  that QGIS opens directly. Files are written atomically: never half-written.
+  that QGIS opens directly. Files are written with :mod:`geodata.files`: atomically, regular files only.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from __future__ import annotations
 from geodata._errors import OutputError
 
 import argparse
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -28,6 +27,8 @@ import pyogrio
 
 from geodata.selection import Selection
 from geodata.spreadsheet import FORMULA_PREFIXES, neutralise_formulas, spreadsheet_csv  # noqa: F401 (re-exported)
+from geodata.files import atomic_target, write_bytes_atomic
+from geodata.textsafe import printable
 
 LAYER_NAMES = ("incidents", "municipalities", "routes", "sites")
 #: format -> (MIME type, file extension)
@@ -136,20 +137,14 @@ def write_geopackage(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> Path:
     Returns:
         ``path``.
     Raises:
-        OSError: if the folder is not writable; pyogrio errors if a layer cannot be written.
+        OutputError: if ``path`` is not a regular file or cannot be written (see :mod:`geodata.files`);
+            pyogrio errors if a layer cannot be written.
     """
     path = Path(path)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".gpkg")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()  # the GPKG driver wants to create the file itself
-    try:
+    with atomic_target(path, suffix=".gpkg") as tmp:  # the GPKG driver creates the file itself
         for name, gdf in layers.items():
             pyogrio.write_dataframe(for_vector_file(gdf), tmp, layer=name, driver="GPKG",
                                     append=tmp.exists())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 
@@ -216,7 +211,7 @@ def run_export(args: argparse.Namespace, settings) -> int:
         if args.format == "gpkg":
             layers = export_layers(selection)
             write_geopackage(out, layers)
-            print(f"wrote {out}: " + ", ".join(f"{k} ({len(v):,})" for k, v in layers.items()))
+            print(f"wrote {printable(out)}: " + ", ".join(f"{k} ({len(v):,})" for k, v in layers.items()))
             if "municipalities" not in layers:
                 print(f"note: no municipalities layer. {HOW_TO_GET_BOUNDARIES}", file=sys.stderr)
             return 0
@@ -224,16 +219,10 @@ def run_export(args: argparse.Namespace, settings) -> int:
             print(f"error: {HOW_TO_GET_BOUNDARIES}", file=sys.stderr)
             return 2
         data = export_bytes(selection, args.layer, args.format)
-        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, out)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+        write_bytes_atomic(out, data)
         n = len(selection.incidents) if args.layer == "incidents" else len(export_layers(selection)[args.layer])
-        print(f"wrote {n:,} {args.layer} to {out}")
+        print(f"wrote {n:,} {args.layer} to {printable(out)}")
         return 0
     except (ValueError, OSError, RuntimeError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(printable(f"error: {exc}"), file=sys.stderr)
         return 2

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from geodata._errors import DataError
-
 from pathlib import Path
 
 import geopandas as gpd
 
+from geodata._errors import DataError
+from geodata.layer_checks import check_lonlat
 from geodata.settings import WGS84
 
 ROUTE_COLUMNS = ("route_id", "name", "illustrative", "geometry")
@@ -28,16 +28,21 @@ def load_routes(path: Path) -> gpd.GeoDataFrame:
     Returns:
         GeoDataFrame in EPSG:4326 with at least :data:`ROUTE_COLUMNS`.
     Raises:
-        RouteDataError: if the file cannot be read or has no line geometries.
+        RouteDataError: if the file cannot be read, has no line geometries, or a line is empty
+            or lies outside the valid longitude/latitude range.
     """
     try:
         gdf = gpd.read_file(path)
     except Exception as exc:  # pyogrio error types vary by driver
         raise RouteDataError(f"cannot read routes file {path}: {exc}") from exc
-    gdf = gdf[gdf.geometry.notna() & gdf.geom_type.isin(["LineString", "MultiLineString"])].copy()
+    gdf = gdf[gdf.geom_type.isin(["LineString", "MultiLineString"])].copy()  # None has no type
     if gdf.empty:
         raise RouteDataError(f"{path} holds no line geometries")
-    gdf = gdf.to_crs(WGS84) if gdf.crs is not None else gdf.set_crs(WGS84)
+    try:
+        gdf = gdf.to_crs(WGS84) if gdf.crs is not None else gdf.set_crs(WGS84)
+    except Exception as exc:  # pyproj errors on coordinates it cannot transform
+        raise RouteDataError(f"cannot bring {path} to longitude/latitude: {exc}") from exc
+    check_lonlat(gdf, path, RouteDataError, "route")
     if "route_id" not in gdf.columns:
         gdf["route_id"] = [f"ROUTE-{i + 1}" for i in range(len(gdf))]
     if "name" not in gdf.columns:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from geodata._errors import DataError
-
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
+from geodata._errors import DataError
 from geodata.municipalities import canonical_municipality
 from geodata.settings import BUNDLED_DIR, WGS84
 
@@ -33,7 +32,10 @@ def load_sites(path: Path = BUNDLED_SITES) -> gpd.GeoDataFrame:
     Raises:
         SiteDataError: on missing columns, bad coordinates, unknown municipality or non-http(s) source.
     """
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise SiteDataError(f"cannot read sites file {path}: {exc}") from exc
     missing = [c for c in SITE_COLUMNS if c not in df.columns]
     if missing:
         raise SiteDataError(f"{path} lacks columns: {', '.join(missing)}")

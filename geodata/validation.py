@@ -9,7 +9,7 @@ the area of interest) keeps the row. Good rows of the same table are always kept
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,27 @@ DATE_FORMATS: tuple[str, ...] = (
     "%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%d-%b-%y", "%d-%b-%Y", "%d %B, %Y", "%B %d, %Y",
     "%d.%m.%Y", "%d/%m/%Y", "%Y/%m/%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
 )
+
+#: Event dates outside these years are rejected: nothing the tool maps happened then, and pandas'
+#: nanosecond timestamps (used downstream) cannot hold years before 1678 or after 2261.
+DATE_YEARS: tuple[int, int] = (1900, 2100)
+#: Event dates before this year (or after today) are kept with a warning: likely a typo.
+PLAUSIBLE_FROM_YEAR = 1990
+
+#: Inclusive (low, high) of each whole-number column; outside is a rejected row, not a crash.
+INT_LIMITS: dict[str, tuple[int, int]] = {
+    "year": (DATE_YEARS[0], DATE_YEARS[1]),
+    "time_precision": (0, 9),
+    "geo_precision": (0, 9),
+    "fatalities": (0, 10_000_000),
+    "timestamp": (0, 2**53),  # Unix seconds; 2**53 keeps every value exact as a float
+}
+
+
+#: A reason for an issue: fixed text, or text built from the row's position.
+Reason = str | Callable[[int], str]
+#: ``validate_incidents``' recorder: ``flag(mask, column, reason, severity="error")``.
+Flag = Callable[..., None]
 
 
 @dataclass(frozen=True)
@@ -76,7 +97,7 @@ def _as_text(s: pd.Series) -> pd.Series:
     return s if isinstance(s.dtype, pd.StringDtype) else s.astype("string").astype("str")
 
 
-def _per_unique(s: pd.Series, func) -> pd.Series:
+def _per_unique(s: pd.Series, func: Callable[[pd.Series], pd.Series]) -> pd.Series:
     """Apply ``func`` (Series -> Series of the same length) to the distinct values of ``s`` only.
 
     ACLED columns repeat heavily (a few thousand dates, coordinates and codes in a million rows),
@@ -101,7 +122,9 @@ def parse_dates(values: pd.Series) -> pd.Series:
     Args:
         values: raw cells (str, datetime or NaN).
     Returns:
-        datetime64 series (normalised to the day), NaT where nothing matched.
+        datetime64 series (normalised to the day), NaT where nothing matched. Its resolution may be
+        coarser than nanoseconds, so dates far outside :data:`DATE_YEARS` survive for the caller
+        to report as out of range.
     """
     if pd.api.types.is_datetime64_any_dtype(values):
         return pd.to_datetime(values).dt.tz_localize(None).dt.normalize() if getattr(values.dt, "tz", None) else values.dt.normalize()
@@ -111,28 +134,70 @@ def parse_dates(values: pd.Series) -> pd.Series:
 def _parse_distinct_dates(values: pd.Series) -> pd.Series:
     """Try each of :data:`DATE_FORMATS` in order on the cells not parsed yet."""
     text = values.astype("string").str.strip()
-    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    # Microseconds hold years 1..9999: "0001-01-01" parses and is rejected as out of range
+    # instead of overflowing a nanosecond column.
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
     todo = (text.notna() & text.ne("")).astype(bool)
     for fmt in DATE_FORMATS:
         if not todo.any():
             break
         parsed = pd.to_datetime(text[todo], format=fmt, errors="coerce")
         hit = parsed.notna()
-        out.loc[hit[hit].index] = parsed[hit]
+        out.loc[hit[hit].index] = parsed[hit].astype("datetime64[us]")
         todo.loc[hit[hit].index] = False
     return out.dt.normalize()
 
 
 def _numeric(s: pd.Series) -> pd.Series:
-    """Coerce to float; blank and text become NaN. Decimal commas ("42,5") are accepted."""
-    if pd.api.types.is_numeric_dtype(s):
-        return s.astype(float)
-    text = s.astype("string").str.strip()
-    fast = _arrow_float(text)
-    if fast is not None:
-        return fast
-    # Tolerant path: each distinct cell parsed once (coordinates repeat: ACLED geocodes to places).
-    return _per_unique(text, _parse_numbers).astype(float)
+    """Coerce to float; blank and text become NaN. Decimal commas ("42,5") are accepted.
+
+    Infinite values ("inf", "1e999") become NaN too, so callers report them as "not a number".
+    """
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        out = s.astype(float)
+    else:
+        text = _as_text(s).str.strip()
+        fast = _arrow_float(text)
+        # Tolerant path: each distinct cell parsed once (coordinates repeat: ACLED geocodes to places).
+        out = fast if fast is not None else _per_unique(text, _parse_numbers).astype(float)
+    return out.where(np.isfinite(out.to_numpy(dtype=float, na_value=np.nan)))
+
+
+def _short_number(value: float) -> str:
+    """A number for a message: ``1e+300`` rather than 301 digits."""
+    return f"{value:.6g}"
+
+
+def _out_of_range(column: str, values: pd.Series, low: int, high: int) -> Callable[[int], str]:
+    """The reason for row ``i`` of ``values`` lying outside ``low..high``."""
+    return lambda i: f"{column} {_short_number(values.iat[i])} is out of range {low}..{high}"
+
+
+def _iso(ts: pd.Timestamp) -> str:
+    """``0023-09-24``: ISO date with a four-digit year (``strftime`` drops leading zeros)."""
+    return f"{ts.year:04d}-{ts.month:02d}-{ts.day:02d}"
+
+
+def _dates_in_range(parsed: pd.Series, flag: Flag) -> pd.Series:
+    """Reject dates outside :data:`DATE_YEARS`, warn for implausible ones, return nanosecond dates.
+
+    Args:
+        parsed: from :func:`parse_dates` (any datetime resolution).
+        flag: ``validate_incidents``' issue recorder, ``flag(mask, column, reason, severity)``.
+    Returns:
+        datetime64[ns] series, NaT where the date is missing, unparseable or out of range.
+    """
+    years = parsed.dt.year
+    first, last = DATE_YEARS
+    outside = parsed.notna() & ~years.between(first, last)
+    flag(outside, "event_date", lambda i: f"date {_iso(parsed.iat[i])} is out of range (years {first}–{last})")
+    dates = parsed.where(~outside).astype("datetime64[ns]")
+    today = pd.Timestamp.now().normalize()
+    flag(dates.notna() & dates.dt.year.lt(PLAUSIBLE_FROM_YEAR), "event_date",
+         lambda i: f"date {_iso(dates.iat[i])} is before {PLAUSIBLE_FROM_YEAR}; check it", severity="warning")
+    flag(dates.gt(today), "event_date",
+         lambda i: f"date {_iso(dates.iat[i])} is in the future; check it", severity="warning")
+    return dates
 
 
 def _parse_numbers(s: pd.Series) -> pd.Series:
@@ -225,13 +290,13 @@ def validate_incidents(
     warnings: list[RowIssue] = []
     bad = pd.Series(False, index=df.index)
 
-    def flag(mask: pd.Series, column: str, reason, severity: str = "error") -> None:
+    def flag(mask: pd.Series, column: str, reason: Reason, severity: str = "error") -> None:
         nonlocal bad
         mask = mask.fillna(False).astype(bool)
         if not mask.any():
             return
         target = errors if severity == "error" else warnings
-        for idx in np.flatnonzero(mask.to_numpy()):
+        for idx in map(int, np.flatnonzero(mask.to_numpy())):
             text = reason(idx) if callable(reason) else reason
             target.append(RowIssue(int(lines.iat[idx]), column, text, severity))
         if severity == "error":
@@ -248,10 +313,11 @@ def validate_incidents(
         # Python objects costs seconds and buys nothing; values read back as plain Python str.
         df[col] = _as_text(df[col]).fillna("").str.strip()
 
-    dates = parse_dates(df["event_date"])
-    flag(dates.isna() & ~missing["event_date"], "event_date",
+    parsed = parse_dates(df["event_date"])
+    flag(parsed.isna() & ~missing["event_date"], "event_date",
          lambda i: f"unparseable date {str(raw.iloc[i].get('event_date', ''))[:40]!r}; "
                    "use YYYY-MM-DD or '24 September 2023'")
+    dates = _dates_in_range(parsed, flag)
 
     et, st = df["event_type"], df["sub_event_type"]
     unknown_type = ~et.isin(EVENT_TYPES.keys()) & ~missing["event_type"]
@@ -284,7 +350,10 @@ def validate_incidents(
     fat_blank = _blank(fat_raw)
     flag(fat.isna() & ~fat_blank, "fatalities", lambda i: f"fatalities {str(fat_raw.iat[i])[:20]!r} is not a number")
     flag(fat.lt(0), "fatalities", lambda i: f"fatalities {fat.iat[i]:g} is negative")
-    flag(fat.notna() & fat.ge(0) & (fat % 1).ne(0), "fatalities", lambda i: f"fatalities {fat.iat[i]:g} is not a whole number")
+    fat_high = INT_LIMITS["fatalities"][1]
+    flag(fat.gt(fat_high), "fatalities", lambda i: f"fatalities {_short_number(fat.iat[i])} is out of range 0..{fat_high}")
+    flag(fat.notna() & fat.between(0, fat_high) & (fat % 1).ne(0), "fatalities",
+         lambda i: f"fatalities {fat.iat[i]:g} is not a whole number")
     df["fatalities"] = fat.where(~fat_blank, 0)
 
     for col in ("inter1", "inter2", "interaction"):
@@ -297,7 +366,12 @@ def validate_incidents(
     df["event_date"] = dates
     for col in INT_COLUMNS:
         num = _numeric(df[col]) if col != "fatalities" else df[col]
-        df[col] = num.round().astype("Int64")
+        low, high = INT_LIMITS.get(col, (-(2**53), 2**53))
+        outside = num.notna() & ~num.between(low, high)  # NaN from "inf"/"1e999" is not a number above
+        if col != "fatalities":
+            flag(outside, col, _out_of_range(col, num, low, high))
+        # Rejected rows must still cast: out-of-range values become missing.
+        df[col] = num.where(~outside).round().astype("Int64")
     year_from_date = dates.dt.year.astype("Int64")
     mismatch = df["year"].notna() & year_from_date.notna() & df["year"].ne(year_from_date)
     flag(mismatch, "year", "year disagrees with event_date; the date's year is used", severity="warning")

@@ -1,5 +1,11 @@
-"""Shared fixtures: real boundaries from ../shared (skipped with a reason when absent), the ingest corpus,
-and a PostgreSQL/PostGIS server for the store tests."""
+"""Shared fixtures: real boundaries from ../shared, the ingest corpus, and a PostgreSQL/PostGIS server for the
+store tests; and the test markers (unit, apptest, browser, postgis, slow), assigned here so no test file
+has to carry them.
+
+Outside CI a missing ../shared, PostgreSQL/PostGIS or Chromium skips the tests that need it, with the
+reason. In CI (``CI=true``) nothing may be skipped: a skip becomes a failure naming what is missing, so a
+green run means every test ran.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +14,82 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
 import pytest
 
 CORPUS = Path(__file__).resolve().parent / "data" / "ingest"
+
+
+def in_ci() -> bool:
+    """True when running under CI (``CI=true``, as .ci/run is started), where no test may be skipped."""
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def unavailable(reason: str) -> None:
+    """Skip the current test for ``reason`` — or, in CI, fail it: CI must run every test."""
+    if in_ci():
+        pytest.fail(f"required in CI: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+#: Test files whose tests take more than a few seconds (subprocesses, large data, property search, Dask).
+SLOW_FILES = frozenset({
+    "test_benchmarks_smoke.py", "test_incident_scale.py", "test_scaleout.py", "test_properties.py",
+    "test_ingest_cli.py", "test_files.py", "test_hostile_corpus.py",
+})
+POSTGIS_FIXTURES = frozenset({"pg_url", "pg_server_url"})
+
+
+def _kinds(item: pytest.Item) -> set[str]:
+    """The markers a test gets from its file, its module's imports and the fixtures it uses."""
+    module = getattr(item, "module", None)
+    names = vars(module) if module is not None else {}
+    file_name = Path(str(item.fspath)).name
+    kinds: set[str] = set()
+    if "browser" in file_name or "sync_playwright" in names:
+        kinds |= {"browser", "slow"}
+    if "AppTest" in names:
+        kinds.add("apptest")
+    fixtures = set(getattr(item, "fixturenames", ()))
+    callspec = getattr(item, "callspec", None)
+    if fixtures & POSTGIS_FIXTURES or (callspec is not None and callspec.params.get("store_url") == "postgis"):
+        kinds.add("postgis")
+    if file_name in SLOW_FILES:
+        kinds.add("slow")
+    if not kinds:
+        kinds.add("unit")
+    return kinds
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test unit/apptest/browser/postgis/slow (select with ``-m``, e.g. ``-m "unit"``)."""
+    for item in items:
+        for kind in sorted(_kinds(item)):
+            item.add_marker(getattr(pytest.mark, kind))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    """In CI, a skip anywhere (a test file's own ``pytest.skip``/``importorskip`` included) is a failure."""
+    outcome = yield
+    report = outcome.get_result()
+    if in_ci() and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, where every test must run: {reason}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector):
+    """In CI, a whole test file skipped at import (``pytest.importorskip`` at module level) is a failure."""
+    outcome = yield
+    report = outcome.get_result()
+    if in_ci() and report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"test file skipped in CI, where every test must run: {reason}"
 
 
 def _newest_postgres() -> tuple[Path, Path]:
@@ -48,7 +123,7 @@ def _as_postgres(args: list[str]) -> list[str]:
 
 @pytest.fixture(scope="session")
 def pg_server_url():
-    """URL of a PostgreSQL server with PostGIS available, or skip.
+    """URL of a PostgreSQL server with PostGIS available, or skip (fail in CI).
 
     Uses ``CONFLICTMAP_TEST_PG_URL`` when set; otherwise starts a throwaway cluster (initdb +
     pg_ctl, trust auth, loopback only, free port) in a temporary folder and stops it afterwards.
@@ -58,11 +133,11 @@ def pg_server_url():
         yield url
         return
     if not (PG_BIN / "initdb").exists():
-        pytest.skip(f"no PostgreSQL server: set CONFLICTMAP_TEST_PG_URL or install postgresql ({PG_BIN} missing)")
+        unavailable(f"no PostgreSQL server: set CONFLICTMAP_TEST_PG_URL or install postgresql ({PG_BIN} missing)")
     if os.geteuid() == 0 and shutil.which("runuser") is None:
-        pytest.skip("running as root without runuser: cannot start PostgreSQL as a non-root user")
+        unavailable("running as root without runuser: cannot start PostgreSQL as a non-root user")
     if not (PG_EXTENSIONS / "postgis.control").exists():
-        pytest.skip(f"PostGIS is not installed for {PG_BIN.parent.name} (apt-get install postgresql-{PG_BIN.parent.name}-postgis-3)")
+        unavailable(f"PostGIS is not installed for {PG_BIN.parent.name} (apt-get install postgresql-{PG_BIN.parent.name}-postgis-3)")
     base = Path(tempfile.mkdtemp(prefix="conflictmap-pg-"))
     os.chmod(base, 0o777)  # the postgres user must be able to write its data folder here
     data, sock = base / "data", base / "sock"
@@ -78,7 +153,7 @@ def pg_server_url():
     except (subprocess.CalledProcessError, OSError) as exc:
         shutil.rmtree(base, ignore_errors=True)
         out = getattr(exc, "stderr", b"") or b""
-        pytest.skip(f"could not start a throwaway PostgreSQL: {exc} {out.decode(errors='replace')[:300]}")
+        unavailable(f"could not start a throwaway PostgreSQL: {exc} {out.decode(errors='replace')[:300]}")
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
@@ -117,7 +192,7 @@ ADM2_FILE = SHARED_GEODATA / "geoBoundaries-XKX-ADM2_simplified.geojson"
 def adm2_path() -> Path:
     """Path of the real geoBoundaries ADM2 file kept in ../shared (never copied into the repo)."""
     if not ADM2_FILE.is_file():
-        pytest.skip(f"real boundaries not available: {ADM2_FILE} is absent (../shared/geodata is provided in development and CI)")
+        unavailable(f"real boundaries not available: {ADM2_FILE} is absent (../shared/geodata is provided in development and CI)")
     return ADM2_FILE
 
 

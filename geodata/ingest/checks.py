@@ -1,8 +1,9 @@
-"""Checks that need more than one row's cells: stated municipality versus coordinates."""
+"""Checks that need more than one row's cells: stated municipality versus coordinates, repeated rows."""
 
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geodata.enrich import assign_municipality
@@ -35,4 +36,33 @@ def municipality_warnings(valid: pd.DataFrame, municipalities: gpd.GeoDataFrame 
                  f"stated municipality {str(rows['admin2'].iat[i])[:60]!r} disagrees with the coordinates, "
                  f"which lie in {found['municipality'].iat[i]!r}", "warning")
         for i in map(int, bad.to_numpy().nonzero()[0])
+    ]
+
+
+def duplicate_warnings(valid: pd.DataFrame) -> list[RowIssue]:
+    """Name the lines of within-file duplicates: a row whose ``event_id_cnty`` (or, without an id,
+    whose content) repeats an earlier row of the same file is stored once.
+
+    Ids are compared exactly, case included: ACLED's ids are case-sensitive (``XKX1`` and ``xkx1``
+    are two events).
+
+    Args:
+        valid: validated rows with their ``line`` column.
+    Returns:
+        One warning per repeated row, naming the line it repeats.
+    """
+    if valid.empty:
+        return []
+    from geodata.store.records import dedup_keys
+
+    keys = dedup_keys(valid).reset_index(drop=True)
+    lines = valid["line"].reset_index(drop=True)
+    repeated = keys.duplicated(keep="first")
+    if not repeated.any():
+        return []
+    first_line = lines.groupby(keys).transform("first")
+    return [
+        RowIssue(int(lines.iat[i]), "event_id_cnty",
+                 f"duplicate of line {int(first_line.iat[i])} in this file; stored once", "warning")
+        for i in map(int, np.flatnonzero(repeated.to_numpy()))
     ]

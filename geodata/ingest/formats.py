@@ -17,8 +17,6 @@ Every mapper returns a frame of the canonical columns (strings, not yet validate
 
 from __future__ import annotations
 
-from geodata._errors import InputError
-
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from geodata._errors import InputError
 from geodata.schema import INCIDENT_COLUMNS, INTER_CODES
 
 ACLED = "acled"
@@ -118,8 +117,14 @@ class ColumnMapping:
             raise FormatError(f"cannot read mapping file {path}: {exc}") from exc
 
     def save(self, path: Path) -> None:
-        """Write the mapping as JSON (UTF-8)."""
-        Path(path).write_text(self.to_json(), encoding="utf-8")
+        """Write the mapping as JSON (UTF-8), atomically and to a regular file only.
+
+        Raises:
+            geodata._errors.OutputError: if ``path`` is a directory, device or FIFO, or cannot be written.
+        """
+        from geodata.files import write_bytes_atomic
+
+        write_bytes_atomic(path, self.to_json().encode("utf-8"))
 
 
 def looks_like_header(fields: list[str]) -> bool:

@@ -22,6 +22,8 @@ from geodata.ingest import formats
 from geodata.ingest.checks import municipality_warnings
 from geodata.ingest.formats import ColumnMapping, FormatError
 from geodata.ingest.reading import ReadError, decode, detect_delimiter, first_record, read_table, sample_text
+from geodata.ingest.reading import encoding_warnings
+from geodata.ingest.checks import duplicate_warnings
 from geodata.settings import Settings
 from geodata.spreadsheet import spreadsheet_csv
 from geodata.store import UploadMeta
@@ -201,6 +203,8 @@ def prepare(
 
     progress(0.4, "validating")
     result = validate_incidents(mapped, raw.lines)
+    result.warnings.extend(RowIssue(line, "(line)", reason, "warning") for line, reason in encoding_warnings(data, enc))
+    result.warnings.extend(duplicate_warnings(result.valid))
     for line, reason in raw.issues:
         result.errors.append(RowIssue(line, "(row)", reason))
     if municipalities is not None:

@@ -9,14 +9,17 @@ line of the file where it starts, so that the validation report points at the ri
 
 from __future__ import annotations
 
-from geodata._errors import InputError
-
 import csv
 import io
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from geodata._errors import InputError
+
+#: Codec name reported for a file whose lines are partly UTF-8, partly Windows-1250/1252.
+MIXED = "mixed"
 
 DELIMITERS: tuple[str, ...] = (",", ";", "\t")
 
@@ -80,6 +83,17 @@ def detect_encoding(data: bytes) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
+    if mixed_encoding_lines(data):
+        return MIXED
+    return _legacy_codec(data)
+
+
+def _legacy_codec(data: bytes) -> str:
+    """Windows-1250 or Windows-1252, whichever the file's letters fit better.
+
+    Raises:
+        ReadError: if neither decodes the bytes.
+    """
     scores: dict[str, int] = {}
     for codec in ("cp1250", "cp1252"):
         try:
@@ -93,6 +107,51 @@ def detect_encoding(data: bytes) -> str:
         raise ReadError("cannot decode the file as UTF-8, UTF-16, Windows-1250 or Windows-1252")
     # Prefer Windows-1250 on a tie: names from Kosovo and Serbia are the point of this tool.
     return max(scores, key=lambda c: (scores[c], c == "cp1250"))
+
+
+def mixed_encoding_lines(data: bytes) -> list[int]:
+    """Lines (1-based) that are not UTF-8 in a file whose other non-ASCII lines are UTF-8.
+
+    Such files come from appending an export made on a Windows machine to one made elsewhere;
+    read as one encoding, half of their names would be garbled without a word.
+
+    Args:
+        data: the file's bytes (8-bit text, not UTF-16).
+    Returns:
+        The non-UTF-8 lines, or ``[]`` when the file is consistently one encoding.
+    """
+    utf8_lines, other = 0, []
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            utf8_lines += 1
+        except UnicodeDecodeError:
+            other.append(number)
+    return other if utf8_lines and other else []
+
+
+def encoding_warnings(data: bytes, encoding: str) -> list[tuple[int, str]]:
+    """(line, reason) for every line of a :data:`MIXED` file that was not UTF-8; ``[]`` otherwise."""
+    if encoding != MIXED:
+        return []
+    return [(line, "this line is not UTF-8 like the rest of the file; read as Windows-1250/1252 — check its letters")
+            for line in mixed_encoding_lines(data)]
+
+
+def _decode_mixed(data: bytes) -> bytes:
+    """UTF-8 bytes of a mixed file: each line decoded as UTF-8 where it is, else as the legacy codec."""
+    legacy = _legacy_codec(b"\n".join(line for line in data.split(b"\n") if not _is_utf8(line)))
+    return b"\n".join(line if _is_utf8(line) else line.decode(legacy).encode("utf-8") for line in data.split(b"\n"))
+
+
+def _is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def detect_delimiter(text: str) -> str:
@@ -128,7 +187,9 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[bytes, str]:
         encoding: force a codec instead of detecting one.
     Returns:
         ``(utf8_bytes, encoding)``; a byte-order mark is removed. UTF-8 input is returned as is
-        (no copy), which matters for files of hundreds of megabytes.
+        (no copy), which matters for files of hundreds of megabytes. A file mixing UTF-8 and
+        Windows-125x lines is decoded line by line and reported as :data:`MIXED` (the lines are
+        listed by :func:`mixed_encoding_lines`).
     Raises:
         ReadError: if the bytes cannot be decoded or the file is empty.
     """
@@ -137,6 +198,11 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[bytes, str]:
     enc = encoding or detect_encoding(data)
     if enc.lower().replace("_", "-") in ("utf-8", "utf8") and encoding is None:
         utf8 = data  # detect_encoding already checked that it decodes
+    elif enc == MIXED:  # also when a caller passes back what was detected
+        try:
+            utf8 = _decode_mixed(data)
+        except UnicodeDecodeError as exc:
+            raise ReadError(f"cannot decode the file's non-UTF-8 lines: {exc}") from exc
     elif enc == "utf-8-sig" and encoding is None:
         utf8 = data[3:]
         try:
@@ -268,8 +334,16 @@ def read_table(utf8: bytes, delimiter: str, names: list[str] | None = None) -> R
     Returns:
         A :class:`RawTable` (``encoding`` left empty for the caller to fill in).
     Raises:
-        ReadError: if the text has no header or is not CSV at all.
+        ReadError: if the text has no header, no rows under it, or is not CSV at all.
     """
+    table = _read_any(utf8, delimiter, names)
+    if table.frame.empty and not table.issues:
+        raise ReadError("the file has no rows (only a header)" if names is None else "the file has no rows")
+    return table
+
+
+def _read_any(utf8: bytes, delimiter: str, names: list[str] | None) -> RawTable:
+    """:func:`read_table` without the empty-file check."""
     scanned = record_start_lines(utf8)
     if scanned is not None:
         starts, multiline = scanned
