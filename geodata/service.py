@@ -278,6 +278,35 @@ class IncidentService:
             tiles_attribution=self.settings.tiles_attribution if tiles is None else None, notes=tuple(notes),
         )
 
+    def select_for_map(self, spec: FilterSpec | None = None, extra_columns: Sequence[str] = (), *,
+                       marker_rows: int | None = None, cluster_rows: int | None = None, **kwargs: Any) -> Selection:
+        """:meth:`select` with the columns the map's representation needs, decided by the size.
+
+        At most ``marker_rows`` matching incidents: every column and distances (popups show them);
+        at most ``cluster_rows``: :data:`geodata.pushdown.LEAN_COLUMNS`; above: only
+        :data:`geodata.pushdown.AGGREGATE_COLUMNS` (hexagons, choropleth). ``extra_columns`` are
+        added to the lean reads (e.g. dates and actors for the charts).
+
+        Args:
+            spec: the filters.
+            extra_columns: columns the caller shows besides the map.
+            marker_rows, cluster_rows: default :data:`geodata.pushdown.DISTANCE_ROWS` (the map's
+                marker limit) and ``settings.pushdown_rows`` (its cluster limit).
+            kwargs: passed to :meth:`select` (metric, tiles, use_boundaries).
+        """
+        from geodata.pushdown import AGGREGATE_COLUMNS, DISTANCE_ROWS, LEAN_COLUMNS, proximity_for
+
+        spec = spec or FilterSpec()
+        ctx = self.context()
+        markers = DISTANCE_ROWS if marker_rows is None else marker_rows
+        clusters = self.settings.pushdown_rows if cluster_rows is None else cluster_rows
+        # The SQL count may over-select (actors, text): it only chooses how much to read.
+        n = self.store.count(spec, proximity_for(spec, ctx.routes, ctx.sites))
+        if n <= markers:
+            return self.select(spec, None, distances=True, **kwargs)
+        base = LEAN_COLUMNS if n <= clusters else AGGREGATE_COLUMNS
+        return self.select(spec, tuple(dict.fromkeys((*base, *extra_columns))), distances=False, **kwargs)
+
     # -- summaries -------------------------------------------------------------------------------
     @staticmethod
     def key_figures(selection: Selection) -> analysis.KeyFigures:
