@@ -327,3 +327,28 @@ def test_full_disk_mid_upload_rolls_back_in_the_store(tmp_path):
             ingest_file(acled_csv(tmp_path / "b.csv", ids_rows("B", 5000)), store)
         assert store.count() == 3 and store.data_version() == version
         assert list(store.list_uploads()["file_name"]) == ["a.csv"]
+
+
+def test_installing_boundaries_relocates_stored_incidents_once(tmp_path, clean_env, adm2_path):
+    """Without boundaries a row's municipality is its stated admin2; after ``geodata boundaries`` it is
+    where its coordinates lie (43.10 N 20.80 E is the town of Leposavić, whatever the row says)."""
+    from geodata.cli import main
+
+    csv = acled_csv(tmp_path / "r.csv", [{"event_id_cnty": "R-1", "admin2": "Zvečan", "latitude": "43.10",
+                                          "longitude": "20.80", "event_date": "2019-06-01"}])
+    assert main(["ingest", str(csv)]) == 0
+    settings = get_settings({"CONFLICTMAP_DATA_DIR": str(tmp_path / "var")})
+
+    def municipality_of_r1() -> str:
+        with IncidentService(settings) as s:
+            got = s.select(FilterSpec(end=dt.date(2019, 12, 31)), columns=("event_id_cnty",)).incidents
+            return dict(zip(got["event_id_cnty"], got["municipality"]))["R-1"]
+
+    assert municipality_of_r1() == "Zveçan"
+    assert main(["boundaries", "--from", str(adm2_path)]) == 0
+    assert municipality_of_r1() == "Leposaviq"
+    with IncidentService(settings) as s:
+        s.store  # noqa: B018
+        assert s.enriched_rows == 0  # already done: opening again re-locates nothing
+        assert s.select(FilterSpec(end=dt.date(2019, 12, 31), municipalities=("Leposaviq",))).incidents[
+            "event_id_cnty"].tolist() == ["R-1"]
