@@ -18,7 +18,7 @@ changes the stored data — cache keys for everything derived from the store.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
