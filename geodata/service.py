@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -236,7 +237,8 @@ class IncidentService:
         Raises:
             StoreError: if the store cannot be read.
         """
-        return f"{self.db_url}#{self.store.data_version()}"
+        # The URL is hashed: a PostgreSQL URL may carry a password, and the token ends up in cache keys.
+        return f"{hashlib.sha256(self.db_url.encode()).hexdigest()[:12]}:{self.store.data_version()}"
 
     @_serialised
     def facets(self) -> Facets:
@@ -372,6 +374,8 @@ class IncidentService:
         if self._context is None or key != self._context_key:
             self._context = load_context(self.settings)
             self._context_key = key
+            if self._store is not None:  # boundaries installed or changed while the store is open
+                self.enriched_rows = sync_enrichment(self._store, self._context)
         return self._context
 
     # -- uploads ---------------------------------------------------------------------------------
