@@ -343,13 +343,17 @@ def incidents_frame_from_arrow(table: pa.Table, columns: Sequence[str] = INCIDEN
         else:
             target = pa.string()
         arrays[name] = col if col.type == target else col.cast(target)
+        if name == "event_date":  # parsed in Arrow: no per-row Python strings
+            import pyarrow.compute as pc
+
+            arrays[name] = pc.strptime(arrays[name], format="%Y-%m-%d", unit="us")
     df = pa.table(arrays).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get, self_destruct=True)
     return _typed(df)
 
 
 def _typed(df: pd.DataFrame) -> pd.DataFrame:
     """Dates parsed, numbers typed, ``upload_id`` replaced by ``origin`` = "upload:<id>"."""
-    if "event_date" in df:
+    if "event_date" in df and not pd.api.types.is_datetime64_any_dtype(df["event_date"]):
         df["event_date"] = pd.to_datetime(df["event_date"].astype(str), format="%Y-%m-%d")
     for c in INT_COLUMNS:
         if c in df:
