@@ -369,3 +369,23 @@ def test_arrow_reads_equal_row_reads(tmp_path, clean_env, monkeypatch):
         pd.testing.assert_frame_equal(fast.drop(columns="geometry"), rows.drop(columns="geometry"))
         assert sorted(fast["event_id_cnty"]) == ["H-1", "H-2", "H-3", "H-4", "H-5"]
     hand.close()
+
+
+def test_both_back_ends_implement_the_store_protocol(store_url):
+    from geodata.store import IncidentStore
+
+    with open_store(store_url) as store:
+        assert isinstance(store, IncidentStore)
+
+
+def test_info_with_an_unreadable_boundaries_file_is_a_note_not_a_crash(tmp_path, clean_env, capsys):
+    import json
+
+    from geodata.cli import main
+
+    clean_env.setenv("CONFLICTMAP_BOUNDARIES", str(tmp_path / "missing.geojson"))
+    assert main(["info"]) == 0
+    out, err = capsys.readouterr()
+    layers = {layer["name"]: layer for layer in json.loads(out)["layers"]}
+    assert layers["municipalities"]["present"] is False and layers["incidents"]["features"] == BUNDLED_COUNT
+    assert "note: Municipal boundaries left out" in err and "missing.geojson" in err
