@@ -378,4 +378,4 @@ class BaseStore:
     def date_range(self) -> tuple[dt.date, dt.date] | None:
         """First and last stored event date, or ``None`` when the store is empty."""
         f = self.facets()
-        return None if f.first is None else (f.first, f.last)
+        return None if f.first is None or f.last is None else (f.first, f.last)

@@ -54,7 +54,7 @@ class SQLiteStore(BaseStore):
         """
         self.path = Path(path)
         self.last_query = ""
-        self._adbc = None  # Arrow reads (ADBC), opened on the first read
+        self._adbc: Any = None  # Arrow reads (ADBC), opened on the first read
         try:
             # isolation_level=None: transactions are opened explicitly (BEGIN IMMEDIATE) so that
             # one upload is exactly one transaction.
