@@ -9,7 +9,9 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from geodata.boundaries import HOW_TO_GET_BOUNDARIES, BoundaryError, download_boundaries, import_boundaries
+from geodata.boundaries import (
+    HOW_TO_GET_BOUNDARIES, BoundaryError, download_boundaries, download_country_boundary, import_boundaries,
+)
 from geodata.export import add_export_arguments
 from geodata.layers_data import LayerBundle, load_bundle
 from geodata.settings import get_settings
@@ -66,10 +68,14 @@ def cmd_boundaries(args: argparse.Namespace) -> int:
     settings = get_settings()
     try:
         path = import_boundaries(settings, Path(args.from_path)) if args.from_path else download_boundaries(settings)
+        # The Kosovo outline (ADM0) comes with the same pinned download.
+        outline = None if args.from_path else download_country_boundary(settings)
     except BoundaryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"boundaries installed at {path}")
+    if outline is not None:
+        print(f"Kosovo outline installed at {outline}")
     return 0
 
 
