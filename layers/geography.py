@@ -70,7 +70,7 @@ class OfflineGeography(MacroElement):
           /* Points get their name to the right of a small dot, clear of a marker drawn on the spot. */
           .cm-label-pt span { transform: translate(-3px, -50%); }
           .cm-label-pt span::before { content: ""; display: inline-block; width: 5px; height: 5px; border-radius: 50%;
-              background: #444; margin-right: 13px; vertical-align: middle; box-shadow: 0 0 0 1px #fff; }
+              background: #444; margin-right: 17px; vertical-align: middle; box-shadow: 0 0 0 1px #fff; }
           .cm-label-town span { font-weight: 600; font-size: 13px; }
           .cm-label-village span, .cm-label-landmark span { font-size: 11.5px; color: #333; }
           .cm-label-crossing span { font-size: 11.5px; color: #7a0000; }

@@ -241,9 +241,9 @@ class IncidentLayer(JSCSSMixin, folium.map.Layer):
                 });
                 var label = n + " incidents here: " + d.colors.filter(function (c) { return tally[c]; }).map(function (c) {
                     return tally[c] + " " + d.types[d.colors.indexOf(c)]; }).join(", ");
-                return L.divIcon({className: "cm-cluster", iconSize: L.point(size, size),
+                return L.divIcon({className: "marker-cluster cm-cluster", iconSize: L.point(size, size),
                     html: '<div class="cm-cluster-ring" role="button" aria-label="' + label + '" title="' + label +
-                          '" style="width:' + size + 'px;height:' + size + 'px;border-radius:50%;' +
+                          '" style="margin:0;width:' + size + 'px;height:' + size + 'px;border-radius:50%;' +
                           'background:conic-gradient(' + stops.join(",") + ');display:flex;align-items:center;' +
                           'justify-content:center;box-shadow:0 0 0 1px #222"><span style="background:#fff;' +
                           'border-radius:50%;width:' + (size - 12) + 'px;height:' + (size - 12) + 'px;line-height:' +

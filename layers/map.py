@@ -91,6 +91,37 @@ class Title(MacroElement):
         self.body = f"<b>{esc(title)}</b>" + (f"<br><small>{esc(subtitle)}</small>" if subtitle else "")
 
 
+class CompactAttribution(MacroElement):
+    """Keeps the attribution line to one line (full text on hover, focus or tap) so it covers no data.
+
+    The full text stays in the page (readable by screen readers and Ctrl+F); exports also list
+    every source in their "About this map" box.
+    """
+
+    _template = Template("""
+        {% macro header(this, kwargs) %}
+        <style>
+          .leaflet-control-attribution { max-width: calc(100vw - 24px); white-space: nowrap; overflow: hidden;
+              text-overflow: ellipsis; cursor: pointer; }
+          .leaflet-control-attribution:hover, .leaflet-control-attribution:focus,
+          .leaflet-control-attribution.cm-open { white-space: normal; }
+        </style>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        (function () {
+            var a = {{ this._parent.get_name() }}.attributionControl.getContainer();
+            a.setAttribute("tabindex", "0");
+            a.setAttribute("title", "Sources and attributions (tap to expand)");
+            L.DomEvent.on(a, "click", function () { a.classList.toggle("cm-open"); });
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self):
+        super().__init__()
+        self._name = "CompactAttribution"
+
+
 class BasemapFallback(MacroElement):
     """Falls back to the offline geography when tiles cannot load, and says so in one short line.
 
@@ -157,7 +188,8 @@ class FitToData(MacroElement):
             function fit() {
                 var c = map.getContainer(), cr = c.getBoundingClientRect(), W = cr.width, H = cr.height;
                 var pad = {l: 12, t: 12, r: 12, b: 12};
-                var sel = ".cm-legend, .cm-title, .cm-about, .leaflet-control-layers, .leaflet-control-zoom";
+                var sel = ".cm-legend, .cm-title, .cm-about, .leaflet-control-layers, .leaflet-control-zoom, " +
+                          ".leaflet-control-attribution, .leaflet-control-scale";
                 document.querySelectorAll(sel).forEach(function (el) {  // boxes sit in the page, beside the map
                     var r = el.getBoundingClientRect();
                     if (!r.width || !r.height) { return; }
@@ -174,6 +206,7 @@ class FitToData(MacroElement):
                 c.setAttribute("data-fitted", "1");
             }
             map.cmFitToData = fit;
+            map.getContainer().cmFitToData = fit;  // lets a page script (or a test) restore the fitted view
             map.whenReady(function () { setTimeout(fit, 0); });
         })();
         {% endmacro %}
@@ -303,6 +336,7 @@ def build_map(
 
     Legend(legend).add_to(m)
     Attributions(attributions + list(inputs.extra_attributions)).add_to(m)
+    CompactAttribution().add_to(m)
     Fullscreen(position="topleft").add_to(m)
     if title:
         Title(title, subtitle).add_to(m)

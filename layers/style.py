@@ -40,7 +40,7 @@ class Legend(MacroElement):
 
     _template = Template("""
         {% macro html(this, kwargs) %}
-        <details class="cm-legend" open style="position:absolute;z-index:1000;bottom:34px;left:10px;
+        <details class="cm-legend" open style="position:absolute;z-index:1000;bottom:52px;left:10px;
              background:rgba(255,255,255,.94);padding:4px 9px;border:1px solid #999;border-radius:4px;
              font:12px/1.35 sans-serif;max-width:250px;max-height:calc(100% - 120px);overflow:auto">
           <summary style="cursor:pointer;font-weight:bold">Legend</summary>

@@ -68,6 +68,48 @@ def open_map(browser, html: str, tmp_path: Path, size=(1440, 900), allow_loopbac
     return page
 
 
+def drawn_incidents(page) -> int:
+    """Incidents on the map: single markers plus the counts shown in co-location rings."""
+    rings = [int(t.replace(",", "")) for t in page.locator(".cm-cluster").all_inner_texts() if t.strip()]
+    return page.locator("path.cm-incident").count() + sum(rings)
+
+
+def open_every_incident(page) -> list[str]:
+    """Open every incident's popup with clicks (spreading out co-located ones); returns the popup texts."""
+    texts: list[str] = []
+    paths = page.locator("path.cm-incident")
+
+    def shown() -> list[int]:
+        return [j for j in range(paths.count()) if paths.nth(j).get_attribute("d") != "M0 0" and paths.nth(j).is_visible()]
+
+    def open_marker(j: int) -> None:
+        paths.nth(j).click(force=True)
+        content = page.locator(".leaflet-popup-content").last
+        content.wait_for()
+        texts.append(content.inner_text())
+        page.evaluate("document.querySelector('.leaflet-popup-close-button').click()")
+        page.locator(".leaflet-popup").wait_for(state="detached")
+        # An opened popup pans the map to fit; go back to the fitted view for the next click.
+        page.evaluate("document.querySelector('.leaflet-container').cmFitToData()")
+        page.wait_for_timeout(150)
+
+    alone = shown()
+    for j in alone:  # incidents alone at their spot
+        open_marker(j)
+    rings = page.locator(".cm-cluster")
+    for i in range(rings.count()):
+        count = int(rings.nth(i).inner_text().strip())  # co-located incidents show their count
+        for k in range(count):
+            legs = [j for j in shown() if j not in alone]
+            if len(legs) < count:
+                rings.nth(i).click(force=True)  # spreads them out
+                page.wait_for_timeout(600)
+                legs = [j for j in shown() if j not in alone]
+            assert len(legs) == count
+            open_marker(legs[k])
+    return texts
+
+
 def visible_labels(page) -> list[str]:
     """Label texts shown inside the map's viewport."""
     return page.evaluate("""() => {
@@ -117,34 +159,7 @@ def test_all_four_banjska_rows_open_by_clicks(browser, tmp_path, no_installed_ou
     expected = set(sel.incidents["event_id_cnty"])
     assert len(expected) == 4
     page = open_map(browser, build_export(sel, WHEN).html, tmp_path)
-    opened: set[str] = set()
-    paths = page.locator("path.cm-incident")
-
-    def shown() -> list[int]:
-        return [j for j in range(paths.count()) if paths.nth(j).get_attribute("d") != "M0 0" and paths.nth(j).is_visible()]
-
-    def open_marker(j: int) -> None:
-        paths.nth(j).click()
-        content = page.locator(".leaflet-popup-content")
-        content.wait_for()
-        opened.add(content.inner_text().strip().splitlines()[-1])
-        page.locator(".leaflet-popup-close-button").click()
-        page.wait_for_timeout(300)
-
-    alone = shown()
-    for j in alone:  # incidents alone at their spot
-        open_marker(j)
-    rings = page.locator(".cm-cluster")
-    for i in range(rings.count()):
-        count = int(rings.nth(i).inner_text().strip())  # co-located incidents show their count
-        for k in range(count):
-            legs = [j for j in shown() if j not in alone]
-            if len(legs) < count:
-                rings.nth(i).click()  # spreads them out
-                page.wait_for_timeout(600)
-                legs = [j for j in shown() if j not in alone]
-            assert len(legs) == count
-            open_marker(legs[k])
+    opened = {text.strip().splitlines()[-1] for text in open_every_incident(page)}
     assert opened == expected
     assert page.cm_errors == []
     page.close()
