@@ -84,7 +84,7 @@ def uncertainty_areas(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     levels = incidents["geo_precision"].map(_level)
     sub = incidents[levels > 1]
     radius = levels[levels > 1].map(UNCERTAINTY_RADIUS_M).astype(float)
-    areas = sub.geometry.to_crs(METRIC_CRS).buffer(radius.to_numpy(), resolution=16).to_crs(incidents.crs)
+    areas = sub.geometry.to_crs(METRIC_CRS).buffer(radius.to_numpy(), quad_segs=16).to_crs(incidents.crs)
     return gpd.GeoDataFrame({"geo_precision": levels[levels > 1], "radius_m": radius}, geometry=areas,
                             crs=incidents.crs)
 
