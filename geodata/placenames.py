@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import pandas as pd
+
 from geodata.municipalities import ALIASES, normalise_name
 
 LANGUAGES = ("en", "sq", "sr")
@@ -64,8 +66,13 @@ def _index() -> tuple[dict[str, tuple[str, str, str]], dict[tuple[str, str, str]
     return lookup, {k: tuple(v) for k, v in spell.items()}
 
 
+def _blank(name: object) -> bool:
+    """None, NaN or an empty string."""
+    return name is None or (isinstance(name, float) and pd.isna(name)) or not str(name).strip()
+
+
 def _names_for(name: object) -> tuple[str, str, str] | None:
-    if name is None or (isinstance(name, float) and name != name):
+    if _blank(name):
         return None
     text = str(name).strip()
     if not text:
@@ -88,7 +95,7 @@ def display_name(name: object, lang: str = DEFAULT_LANGUAGE) -> str:
     """
     names = _names_for(name)
     if names is None:
-        return "" if name is None or (isinstance(name, float) and name != name) else str(name).strip()
+        return "" if _blank(name) else str(name).strip()
     return names[_LANG_POS.get(lang, 0)]
 
 

@@ -20,7 +20,11 @@ from folium.template import Template
 
 from geodata.placenames import display_name
 from geodata.places import (
-    NEIGHBOURS_ATTRIBUTION, PLACES_ATTRIBUTION, TOWNS_ATTRIBUTION, load_neighbours, map_labels,
+    NEIGHBOURS_ATTRIBUTION,
+    PLACES_ATTRIBUTION,
+    TOWNS_ATTRIBUTION,
+    load_neighbours,
+    map_labels,
 )
 from layers.html import esc, script_json
 

@@ -16,7 +16,11 @@ from folium.template import Template
 
 from geodata.boundaries import BoundaryError, load_country_boundary
 from geodata.precision import UNCERTAINTY_RADIUS_M
-from geodata.settings import BOUNDARIES_ATTRIBUTION, COUNTRY_BOUNDARY_ATTRIBUTION, get_settings
+from geodata.settings import (
+    BOUNDARIES_ATTRIBUTION,
+    COUNTRY_BOUNDARY_ATTRIBUTION,
+    get_settings,
+)
 from layers.assets import prune_map_assets
 from layers.geography import OfflineGeography, Panes, geography_payload
 from layers.html import esc, script_json
@@ -25,7 +29,16 @@ from layers.municipalities import choropleth_values, municipality_layer
 from layers.routes import route_layer
 from layers.sites import site_layer
 from layers.style import (
-    BUFFER_COLOR, ROUTE_COLOR, SITE_COLOR, UNKNOWN_COLOR, Legend, area, event_legend_items, line, ramp, ring,
+    BUFFER_COLOR,
+    ROUTE_COLOR,
+    SITE_COLOR,
+    UNKNOWN_COLOR,
+    Legend,
+    area,
+    event_legend_items,
+    line,
+    ramp,
+    ring,
 )
 
 #: Northern Kosovo: the default view when there is nothing to fit.
@@ -359,12 +372,12 @@ def _representation_legend(mode: str) -> list[tuple[str, str]]:
     """Legend rows explaining how the chosen representation draws incidents."""
     if mode == "aggregate":
         return [(ramp(COUNT_RAMP), "Hexagons (~1.4 km): colour = number of incidents (hover: mix of types)")]
-    rows = [(ring(), "Number in a ring: incidents at one spot or nearby; ring = mix of event types; "
-                     "click to spread them out")]
+    rows = [(ring(), ("Number in a ring: incidents at one spot or nearby; ring = mix of event types; "
+                      "click to spread them out"))]
     if mode == "markers":
         km2, km3 = UNCERTAINTY_RADIUS_M[2] / 1000, UNCERTAINTY_RADIUS_M[3] / 1000
-        rows.append((area(UNKNOWN_COLOR), f"Dashed circle: location approximate — town level (~{km2:g} km), "
-                                          f"region level (~{km3:g} km)"))
+        rows.append((area(UNKNOWN_COLOR), (f"Dashed circle: location approximate — town level (~{km2:g} km), "
+                                           f"region level (~{km3:g} km)")))
     return rows
 
 

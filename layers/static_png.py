@@ -23,8 +23,20 @@ from matplotlib.patches import Patch
 
 from geodata.selection import Selection
 from layers.export_html import attributions, generated_stamp
-from layers.municipalities import choropleth_values, class_breaks, class_colors, color_for, legend_items
-from layers.style import EVENT_COLORS, ROUTE_COLOR, SITE_COLOR, UNKNOWN_COLOR, event_color
+from layers.municipalities import (
+    choropleth_values,
+    class_breaks,
+    class_colors,
+    color_for,
+    legend_items,
+)
+from layers.style import (
+    EVENT_COLORS,
+    ROUTE_COLOR,
+    SITE_COLOR,
+    UNKNOWN_COLOR,
+    event_color,
+)
 
 #: Northern Kosovo (lon/lat) when there is nothing to fit.
 DEFAULT_EXTENT = (20.3, 42.75, 21.1, 43.3)
@@ -42,8 +54,8 @@ def _equivalent_zoom(extent: tuple[float, float, float, float], width_px: float)
 
 def _draw_labels(ax, fig, extent, box_px: tuple[float, float], muni) -> None:
     """Place labels inside ``extent``, most important first, skipping any that would collide."""
-    from geodata.places import map_labels
     from geodata.placenames import display_name
+    from geodata.places import map_labels
 
     labels = map_labels("en")
     if muni is not None and not muni.empty:
@@ -245,7 +257,11 @@ def render_png(selection: Selection, *, dpi: int = 150, size_in: tuple[float, fl
     fig.suptitle(title, fontsize=12, fontweight="bold", y=0.985)
     fig.text(0.5, 0.925, f"{n:,} incident{'' if n == 1 else 's'} · generated {generated_stamp(generated_at)}",
              ha="center", fontsize=9, color="#333")
-    from geodata.places import NEIGHBOURS_ATTRIBUTION, PLACES_ATTRIBUTION, TOWNS_ATTRIBUTION
+    from geodata.places import (
+        NEIGHBOURS_ATTRIBUTION,
+        PLACES_ATTRIBUTION,
+        TOWNS_ATTRIBUTION,
+    )
 
     attribution = "; ".join([a for a in attributions(selection) if a != selection.tiles
                              and not (selection.tiles and a == selection.tiles_attribution)]

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from geodata.selection import Selection
 from geodata.filters import FilterSpec
 from geodata.routes import load_routes
+from geodata.selection import Selection
 from geodata.settings import BUNDLED_DIR
 from geodata.sites import load_sites
 from layers.export_html import build_export
@@ -20,13 +20,13 @@ from tests.synthetic import synthetic_incidents
 from tests.test_export_html import bundled_selection
 
 
-def drawn_incidents(page) -> int:  # noqa: D103 - see tests.test_map_browser
+def drawn_incidents(page) -> int:
     from tests.test_map_browser import drawn_incidents as count
 
     return count(page)
 
 
-def open_every_incident(page) -> list[str]:  # noqa: D103 - see tests.test_map_browser
+def open_every_incident(page) -> list[str]:
     from tests.test_map_browser import open_every_incident as open_all
 
     return open_all(page)

@@ -10,10 +10,23 @@ import pytest
 from shapely.geometry import LineString, Point
 
 from geodata.placenames import display_name, matches, spellings
-from geodata.places import BUNDLED_PLACES, PlaceDataError, load_neighbours, load_places, load_towns, map_labels
+from geodata.places import (
+    BUNDLED_PLACES,
+    PlaceDataError,
+    load_neighbours,
+    load_places,
+    load_towns,
+    map_labels,
+)
 from geodata.precision import (
-    date_text, location_precision_text, plural, proximity_classes, proximity_counts, proximity_text,
-    uncertainty_areas, uncertainty_radius_m,
+    date_text,
+    location_precision_text,
+    plural,
+    proximity_classes,
+    proximity_counts,
+    proximity_text,
+    uncertainty_areas,
+    uncertainty_radius_m,
 )
 from layers.municipalities import class_breaks, class_colors, legend_items
 

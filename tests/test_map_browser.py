@@ -10,7 +10,6 @@ fallback when tiles fail, and the tile basemap used when loopback tiles load. Sc
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import http.server
 import io
 import threading
@@ -226,7 +225,7 @@ def tile_server():
     tile, served = _png_tile(), []
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server API
+        def do_GET(self):
             served.append(self.path)
             self.send_response(200)
             self.send_header("Content-Type", "image/png")
