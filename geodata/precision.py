@@ -137,3 +137,20 @@ def proximity_text(classes: pd.Series, km: float) -> str:
 def plural(n: int, word: str, plural_form: str | None = None) -> str:
     """``word`` or its plural for ``n`` (``plural(1, "day")`` → "day", ``plural(2, "day")`` → "days")."""
     return word if n == 1 else (plural_form or word + "s")
+
+
+def precision_columns(incidents: pd.DataFrame) -> pd.DataFrame:
+    """The wording of each incident's date and location precision, for tables and exports.
+
+    Args:
+        incidents: rows with ``event_date`` and, optionally, ``time_precision`` / ``geo_precision``.
+    Returns:
+        DataFrame indexed like ``incidents`` with ``date_as_known`` ("2023-09-24", "week of …",
+        "month of …") and ``location_precision`` ("location exact (named place)", …).
+    """
+    tp = incidents["time_precision"] if "time_precision" in incidents else pd.Series(1, index=incidents.index)
+    gp = incidents["geo_precision"] if "geo_precision" in incidents else pd.Series(1, index=incidents.index)
+    return pd.DataFrame({
+        "date_as_known": [date_text(d, t) for d, t in zip(incidents["event_date"], tp)],
+        "location_precision": [location_precision_text(g) for g in gp],
+    }, index=incidents.index)

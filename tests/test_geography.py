@@ -128,3 +128,24 @@ def test_municipality_classes_suit_small_counts(values, breaks):
     assert all(isinstance(b, int) for b in got)
     labels = [label for _, label in legend_items(got, "incidents")]
     assert labels[0] == "0 incidents" and len(set(class_colors(got))) == len(got) + 1
+
+
+def test_integer_ticks_and_count_labels():
+    from geodata.analysis import count_label, integer_ticks
+
+    assert integer_ticks(3) == [0, 1, 2, 3]
+    assert integer_ticks(0) == [0, 1]
+    assert integer_ticks(17) == [0, 5, 10, 15, 20]
+    assert integer_ticks(2.5) == [0, 1, 2, 3]
+    assert all(isinstance(t, int) for t in integer_ticks(123456))
+    assert len(integer_ticks(123456)) <= 6
+    assert count_label(1, "day") == "1 day" and count_label(1250, "incident") == "1,250 incidents"
+
+
+def test_precision_columns_for_tables_and_exports():
+    from geodata.precision import precision_columns
+
+    df = pd.DataFrame({"event_date": ["2025-03-07", "2023-09-24"], "time_precision": [2, 1], "geo_precision": [3, 1]})
+    out = precision_columns(df)
+    assert out["date_as_known"].tolist() == ["week of 2025-03-03", "2023-09-24"]
+    assert out["location_precision"].tolist() == ["location approximate (region level)", "location exact (named place)"]
