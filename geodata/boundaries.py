@@ -12,6 +12,7 @@ from geodata._errors import DataError
 
 import hashlib
 import os
+from functools import lru_cache
 import tempfile
 import urllib.request
 from dataclasses import dataclass
@@ -153,10 +154,21 @@ def read_country_boundary(path: Path) -> gpd.GeoDataFrame:
     """Read a country outline file (geoBoundaries ADM0 GeoJSON/GeoPackage).
 
     Returns:
-        GeoDataFrame in EPSG:4326 with ``name`` and valid (multi)polygon geometry.
+        GeoDataFrame in EPSG:4326 with ``name`` and valid (multi)polygon geometry (a copy: the
+        parsed file is cached per path and modification time, as every map draws it).
     Raises:
         BoundaryError: if the file cannot be read or holds no polygon.
     """
+    path = Path(path)
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError as exc:
+        raise BoundaryError(f"cannot read country boundary file {path}: {exc}") from exc
+    return _read_country_boundary(path, stamp).copy()
+
+
+@lru_cache(maxsize=4)
+def _read_country_boundary(path: Path, _stamp: int) -> gpd.GeoDataFrame:
     try:
         gdf = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several types; the user needs one message
