@@ -208,6 +208,7 @@ def test_fallback_line_when_tiles_fail(browser, tmp_path, no_installed_outline):
     assert any("tile.openstreetmap.org" in u for u in page.cm_blocked)  # tiles were tried first
     assert page.locator(".leaflet-tile-pane img").count() == 0
     assert set(NORTH) <= set(visible_labels(page))  # the offline geography is what remains
+    page.screenshot(path=str(ARTIFACTS / "map-export-tiles-blocked-1440.png"))
     page.close()
 
 
@@ -256,4 +257,5 @@ def test_tile_basemap_is_used_when_tiles_load(browser, tmp_path, no_installed_ou
         .filter(i => i.complete && i.naturalWidth === 256).length""")
     assert loaded > 0 and served
     assert "Loopback tiles" in page.locator(".leaflet-control-attribution").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "map-export-loopback-tiles-1440.png"))
     page.close()
