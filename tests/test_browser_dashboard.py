@@ -170,7 +170,9 @@ def test_openstreetmap_basemap_only_asks_for_tiles(server):
             page.goto(f"http://127.0.0.1:{port}/?map=osm", wait_until="domcontentloaded")
             frame = page.frame_locator(MAP_IFRAME)
             frame.locator("path.cm-incident").first.wait_for(timeout=60_000)
-            frame.locator("img.leaflet-tile").first.wait_for(state="attached", timeout=20_000)
+            # Tiles are tried, fail (refused here) and the map falls back to the offline geography.
+            frame.locator(".leaflet-container[data-basemap='offline']").wait_for(state="attached", timeout=20_000)
+            assert frame.locator(".cm-basemap-note").is_visible()
             page.wait_for_timeout(1000)
         finally:
             browser.close()
