@@ -174,6 +174,8 @@ def test_site_never_hides_an_incident(browser, tmp_path, no_installed_outline):
     # The incident at the monastery's coordinates is what a click there hits.
     page.locator(".cm-cluster, path.cm-incident").first.click()
     assert page.locator(".cm-site").count() > 0
+    assert page.locator(".leaflet-cmSites-pane .cm-site").count() == page.locator(".cm-site").count()
+    assert page.locator(".leaflet-cmIncidents-pane path.cm-incident").count() == page.locator("path.cm-incident").count()
     page.close()
 
 
