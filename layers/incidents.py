@@ -239,7 +239,7 @@ class IncidentLayer(JSCSSMixin, folium.map.Layer):
                     var a0 = acc; acc += 360 * tally[c] / kids.length;
                     stops.push(c + " " + a0.toFixed(1) + "deg " + acc.toFixed(1) + "deg");
                 });
-                var label = n + " incidents here: " + d.colors.filter(function (c) { return tally[c]; }).map(function (c) {
+                var label = n.toLocaleString("en") + " incidents here: " + d.colors.filter(function (c) { return tally[c]; }).map(function (c) {
                     return tally[c] + " " + d.types[d.colors.indexOf(c)]; }).join(", ");
                 return L.divIcon({className: "marker-cluster cm-cluster", iconSize: L.point(size, size),
                     html: '<div class="cm-cluster-ring" role="button" aria-label="' + label + '" title="' + label +
@@ -247,7 +247,7 @@ class IncidentLayer(JSCSSMixin, folium.map.Layer):
                           'background:conic-gradient(' + stops.join(",") + ');display:flex;align-items:center;' +
                           'justify-content:center;box-shadow:0 0 0 1px #222"><span style="background:#fff;' +
                           'border-radius:50%;width:' + (size - 12) + 'px;height:' + (size - 12) + 'px;line-height:' +
-                          (size - 12) + 'px;text-align:center;font:bold 12px sans-serif;color:#111">' + n +
+                          (size - 12) + 'px;text-align:center;font:bold 11px sans-serif;color:#111">' + n.toLocaleString("en") +
                           '</span></div>'});
             }
             // Markers: co-located incidents (closer than 14 px) join a small cluster that shows their
