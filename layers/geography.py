@@ -77,6 +77,11 @@ class OfflineGeography(MacroElement):
               background: #444; margin-right: 17px; vertical-align: middle; box-shadow: 0 0 0 1px #fff; }
           .cm-label-town span { font-weight: 600; font-size: 13px; }
           .cm-label-village span, .cm-label-landmark span { font-size: 11.5px; color: #333; }
+          /* Near the right edge the name goes to the left of its dot, so it is not cut off. */
+          .cm-label-pt.cm-label-left span { transform: translate(calc(-100% + 3px), -50%); }
+          .cm-label-pt.cm-label-left span::before { display: none; }
+          .cm-label-pt.cm-label-left span::after { content: ""; display: inline-block; width: 5px; height: 5px;
+              border-radius: 50%; background: #444; margin-left: 17px; vertical-align: middle; box-shadow: 0 0 0 1px #fff; }
           .cm-label-crossing span { font-size: 11.5px; color: #7a0000; }
           .cm-label-lake span { font-style: italic; color: #1f5f9e; }
           .cm-label-country span { font: 600 13px/1 sans-serif; letter-spacing: .2em; color: #777;
@@ -110,7 +115,7 @@ class OfflineGeography(MacroElement):
             // Show each label from its zoom on, skipping any that would overlap a label already
             // placed (labels come sorted by importance), so names never collide.
             function thin() {
-                var z = map.getZoom(), placed = [];
+                var z = map.getZoom(), placed = [], size = map.getSize();
                 labels.forEach(function (mk) {
                     var el = mk.getElement(), l = mk.cm;
                     if (!el) { return; }
@@ -118,7 +123,11 @@ class OfflineGeography(MacroElement):
                     if (show) {
                         var p = map.latLngToLayerPoint([l.lat, l.lon]);
                         var w = el.firstChild.offsetWidth || l.n.length * 7, h = 16;
-                        var x0 = el.classList.contains("cm-label-pt") ? p.x - 4 : p.x - w / 2;
+                        var pt = el.classList.contains("cm-label-pt");
+                        var cx = map.latLngToContainerPoint([l.lat, l.lon]).x;
+                        var left = pt && cx + w > size.x - 4 && cx - w > 4;
+                        el.classList.toggle("cm-label-left", left);
+                        var x0 = !pt ? p.x - w / 2 : left ? p.x - w + 4 : p.x - 4;
                         var b = [x0 - 3, p.y - h / 2 - 2, x0 + w + 3, p.y + h / 2 + 2];
                         for (var i = 0; i < placed.length && show; i++) {
                             var q = placed[i];
@@ -129,7 +138,7 @@ class OfflineGeography(MacroElement):
                     el.style.display = show ? "" : "none";
                 });
             }
-            map.on("zoomend viewreset", thin);
+            map.on("zoomend moveend viewreset", thin);
             map.whenReady(thin);
             map.cmThinLabels = thin;
         })();
