@@ -206,3 +206,32 @@ def nearest_incident(
     row = incidents.loc[best].copy()
     row["distance_m"] = float(dist[best])
     return row
+
+
+def integer_ticks(max_value: float, max_ticks: int = 6) -> list[int]:
+    """Whole-number axis ticks from 0 up to at least ``max_value`` (counts never get "0.5" ticks).
+
+    Args:
+        max_value: the largest value the axis shows.
+        max_ticks: at most this many ticks.
+    Returns:
+        E.g. ``[0, 1, 2, 3]`` for 3, ``[0, 5, 10, 15, 20]`` for 17; ``[0, 1]`` for 0 or less.
+    """
+    top = max(1, int(-(-max_value // 1)))  # ceiling; at least 1
+    step = 1
+    for m in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000):
+        step = m
+        if -(-top // m) + 1 <= max_ticks:
+            break
+    else:
+        while -(-top // step) + 1 > max_ticks:
+            step *= 10
+    last = -(-top // step) * step
+    return list(range(0, last + 1, step))
+
+
+def count_label(n: int, singular: str, plural: str | None = None) -> str:
+    """``"1 day"``, ``"2 days"``, ``"1,250 incidents"``: a count with its unit in the right number."""
+    from geodata.precision import plural as _plural
+
+    return f"{n:,} {_plural(n, singular, plural)}"

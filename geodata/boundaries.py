@@ -3,7 +3,7 @@
 Boundaries are never bundled and never made up. They come, in this order, from
 (a) the file named by ``CONFLICTMAP_BOUNDARIES``, (b) the cache in the data folder, filled by
 (c) ``python -m geodata boundaries`` — which downloads the pinned geoBoundaries 4.0.0 file and
-checks its SHA-256 — or ``python -m geodata boundaries --from PATH``, which imports a local file.
+checks its SHA-256, and with it the pinned ADM0 outline of Kosovo (:func:`load_country_boundary`) — or ``python -m geodata boundaries --from PATH``, which imports a local file.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from geodata._errors import DataError
 
 import hashlib
 import os
+from functools import lru_cache
 import tempfile
 import urllib.request
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ import geopandas as gpd
 
 from geodata.layer_checks import check_lonlat
 from geodata.municipalities import canonical_municipality
-from geodata.settings import BOUNDARIES_ATTRIBUTION, WGS84, Settings
+from geodata.settings import BOUNDARIES_ATTRIBUTION, COUNTRY_BOUNDARY_ATTRIBUTION, WGS84, Settings
 
 HOW_TO_GET_BOUNDARIES = (
     "Official municipal boundaries are not installed. Run `python -m geodata boundaries` to download "
@@ -128,6 +129,94 @@ def _atomic_install(tmp: Path, dest: Path) -> None:
     os.replace(tmp, dest)  # atomic on one file system: the cache is never half-written
 
 
+def _download_verified(url: str, sha256: str, dest: Path, check, timeout: float) -> Path:
+    """Download ``url`` to ``dest`` atomically after checking its SHA-256 and parsing it with ``check``.
+
+    Raises:
+        BoundaryError: on network failure, checksum mismatch or an unreadable file (cache untouched).
+    """
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, suffix=".part")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
+            while chunk := resp.read(1 << 16):
+                out.write(chunk)
+        digest = _sha256(tmp)
+        if digest != sha256:
+            raise BoundaryError(f"downloaded file has SHA-256 {digest}, expected {sha256}; not installed")
+        check(tmp)  # refuse a file that does not parse, even with the right hash
+        _atomic_install(tmp, dest)
+        return dest
+    except BoundaryError:
+        raise
+    except OSError as exc:
+        raise BoundaryError(f"could not download boundaries from {url}: {exc}") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def read_country_boundary(path: Path) -> gpd.GeoDataFrame:
+    """Read a country outline file (geoBoundaries ADM0 GeoJSON/GeoPackage).
+
+    Returns:
+        GeoDataFrame in EPSG:4326 with ``name`` and valid (multi)polygon geometry (a copy: the
+        parsed file is cached per path and modification time, as every map draws it).
+    Raises:
+        BoundaryError: if the file cannot be read or holds no polygon.
+    """
+    path = Path(path)
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError as exc:
+        raise BoundaryError(f"cannot read country boundary file {path}: {exc}") from exc
+    return _read_country_boundary(path, stamp).copy()
+
+
+@lru_cache(maxsize=4)
+def _read_country_boundary(path: Path, _stamp: int) -> gpd.GeoDataFrame:
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises several types; the user needs one message
+        raise BoundaryError(f"cannot read country boundary file {path}: {exc}") from exc
+    gdf = gdf[gdf.geometry.notna() & gdf.geom_type.isin(["Polygon", "MultiPolygon"])]
+    if gdf.empty:
+        raise BoundaryError(f"{path} holds no polygons")
+    gdf = gdf.to_crs(WGS84) if gdf.crs is not None else gdf.set_crs(WGS84)
+    names = gdf["shapeName"].astype(str) if "shapeName" in gdf.columns else ["Kosovo"] * len(gdf)
+    return gpd.GeoDataFrame({"name": list(names)}, geometry=gdf.geometry.make_valid().to_numpy(), crs=WGS84)
+
+
+def load_country_boundary(settings: Settings) -> tuple[gpd.GeoDataFrame | None, BoundarySource | None]:
+    """The Kosovo outline from ``CONFLICTMAP_COUNTRY_BOUNDARY`` or the cache, if installed.
+
+    Returns:
+        ``(layer, source)`` or ``(None, None)`` when not installed.
+    Raises:
+        BoundaryError: if the configured file is missing or unreadable.
+    """
+    if settings.country_boundary_file is not None:
+        if not settings.country_boundary_file.is_file():
+            raise BoundaryError(f"CONFLICTMAP_COUNTRY_BOUNDARY names {settings.country_boundary_file}, "
+                                "which does not exist")
+        src = BoundarySource(settings.country_boundary_file, "settings", COUNTRY_BOUNDARY_ATTRIBUTION)
+    elif settings.country_boundary_cache.is_file():
+        src = BoundarySource(settings.country_boundary_cache, "cache", COUNTRY_BOUNDARY_ATTRIBUTION)
+    else:
+        return None, None
+    return read_country_boundary(src.path), src
+
+
+def download_country_boundary(settings: Settings, *, timeout: float = 60.0) -> Path:
+    """Download the pinned geoBoundaries ADM0 outline of Kosovo, verify its SHA-256 and cache it.
+
+    Raises:
+        BoundaryError: on network failure or a checksum mismatch (the cache is left untouched).
+    """
+    return _download_verified(settings.country_boundary_url, settings.country_boundary_sha256,
+                              settings.country_boundary_cache, read_country_boundary, timeout)
+
+
 def download_boundaries(settings: Settings, *, timeout: float = 60.0) -> Path:
     """Download the official boundaries, verify the pinned SHA-256 and cache them.
 
@@ -139,28 +228,8 @@ def download_boundaries(settings: Settings, *, timeout: float = 60.0) -> Path:
     Raises:
         BoundaryError: on network failure or a checksum mismatch (the cache is left untouched).
     """
-    dest = settings.boundaries_cache
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, suffix=".part")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(settings.boundaries_url, timeout=timeout) as resp:
-            while chunk := resp.read(1 << 16):
-                out.write(chunk)
-        digest = _sha256(tmp)
-        if digest != settings.boundaries_sha256:
-            raise BoundaryError(
-                f"downloaded file has SHA-256 {digest}, expected {settings.boundaries_sha256}; not installed"
-            )
-        read_municipalities(tmp)  # refuse a file that does not parse, even with the right hash
-        _atomic_install(tmp, dest)
-        return dest
-    except BoundaryError:
-        raise
-    except OSError as exc:
-        raise BoundaryError(f"could not download boundaries from {settings.boundaries_url}: {exc}") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
+    return _download_verified(settings.boundaries_url, settings.boundaries_sha256, settings.boundaries_cache,
+                              read_municipalities, timeout)
 
 
 def import_boundaries(settings: Settings, source: Path) -> Path:

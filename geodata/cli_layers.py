@@ -9,7 +9,9 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from geodata.boundaries import HOW_TO_GET_BOUNDARIES, BoundaryError, download_boundaries, import_boundaries
+from geodata.boundaries import (
+    HOW_TO_GET_BOUNDARIES, BoundaryError, download_boundaries, download_country_boundary, import_boundaries,
+)
 from geodata.export import add_export_arguments
 from geodata.settings import get_settings
 
@@ -86,17 +88,21 @@ def cmd_boundaries(args: argparse.Namespace) -> int:
     settings = get_settings()
     try:
         path = import_boundaries(settings, Path(args.from_path)) if args.from_path else download_boundaries(settings)
+        # The Kosovo outline (ADM0) comes with the same pinned download.
+        outline = None if args.from_path else download_country_boundary(settings)
     except BoundaryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"boundaries installed at {path}")
+    if outline is not None:
+        print(f"Kosovo outline installed at {outline}")
     from geodata.service import IncidentService
 
     # Stored incidents are located again with the new boundaries (once; see service.sync_enrichment).
     with IncidentService(settings) as svc:
-        svc.store  # opening the store re-enriches it
-        if svc.enriched_rows:
-            print(f"located {svc.enriched_rows:,} stored incidents in the new boundaries")
+        located = svc.locate_stored()
+        if located:
+            print(f"located {located:,} stored incidents in the new boundaries")
     return 0
 
 

@@ -229,6 +229,17 @@ class IncidentService:
             self._store = store
         return self._store
 
+    def locate_stored(self) -> int:
+        """Open the store if needed and say how many stored incidents were (re)located in the current
+        boundaries on opening (after ``python -m geodata boundaries`` installed or changed them).
+
+        Raises:
+            StoreError: if the store cannot be opened, migrated or seeded.
+        """
+        with self._lock:
+            _ = self.store
+            return self.enriched_rows
+
     # -- reading ---------------------------------------------------------------------------------
     @_serialised
     def data_version(self) -> str:

@@ -12,6 +12,10 @@ CONFLICTMAP_BOUNDARIES         ADM2 boundaries file the user names (GeoJSON/    
 CONFLICTMAP_BOUNDARIES_URL     where ``python -m geodata boundaries`` downloads  geoBoundaries 4.0.0 XKX ADM2
                                the official boundaries from                     (pinned commit)
 CONFLICTMAP_BOUNDARIES_SHA256  expected SHA-256 of that download                 the pinned release's hash
+CONFLICTMAP_COUNTRY_BOUNDARY   Kosovo outline (ADM0) file the user names;       unset: use the cache, filled by
+                               wins over the cache                              ``python -m geodata boundaries``
+CONFLICTMAP_COUNTRY_BOUNDARY_URL     where that command downloads the outline   geoBoundaries 4.0.0 XKX ADM0
+CONFLICTMAP_COUNTRY_BOUNDARY_SHA256  expected SHA-256 of that download          the pinned release's hash
 CONFLICTMAP_ROUTES             patrol routes file (GeoJSON/GeoPackage)           bundled illustrative routes
 CONFLICTMAP_DB                 incident store URL: ``sqlite:///path`` or         ``sqlite:///<data dir>/incidents.sqlite``
                                ``postgresql://...`` (PostGIS)
@@ -46,6 +50,17 @@ DEFAULT_BOUNDARIES_URL = (
     f"https://raw.githubusercontent.com/wmgeolab/geoBoundaries/{GEOBOUNDARIES_COMMIT}/{GEOBOUNDARIES_PATH}"
 )
 DEFAULT_BOUNDARIES_SHA256 = "883faeb272d62f61532560151d7ca23e3bf90694d556e1c36342560e3894c367"
+#: geoBoundaries gbOpen 4.0.0 Kosovo ADM0 (country outline), pinned like ADM2; the SHA-256 is the one
+#: the 4.0.0 release archive records for this file.
+GEOBOUNDARIES_ADM0_COMMIT = "07e7aebfb8f389fb8cae92d009d0d7c5aafec8db"
+GEOBOUNDARIES_ADM0_PATH = "releaseData/gbOpen/XKX/ADM0/geoBoundaries-XKX-ADM0_simplified.geojson"
+DEFAULT_COUNTRY_BOUNDARY_URL = (
+    f"https://raw.githubusercontent.com/wmgeolab/geoBoundaries/{GEOBOUNDARIES_ADM0_COMMIT}/{GEOBOUNDARIES_ADM0_PATH}"
+)
+DEFAULT_COUNTRY_BOUNDARY_SHA256 = "1651409252e9adcb692c95d1735fd8c0887d6b81b00621e3dc885d73a45d30e2"
+COUNTRY_BOUNDARY_ATTRIBUTION = (
+    "Kosovo boundary: geoBoundaries gbOpen 4.0.0 (Runfola et al. 2020), © OpenStreetMap contributors"
+)
 BOUNDARIES_ATTRIBUTION = (
     "Municipal boundaries: geoBoundaries gbOpen 4.0.0 (Runfola et al. 2020), "
     "© OpenStreetMap contributors, CC BY-SA 2.0"
@@ -76,6 +91,9 @@ class Settings:
     #: 3–4.5 GB (BENCHMARKS.md), 100,000 at about 0.5–0.8 GB; the default equals
     #: layers.incidents.CLUSTER_LIMIT, beyond which the map aggregates anyway.
     pushdown_rows: int = DEFAULT_PUSHDOWN_ROWS
+    country_boundary_file: Path | None = None
+    country_boundary_url: str = DEFAULT_COUNTRY_BOUNDARY_URL
+    country_boundary_sha256: str = DEFAULT_COUNTRY_BOUNDARY_SHA256
     ingest_pause_rows: int | None = None
     ingest_pause_file: Path | None = None
 
@@ -83,6 +101,11 @@ class Settings:
     def boundaries_cache(self) -> Path:
         """Where downloaded/imported official boundaries are cached."""
         return self.data_dir / "boundaries" / "XKX_ADM2.geojson"
+
+    @property
+    def country_boundary_cache(self) -> Path:
+        """Where the downloaded Kosovo outline (geoBoundaries ADM0) is cached."""
+        return self.data_dir / "boundaries" / "XKX_ADM0.geojson"
 
 
 def get_settings(env: dict[str, str] | None = None) -> Settings:
@@ -127,4 +150,8 @@ def get_settings(env: dict[str, str] | None = None) -> Settings:
         pushdown_rows=pushdown_rows,
         ingest_pause_rows=pause_rows,
         ingest_pause_file=Path(pause_file) if pause_file else None,
+        country_boundary_file=Path(e["CONFLICTMAP_COUNTRY_BOUNDARY"]).expanduser()
+        if e.get("CONFLICTMAP_COUNTRY_BOUNDARY") else None,
+        country_boundary_url=e.get("CONFLICTMAP_COUNTRY_BOUNDARY_URL") or DEFAULT_COUNTRY_BOUNDARY_URL,
+        country_boundary_sha256=(e.get("CONFLICTMAP_COUNTRY_BOUNDARY_SHA256") or DEFAULT_COUNTRY_BOUNDARY_SHA256).lower(),
     )

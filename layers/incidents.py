@@ -21,6 +21,8 @@ from folium.template import Template
 
 from geodata.aggregate import aggregate_by_hexagon
 from geodata.incidents import load_incidents
+from geodata.placenames import display_name
+from geodata.precision import date_text, location_precision_text, uncertainty_radius_m
 from geodata.schema import EVENT_TYPES
 from layers.html import esc, safe_link, script_json
 from layers.style import UNKNOWN_COLOR, event_color, marker_radius
@@ -33,6 +35,8 @@ CLUSTER_LIMIT = 200_000
 #: (about 1.4 km a side), a few thousand cells at most over Kosovo, so the page stays small.
 HEX_RESOLUTION = 7
 NOTES_MAX_CHARS = 700
+#: Sequential colours for hexagon counts (ColorBrewer YlOrRd, 6 classes on a log scale of the count).
+COUNT_RAMP = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026")
 #: Largest source table (JSON bytes) embedded for cluster popups; see :func:`_source_table`.
 SOURCE_TABLE_MAX_BYTES = 1_000_000
 
@@ -56,18 +60,24 @@ def _fmt_date(value: object) -> str:
     return "" if ts is None or pd.isna(ts) else ts.strftime("%Y-%m-%d")
 
 
-def popup_html(row: pd.Series) -> str:
-    """Full popup for one incident; every value escaped, links http(s) only."""
+def popup_html(row: pd.Series, lang: str = "en") -> str:
+    """Full popup for one incident; every value escaped, links http(s) only.
+
+    Dates say how precise they are ("week of …"), places use the display language's name
+    (:func:`geodata.placenames.display_name`) and say how precise the location is.
+    """
     notes = str(row.get("notes", "") or "")
     if len(notes) > NOTES_MAX_CHARS:
         notes = notes[:NOTES_MAX_CHARS] + "…"
     actors = " vs ".join(esc(a) for a in (row.get("actor1"), row.get("actor2")) if a)
     assoc = "; ".join(esc(a) for a in (row.get("assoc_actor_1"), row.get("assoc_actor_2")) if a)
-    place = ", ".join(esc(p) for p in (row.get("location"), row.get("municipality") or row.get("admin2")) if p)
+    names = [display_name(p, lang) for p in (row.get("location"), row.get("municipality") or row.get("admin2")) if p]
+    place = ", ".join(esc(p) for p in dict.fromkeys(n for n in names if n))
+    when = date_text(row.get("event_date"), row.get("time_precision", 1))
     rows = [
-        f"<b>{esc(_fmt_date(row.get('event_date')))} · {esc(row.get('sub_event_type'))}</b>",
+        f"<b>{esc(when)} · {esc(row.get('sub_event_type'))}</b>",
         f"<i>{esc(row.get('event_type'))}</i>",
-        f"<b>Where:</b> {place}",
+        f"<b>Where:</b> {place} <small>({esc(location_precision_text(row.get('geo_precision', 1)))})</small>",
         f"<b>Actors:</b> {actors}" + (f" <small>(with {assoc})</small>" if assoc else ""),
         f"<b>Fatalities:</b> {esc(row.get('fatalities'))}",
     ]
@@ -90,9 +100,10 @@ def _source_html(source: str, url: str) -> str:
     return esc(source) + (f" — {safe_link(url, 'report')}" if url else "")
 
 
-def tooltip_text(row: pd.Series) -> str:
-    """One-line tooltip (escaped): date, sub-event type, place."""
-    return esc(f"{_fmt_date(row.get('event_date'))} · {row.get('sub_event_type', '')} · {row.get('location', '')}")
+def tooltip_text(row: pd.Series, lang: str = "en") -> str:
+    """One-line tooltip (escaped): date (as precise as known), sub-event type, place (display name)."""
+    when = date_text(row.get("event_date"), row.get("time_precision", 1))
+    return esc(f"{when} · {row.get('sub_event_type', '')} · {display_name(row.get('location', ''), lang)}")
 
 
 @dataclass(frozen=True)
@@ -121,14 +132,17 @@ def _hexagon_payload(incidents: gpd.GeoDataFrame, types: list[str], colors: list
     type_pos = {t: i for i, t in enumerate(types)}
     return {
         "lat": [round(c[0], 5) for c in centres], "lon": [round(c[1], 5) for c in centres],
-        "hex": outlines, "res": HEX_RESOLUTION,
+        "hex": outlines, "res": HEX_RESOLUTION, "ramp": list(COUNT_RAMP),
+        "nmax": int(agg["incidents"].max()) if len(agg) else 1,
         "n": agg["incidents"].astype(int).tolist(), "f": agg["fatalities"].astype(int).tolist(),
         "t": [type_pos.get(t, len(types)) for t in agg["dominant_type"]],
+        # Per-cell counts per event type (in ``types`` order): the tooltip shows the mix.
+        "m": agg[list(types)].astype(int).to_numpy().tolist() if set(types) <= set(agg.columns) else [],
         "types": types, "colors": colors, "total": int(len(incidents)),
     }
 
 
-def build_payload(incidents: gpd.GeoDataFrame, mode: str | None = None) -> Payload:
+def build_payload(incidents: gpd.GeoDataFrame, mode: str | None = None, lang: str = "en") -> Payload:
     """Columnar JSON for :class:`IncidentLayer` in the given (or size-chosen) representation.
 
     Args:
@@ -157,9 +171,12 @@ def build_payload(incidents: gpd.GeoDataFrame, mode: str | None = None) -> Paylo
     if mode == "markers":
         rows = [r for _, r in incidents.iterrows()]
         data["r"] = [marker_radius(v) for v in fat]
-        data["popup"] = [popup_html(r) for r in rows]
-        data["tip"] = [tooltip_text(r) for r in rows]
+        data["popup"] = [popup_html(r, lang) for r in rows]
+        data["tip"] = [tooltip_text(r, lang) for r in rows]
         data["id"] = [esc(v) for v in incidents["event_id_cnty"].tolist()]
+        # Area of plausible location (metres) for geo_precision 2/3 (see geodata.precision).
+        gp = incidents["geo_precision"] if "geo_precision" in incidents else pd.Series(1, index=incidents.index)
+        data["u"] = [uncertainty_radius_m(v) for v in gp]
     else:
         # Cluster mode: a compact payload; popups are assembled on click from shared tables.
         dates = pd.to_datetime(incidents["event_date"])
@@ -168,7 +185,12 @@ def build_payload(incidents: gpd.GeoDataFrame, mode: str | None = None) -> Paylo
         data["d"] = (dates - day0).dt.days.astype(int).tolist()
         loc_codes, locs = pd.factorize(incidents["location"].fillna("").astype(str))
         data["loc"] = loc_codes.tolist()
-        data["locs"] = [esc(v) for v in locs]
+        data["locs"] = [esc(display_name(v, lang)) for v in locs]
+        # Date precision and location precision per incident, as small codes (wording in the page).
+        tp = incidents["time_precision"] if "time_precision" in incidents else pd.Series(1, index=incidents.index)
+        gp = incidents["geo_precision"] if "geo_precision" in incidents else pd.Series(1, index=incidents.index)
+        data["tp"] = pd.to_numeric(tp, errors="coerce").fillna(1).astype(int).clip(1, 3).tolist()
+        data["gp"] = pd.to_numeric(gp, errors="coerce").fillna(1).astype(int).clip(1, 3).tolist()
         data["src"], data["srcs"] = _source_table(incidents)
     return Payload(mode, data)
 
@@ -201,29 +223,47 @@ class IncidentLayer(JSCSSMixin, folium.map.Layer):
         var {{ this.get_name() }} = (function () {
             var d = {{ this.payload_json }};
             var mode = {{ this.mode_json }};
-            // A cluster takes the colour of the event type most of its incidents have, so the
-            // event-type legend still reads at low zoom.
+            // Clusters show how many incidents they hold (number, size) and their mix of event
+            // types as a ring (conic gradient), not the colour of the most frequent type.
             function clusterIcon(cluster) {
-                var kids = cluster.getAllChildMarkers(), tally = {}, best = "#666", bestN = 0;
+                var kids = cluster.getAllChildMarkers(), tally = {}, order = [];
                 for (var j = 0; j < kids.length; j++) {
                     var c = kids[j].options.fillColor;
-                    tally[c] = (tally[c] || 0) + 1;
-                    if (tally[c] > bestN) { bestN = tally[c]; best = c; }
+                    if (!tally[c]) { tally[c] = 0; order.push(c); }
+                    tally[c] += 1;
                 }
                 var n = cluster.getChildCount(), size = n < 10 ? 30 : n < 100 ? 36 : n < 1000 ? 42 : 48;
+                var stops = [], acc = 0;
+                d.colors.forEach(function (c) {
+                    if (!tally[c]) { return; }
+                    var a0 = acc; acc += 360 * tally[c] / kids.length;
+                    stops.push(c + " " + a0.toFixed(1) + "deg " + acc.toFixed(1) + "deg");
+                });
+                var label = n.toLocaleString("en") + " incidents here: " + d.colors.filter(function (c) { return tally[c]; }).map(function (c) {
+                    return tally[c] + " " + d.types[d.colors.indexOf(c)]; }).join(", ");
                 return L.divIcon({className: "marker-cluster cm-cluster", iconSize: L.point(size, size),
-                    html: '<div style="background:' + best + ';opacity:.9;width:' + (size - 10) + 'px;height:' + (size - 10) +
-                          'px;line-height:' + (size - 10) + 'px;border-radius:50%;color:#fff;font-weight:bold;' +
-                          'text-shadow:0 0 2px #000"><span>' + n + '</span></div>'});
+                    html: '<div class="cm-cluster-ring" role="button" aria-label="' + label + '" title="' + label +
+                          '" style="margin:0;width:' + size + 'px;height:' + size + 'px;border-radius:50%;' +
+                          'background:conic-gradient(' + stops.join(",") + ');display:flex;align-items:center;' +
+                          'justify-content:center;box-shadow:0 0 0 1px #222"><span style="background:#fff;' +
+                          'border-radius:50%;width:' + (size - 12) + 'px;height:' + (size - 12) + 'px;line-height:' +
+                          (size - 12) + 'px;text-align:center;font:bold 11px sans-serif;color:#111">' + n.toLocaleString("en") +
+                          '</span></div>'});
             }
+            // Markers: co-located incidents (closer than 14 px) join a small cluster that shows their
+            // count and spreads them out on click (spiderfy), so every incident can be opened.
             // chunkedLoading stays off: with markercluster 1.1.0 (the offline copy) a fitBounds pan
             // during chunked loading throws in _moveEnd ("reading 'lat'") and no cluster is drawn.
-            var group = mode === "cluster"
-                ? L.markerClusterGroup({chunkedLoading: false, showCoverageOnHover: false, maxClusterRadius: 50,
-                                        iconCreateFunction: clusterIcon})
-                : L.featureGroup();
-            var renderer = mode === "markers" ? undefined : L.canvas({padding: 0.5});
+            var group = mode === "aggregate" ? L.featureGroup()
+                : L.markerClusterGroup({chunkedLoading: false, showCoverageOnHover: false,
+                                        maxClusterRadius: mode === "markers" ? 14 : 50,
+                                        spiderfyDistanceMultiplier: 1.6, iconCreateFunction: clusterIcon});
+            var areas = L.featureGroup(), drawnAreas = {};
+            var renderer = mode === "markers" ? undefined : L.canvas({padding: 0.5, pane: "cmIncidents"});
             function esc(s) { return String(s); }  // strings in d are escaped server-side
+            var DATEP = {2: "week of ", 3: "month of "};
+            var GEOP = {1: "location exact (named place)", 2: "location approximate (town level)",
+                        3: "location approximate (region level)"};
             // Keep opened popups clear of the title box at the top of exported maps.
             var popupOpts = {maxWidth: 340, autoPanPaddingTopLeft: L.point(20, 90)};
             for (var i = 0; i < d.lat.length; i++) {
@@ -231,31 +271,48 @@ class IncidentLayer(JSCSSMixin, folium.map.Layer):
                 if (mode === "aggregate") {
                     var ring = [];
                     for (var k = 0; k < d.hex[i].length; k += 2) { ring.push([d.hex[i][k], d.hex[i][k + 1]]); }
-                    // Opacity grows with the count (log scale) so dense cells stand out.
-                    m = L.polygon(ring, {renderer: renderer, color: "#222", weight: 0.5,
-                        fillColor: d.colors[d.t[i]], fillOpacity: Math.min(0.85, 0.25 + 0.12 * Math.log(1 + d.n[i])),
-                        className: "cm-cell"});
-                    m.bindTooltip(d.n[i] + " incidents, " + d.f[i] + " fatalities (most: " + d.types[d.t[i]] + ")");
+                    // Sequential colour by count (log scale): where incidents concentrate, not which type wins.
+                    var lv = Math.min(1, Math.log(1 + d.n[i]) / Math.log(1 + d.nmax));
+                    var mix = (d.m[i] || []).map(function (v, j) { return v ? v + " " + d.types[j] : ""; })
+                        .filter(Boolean).join(", ");
+                    m = L.polygon(ring, {renderer: renderer, color: "#333", weight: 0.4, pane: "cmIncidents",
+                        fillColor: d.ramp[Math.min(d.ramp.length - 1, Math.floor(lv * d.ramp.length))],
+                        fillOpacity: 0.8, className: "cm-cell"});
+                    m.bindTooltip(d.n[i] + (d.n[i] === 1 ? " incident" : " incidents") + ", " + d.f[i] +
+                                  (d.f[i] === 1 ? " fatality" : " fatalities") + (mix ? " (" + mix + ")" : ""));
                 } else if (mode === "markers") {
-                    m = L.circleMarker([d.lat[i], d.lon[i]], {radius: d.r[i], color: "#222", weight: 1,
-                        fillColor: d.colors[d.t[i]], fillOpacity: 0.85, className: "cm-incident"});
+                    m = L.circleMarker([d.lat[i], d.lon[i]], {radius: d.r[i], color: "#222", weight: 1, pane: "cmIncidents",
+                        fillColor: d.colors[d.t[i]], fillOpacity: 0.9, className: "cm-incident"});
                     m.bindPopup(d.popup[i], popupOpts);
-                    m.bindTooltip(d.tip[i]);
+                    m.bindTooltip(d.tip[i], {pane: "tooltipPane"});
                     m.options.cmId = d.id[i];
+                    var ukey = d.lat[i] + "," + d.lon[i] + "," + (d.u ? d.u[i] : 0);
+                    if (d.u && d.u[i] > 0 && !drawnAreas[ukey]) {
+                        drawnAreas[ukey] = true;  // one circle per spot and level, however many incidents share it
+                        // An area of plausible location instead of a false pin-point (geo_precision 2/3).
+                        areas.addLayer(L.circle([d.lat[i], d.lon[i]], {radius: d.u[i], pane: "cmUncertainty",
+                            interactive: false, color: d.colors[d.t[i]], weight: 1.5, dashArray: "4 4",
+                            fillColor: d.colors[d.t[i]], fillOpacity: d.u[i] > 10000 ? 0.03 : 0.08,
+                            className: "cm-uncertainty"}));
+                    }
                 } else {
-                    m = L.circleMarker([d.lat[i], d.lon[i]], {renderer: renderer,
+                    m = L.circleMarker([d.lat[i], d.lon[i]], {renderer: renderer, pane: "cmIncidents",
                         radius: 5 + 3 * Math.sqrt(d.f[i]), color: "#222", weight: 1,
                         fillColor: d.colors[d.t[i]], fillOpacity: 0.85});
                     m.bindPopup((function (k) { return function () {
                         var day = new Date(d.d0 + "T00:00:00Z"); day.setUTCDate(day.getUTCDate() + d.d[k]);
-                        return '<div class="cm-popup"><b>' + day.toISOString().slice(0, 10) + " · " + d.types[d.t[k]] + "</b><br>" +
-                               esc(d.locs[d.loc[k]]) + "<br>Fatalities: " + d.f[k] +
+                        var tp = d.tp ? d.tp[k] : 1, gp = d.gp ? d.gp[k] : 1, when;
+                        if (tp === 2) { day.setUTCDate(day.getUTCDate() - ((day.getUTCDay() + 6) % 7)); }
+                        when = tp === 3 ? "month of " + day.toISOString().slice(0, 7) : (DATEP[tp] || "") + day.toISOString().slice(0, 10);
+                        return '<div class="cm-popup"><b>' + when + " · " + d.types[d.t[k]] + "</b><br>" +
+                               esc(d.locs[d.loc[k]]) + " <small>(" + GEOP[gp] + ")</small><br>Fatalities: " + d.f[k] +
                                "<br><b>Source:</b> " + d.srcs[d.src[k]] +
                                "<br><small>Narrow the filters for full details.</small></div>";
                     }; })(i), popupOpts);
                 }
                 group.addLayer(m);
             }
+            group = L.featureGroup([areas, group]);
             return group;
         })();
         {% endmacro %}
@@ -275,11 +332,12 @@ class IncidentLayer(JSCSSMixin, folium.map.Layer):
         self.payload = payload
         self.payload_json = script_json(payload.data)
         self.mode_json = script_json(payload.mode)
-        if payload.mode != "cluster":
+        if payload.mode == "aggregate":
             self.default_js, self.default_css = [], []
 
 
-def incident_layer(incidents: gpd.GeoDataFrame, mode: str | None = None, name: str | None = None) -> IncidentLayer:
+def incident_layer(incidents: gpd.GeoDataFrame, mode: str | None = None, name: str | None = None,
+                   lang: str = "en") -> IncidentLayer:
     """Build the incident overlay.
 
     Args:
@@ -289,6 +347,6 @@ def incident_layer(incidents: gpd.GeoDataFrame, mode: str | None = None, name: s
     Returns:
         A folium layer ready to add to a map.
     """
-    payload = build_payload(incidents, mode)
+    payload = build_payload(incidents, mode, lang)
     label = name or f"Incidents ({len(incidents):,})" + ("" if payload.mode == "markers" else f" — {payload.mode}")
     return IncidentLayer(payload, name=label)

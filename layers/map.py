@@ -14,14 +14,32 @@ from branca.element import MacroElement
 from folium.plugins import Fullscreen
 from folium.template import Template
 
-from geodata.settings import BOUNDARIES_ATTRIBUTION
+from geodata.boundaries import BoundaryError, load_country_boundary
+from geodata.precision import UNCERTAINTY_RADIUS_M
+from geodata.settings import (
+    BOUNDARIES_ATTRIBUTION,
+    COUNTRY_BOUNDARY_ATTRIBUTION,
+    get_settings,
+)
 from layers.assets import prune_map_assets
+from layers.geography import OfflineGeography, Panes, geography_payload
 from layers.html import esc, script_json
-from layers.incidents import choose_representation, incident_layer
+from layers.incidents import COUNT_RAMP, choose_representation, incident_layer
 from layers.municipalities import choropleth_values, municipality_layer
 from layers.routes import route_layer
 from layers.sites import site_layer
-from layers.style import BUFFER_COLOR, ROUTE_COLOR, SITE_COLOR, Legend, event_legend_items, line
+from layers.style import (
+    BUFFER_COLOR,
+    ROUTE_COLOR,
+    SITE_COLOR,
+    UNKNOWN_COLOR,
+    Legend,
+    area,
+    event_legend_items,
+    line,
+    ramp,
+    ring,
+)
 
 #: Northern Kosovo: the default view when there is nothing to fit.
 DEFAULT_CENTER = (42.93, 20.78)
@@ -44,6 +62,11 @@ class MapInputs:
     sites: gpd.GeoDataFrame | None = None
     buffers: gpd.GeoDataFrame | None = None
     extra_attributions: list[str] = field(default_factory=list)
+    #: Kosovo outline (geoBoundaries ADM0, :func:`geodata.boundaries.load_country_boundary`); when None the
+    #: map loads the installed one itself, else falls back to Natural Earth's outline.
+    country_boundary: gpd.GeoDataFrame | None = None
+    #: Draw the offline geography (outlines and place labels).
+    geography: bool = True
 
 
 class Attributions(MacroElement):
@@ -81,6 +104,163 @@ class Title(MacroElement):
         self.body = f"<b>{esc(title)}</b>" + (f"<br><small>{esc(subtitle)}</small>" if subtitle else "")
 
 
+class CompactAttribution(MacroElement):
+    """Keeps the attribution line to one line (full text on hover, focus or tap) so it covers no data.
+
+    The full text stays in the page (readable by screen readers and Ctrl+F); exports also list
+    every source in their "About this map" box.
+    """
+
+    _template = Template("""
+        {% macro header(this, kwargs) %}
+        <style>
+          .leaflet-control-attribution { max-width: calc(100vw - 24px); white-space: nowrap; overflow: hidden;
+              text-overflow: ellipsis; cursor: pointer; }
+          .leaflet-control-attribution:hover, .leaflet-control-attribution:focus,
+          .leaflet-control-attribution.cm-open { white-space: normal; }
+        </style>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        (function () {
+            var a = {{ this._parent.get_name() }}.attributionControl.getContainer();
+            a.setAttribute("tabindex", "0");
+            a.setAttribute("title", "Sources and attributions (tap to expand)");
+            L.DomEvent.on(a, "click", function () { a.classList.toggle("cm-open"); });
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self):
+        super().__init__()
+        self._name = "CompactAttribution"
+
+
+class BasemapFallback(MacroElement):
+    """Falls back to the offline geography when tiles cannot load, and says so in one short line.
+
+    Tiles are tried first; the first tile that loads marks the basemap as working. If a tile fails
+    (or none has loaded after a few seconds) before any loads, the tile layer is switched off, the
+    "No basemap" choice is selected and a one-line note appears. The map container carries
+    ``data-basemap="tiles"`` or ``"offline"`` for whoever needs to know which one is shown.
+    """
+
+    _template = Template("""
+        {% macro html(this, kwargs) %}
+        <div class="cm-basemap-note" role="status" style="display:none;position:absolute;z-index:1000;top:10px;
+             left:50%;transform:translateX(-50%);background:rgba(255,255,255,.94);padding:2px 9px;border:1px solid #bbb;
+             border-radius:3px;font:12px/1.4 sans-serif;color:#333;white-space:nowrap">
+          Basemap tiles could not load: showing the offline map.</div>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }}, tiles = {{ this.tiles }}, none = {{ this.none }};
+            var box = map.getContainer(), ok = false, done = false;
+            box.setAttribute("data-basemap", "loading");
+            function fallback() {
+                if (ok || done) { return; }
+                done = true;
+                map.removeLayer(tiles);
+                if (none) { map.addLayer(none); }
+                box.setAttribute("data-basemap", "offline");
+                var note = document.querySelector(".cm-basemap-note"), title = document.querySelector(".cm-title");
+                if (note) {
+                    if (title) { note.style.top = (title.getBoundingClientRect().bottom + 6) + "px"; }
+                    note.style.display = "";
+                }
+            }
+            tiles.on("tileload", function () {
+                ok = true;
+                box.setAttribute("data-basemap", "tiles");
+                var note = document.querySelector(".cm-basemap-note");
+                if (note) { note.style.display = "none"; }
+            });
+            tiles.on("tileerror", function () { setTimeout(fallback, 800); });
+            setTimeout(fallback, 8000);  // tiles that neither load nor fail (a silent network)
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, tiles: folium.TileLayer, none_layer: folium.FeatureGroup | None):
+        super().__init__()
+        self._name = "BasemapFallback"
+        self.tiles = tiles.get_name()
+        self.none = none_layer.get_name() if none_layer is not None else "null"
+
+
+class FitToData(MacroElement):
+    """Fits the view to the data, leaving room for the legend, title and controls.
+
+    Each box in a map corner (legend, title, layer control, zoom buttons, "About") is cleared either
+    by a strip along its side or along its top/bottom, whichever leaves the larger map area.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }}, bounds = L.latLngBounds({{ this.bounds }});
+            function fit() {
+                var c = map.getContainer(), cr = c.getBoundingClientRect(), W = cr.width, H = cr.height;
+                var pad = {l: 12, t: 12, r: 12, b: 12};
+                var sel = ".cm-legend, .cm-title, .cm-about, .leaflet-control-layers, .leaflet-control-zoom, " +
+                          ".leaflet-control-attribution, .leaflet-control-scale";
+                document.querySelectorAll(sel).forEach(function (el) {  // boxes sit in the page, beside the map
+                    var r = el.getBoundingClientRect();
+                    if (!r.width || !r.height) { return; }
+                    var x0 = r.left - cr.left, y0 = r.top - cr.top, x1 = r.right - cr.left, y1 = r.bottom - cr.top;
+                    var left = x0 < W / 2, top = y0 < H / 2, side = left ? x1 + 8 : W - x0 + 8,
+                        edge = top ? y1 + 8 : H - y0 + 8;
+                    if (el.classList.contains("cm-title")) { pad.t = Math.max(pad.t, edge); return; }
+                    if ((W - side) * H >= W * (H - edge)) {
+                        if (left) { pad.l = Math.max(pad.l, side); } else { pad.r = Math.max(pad.r, side); }
+                    } else if (top) { pad.t = Math.max(pad.t, edge); } else { pad.b = Math.max(pad.b, edge); }
+                });
+                map.fitBounds(bounds, {paddingTopLeft: [pad.l, pad.t], paddingBottomRight: [pad.r, pad.b],
+                                       maxZoom: {{ this.max_zoom }}, animate: false});
+                c.setAttribute("data-fitted", "1");
+            }
+            map.cmFitToData = fit;
+            map.getContainer().cmFitToData = fit;  // lets a page script (or a test) restore the fitted view
+            map.whenReady(function () { setTimeout(fit, 0); });
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, bounds: list[list[float]], max_zoom: int = 14):
+        super().__init__()
+        self._name = "FitToData"
+        self.bounds = script_json(bounds)
+        self.max_zoom = int(max_zoom)
+
+
+class CompactLayerControl(MacroElement):
+    """Collapses the layer control to its button on small maps (below 600 px wide)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }}, ctl = {{ this.control }};
+            if (map.getContainer().clientWidth < 600) { ctl.remove(); ctl.options.collapsed = true; ctl.addTo(map); }
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, control: folium.LayerControl):
+        super().__init__()
+        self._name = "CompactLayerControl"
+        self.control = control.get_name()
+
+
+def _country_boundary(inputs: MapInputs) -> tuple[gpd.GeoDataFrame | None, str | None]:
+    """The Kosovo outline to draw and its attribution (None, None: use Natural Earth's)."""
+    if inputs.country_boundary is not None:
+        return inputs.country_boundary, COUNTRY_BOUNDARY_ATTRIBUTION
+    try:
+        layer, source = load_country_boundary(get_settings())
+    except BoundaryError:
+        return None, None  # a broken configured file must not take the map down; NE outline is drawn
+    return layer, (source.attribution if source else None)
+
+
 def build_map(
     inputs: MapInputs,
     *,
@@ -92,6 +272,7 @@ def build_map(
     subtitle: str = "",
     height: str = "100%",
     dynamic_incidents: bool = False,
+    language: str = "en",
 ) -> folium.Map:
     """Build the conflictmap map.
 
@@ -109,6 +290,7 @@ def build_map(
             passes them to ``st_folium(feature_group_to_add=..., layer_control=...)`` so time
             playback swaps incidents without remounting the map). Legend, choropleth and initial
             view still come from ``inputs.incidents``.
+        language: display language of place names (``"en"``, ``"sq"``, ``"sr"``; see :mod:`geodata.placenames`).
     Returns:
         A folium.Map whose default assets are pruned to Leaflet (see :mod:`layers.assets`).
     """
@@ -118,17 +300,28 @@ def build_map(
     # "Map has no maxZoom specified": no cluster is drawn. Set it on the map itself.
     m.options["max_zoom"] = MAX_ZOOM
     prune_map_assets(m)
+    Panes().add_to(m)
     attributions = [INCIDENT_ATTRIBUTION]
+    fallback = None
     if tiles:
         url, attr = (OSM_TILES, OSM_ATTRIBUTION) if tiles == "osm" else (tiles, tiles_attribution or tiles)
-        folium.TileLayer(url, attr=esc(attr), name="Basemap tiles", overlay=False, control=True).add_to(m)
+        label = "OpenStreetMap" if tiles == "osm" else "Tile server"
+        tile_layer = folium.TileLayer(url, attr=esc(attr), name=f"Basemap: {label}", overlay=False, control=True)
+        tile_layer.add_to(m)
         # A second, empty base layer lets the reader switch tiles off (offline, or for a cleaner print).
-        folium.FeatureGroup(name="No basemap", overlay=False, control=True, show=False).add_to(m)
+        none_layer = folium.FeatureGroup(name="No basemap (offline map)", overlay=False, control=True, show=False)
+        none_layer.add_to(m)
+        fallback = BasemapFallback(tile_layer, none_layer)
+    if inputs.geography:
+        kosovo, kosovo_attr = _country_boundary(inputs)
+        geo, geo_attr = geography_payload(kosovo, inputs.municipalities, language)
+        OfflineGeography(geo).add_to(m)
+        attributions += ([kosovo_attr] if kosovo_attr else []) + geo_attr
 
     legend: list[tuple[str, list[tuple[str, str]]]] = [("Incidents by event type", event_legend_items())]
     if inputs.municipalities is not None and not inputs.municipalities.empty:
         values = choropleth_values(inputs.incidents, inputs.municipalities, metric)
-        layer, items = municipality_layer(inputs.municipalities, values, metric)
+        layer, items = municipality_layer(inputs.municipalities, values, metric, lang=language)
         layer.add_to(m)
         legend.append((f"Municipalities: {metric} in selection", items))
         attributions.append(BOUNDARIES_ATTRIBUTION)
@@ -142,7 +335,7 @@ def build_map(
         legend.append(("Other layers", [(line(ROUTE_COLOR), "Patrol route (illustrative)")]))
         attributions.append(ROUTES_ATTRIBUTION)
     if inputs.sites is not None and not inputs.sites.empty:
-        site_layer(inputs.sites).add_to(m)
+        site_layer(inputs.sites, lang=language).add_to(m)
         swatch = f'<span style="color:{SITE_COLOR};font:bold 14px serif">✝</span>'
         if legend[-1][0] == "Other layers":
             legend[-1][1].append((swatch, "Monastery / religious site"))
@@ -151,24 +344,41 @@ def build_map(
         attributions.append(SITES_ATTRIBUTION)
     mode = representation or choose_representation(len(inputs.incidents))
     if not dynamic_incidents:
-        incident_layer(inputs.incidents, mode).add_to(m)
-    if mode != "markers":
-        # Clusters and hexagons take the colour of their most frequent event type: say so.
-        view = {"cluster": "clusters", "aggregate": "hexagons"}.get(mode, mode)
-        legend[0] = (legend[0][0] + f" ({view}: most frequent type)", legend[0][1])
+        incident_layer(inputs.incidents, mode, lang=language).add_to(m)
+    legend[0] = (legend[0][0], legend[0][1] + _representation_legend(mode))
 
     Legend(legend).add_to(m)
     Attributions(attributions + list(inputs.extra_attributions)).add_to(m)
+    CompactAttribution().add_to(m)
     Fullscreen(position="topleft").add_to(m)
     if title:
         Title(title, subtitle).add_to(m)
+    if fallback is not None:
+        fallback.add_to(m)
+    control = None
+    if not dynamic_incidents:
+        control = layer_control()
+        control.add_to(m)
+        CompactLayerControl(control).add_to(m)
     if not inputs.incidents.empty:
         (minx, miny, maxx, maxy) = inputs.incidents.total_bounds
-        pad = 0.05
-        m.fit_bounds([[miny - pad, minx - pad], [maxy + pad, maxx + pad]])
-    if not dynamic_incidents:
-        layer_control().add_to(m)
+        pad = 0.01
+        # Added last: it measures the legend, title and controls before fitting.
+        FitToData([[miny - pad, minx - pad], [maxy + pad, maxx + pad]]).add_to(m)
     return m
+
+
+def _representation_legend(mode: str) -> list[tuple[str, str]]:
+    """Legend rows explaining how the chosen representation draws incidents."""
+    if mode == "aggregate":
+        return [(ramp(COUNT_RAMP), "Hexagons (~1.4 km): colour = number of incidents (hover: mix of types)")]
+    rows = [(ring(), ("Number in a ring: incidents at one spot or nearby; ring = mix of event types; "
+                      "click to spread them out"))]
+    if mode == "markers":
+        km2, km3 = UNCERTAINTY_RADIUS_M[2] / 1000, UNCERTAINTY_RADIUS_M[3] / 1000
+        rows.append((area(UNKNOWN_COLOR), (f"Dashed circle: location approximate — town level (~{km2:g} km), "
+                                           f"region level (~{km3:g} km)")))
+    return rows
 
 
 def layer_control() -> folium.LayerControl:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from geodata.boundaries import load_municipalities
+from geodata.placenames import display_name
 from layers.html import esc
 from layers.style import box
 
@@ -44,47 +45,72 @@ def choropleth_values(incidents: pd.DataFrame, municipalities: gpd.GeoDataFrame,
 
 
 def class_breaks(values: pd.Series) -> list[int]:
-    """Upper bounds of the 4 non-zero classes (equal-count on distinct positive values)."""
-    positive = np.unique(values[values > 0])
+    """Upper bounds (integers) of up to 4 non-zero classes.
+
+    With 4 or fewer distinct positive values each value is its own class (small counts read
+    exactly: "1", "2", "5"); otherwise classes hold about equal numbers of the distinct values.
+    No empty class is ever made.
+    """
+    positive = np.unique(np.asarray(values, dtype=float)[np.asarray(values, dtype=float) > 0]).astype(int)
+    positive = np.unique(positive)
     if positive.size == 0:
-        return [1, 2, 3, 4]
+        return [1]
+    if positive.size <= len(PALETTE) - 1:
+        return [int(v) for v in positive]
     qs = np.quantile(positive, [0.25, 0.5, 0.75, 1.0], method="higher")
     breaks: list[int] = []
     for q in qs:
-        breaks.append(max(int(q), (breaks[-1] + 1) if breaks else 1))
+        b = int(q)
+        if not breaks or b > breaks[-1]:
+            breaks.append(b)
     return breaks
+
+
+#: Which palette colours k classes use: spread over the ramp so that few classes still differ clearly.
+_CLASS_COLOURS = {1: (3,), 2: (2, 4), 3: (2, 3, 4), 4: (1, 2, 3, 4)}
+
+
+def class_colors(breaks: list[int]) -> list[str]:
+    """Colours for zero and each class of ``breaks`` (zero first)."""
+    return [PALETTE[0]] + [PALETTE[i] for i in _CLASS_COLOURS[max(1, min(4, len(breaks)))]]
 
 
 def color_for(value: int, breaks: list[int]) -> str:
     """Palette colour for a value given :func:`class_breaks`."""
+    colours = class_colors(breaks)
     if value <= 0:
-        return PALETTE[0]
+        return colours[0]
     for i, b in enumerate(breaks):
         if value <= b:
-            return PALETTE[i + 1]
-    return PALETTE[-1]
+            return colours[i + 1]
+    return colours[-1]
 
 
 def legend_items(breaks: list[int], metric: str) -> list[tuple[str, str]]:
     """Legend rows for the choropleth classes."""
-    items = [(box(PALETTE[0]), f"0 {metric}")]
+    colours = class_colors(breaks)
+    items = [(box(colours[0]), f"0 {metric}")]
     lo = 1
     for i, b in enumerate(breaks):
-        items.append((box(PALETTE[i + 1]), f"{lo}–{b}" if b > lo else f"{b}"))
+        items.append((box(colours[i + 1]), f"{lo}–{b}" if b > lo else f"{b}"))
         lo = b + 1
     return items
 
 
+
 def municipality_layer(
-    municipalities: gpd.GeoDataFrame, values: pd.Series, metric: str = "incidents", name: str = "Municipalities"
+    municipalities: gpd.GeoDataFrame, values: pd.Series, metric: str = "incidents", name: str = "Municipalities",
+    lang: str = "en",
 ) -> tuple[folium.GeoJson, list[tuple[str, str]]]:
-    """Choropleth polygons with an escaped tooltip; returns the layer and its legend rows."""
+    """Choropleth polygons with an escaped tooltip (name in ``lang``); returns the layer and its legend rows."""
     breaks = class_breaks(values)
     gdf = municipalities[["municipality", "geometry"]].copy()
     gdf["value"] = values.reindex(gdf["municipality"]).fillna(0).astype(int).to_numpy()
     gdf["fill"] = [color_for(v, breaks) for v in gdf["value"]]
     # GeoJsonTooltip writes properties through innerHTML: escape the name here.
-    gdf["label"] = [f"{esc(n)}: {v} {metric}" for n, v in zip(gdf["municipality"], gdf["value"])]
+    unit = {"incidents": ("incident", "incidents"), "fatalities": ("fatality", "fatalities")}[metric]
+    gdf["label"] = [f"{esc(display_name(n, lang))}: {v} {unit[0] if v == 1 else unit[1]}"
+                    for n, v in zip(gdf["municipality"], gdf["value"])]
     layer = folium.GeoJson(
         gdf[["label", "fill", "value", "geometry"]].to_json(),
         name=f"{name} ({metric})",

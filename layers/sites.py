@@ -37,14 +37,21 @@ def site_popup(row) -> str:
     return '<div class="cm-popup" style="max-width:300px">' + "<br>".join(lines) + "</div>"
 
 
-def site_layer(sites: gpd.GeoDataFrame, name: str = "Religious sites") -> folium.FeatureGroup:
-    """One marker per site with a church-cross icon, tooltip (English name) and popup."""
+def site_layer(sites: gpd.GeoDataFrame, name: str = "Religious sites", lang: str = "en") -> folium.FeatureGroup:
+    """One marker per site with a church-cross icon, tooltip (name in ``lang``) and popup.
+
+    Sites are drawn in the ``cmSites`` pane (:data:`layers.geography.PANES`), below incidents, so a
+    site never hides an incident at the same spot.
+    """
     group = folium.FeatureGroup(name=f"{name} ({len(sites)})", overlay=True)
+    col = {"sq": "name_sq", "sr": "name_sr"}.get(lang, "name_en")
     for _, row in sites.iterrows():
+        label = row.get(col) or row["name_en"]
         folium.Marker(
             location=(row.geometry.y, row.geometry.x),
-            icon=folium.DivIcon(html=_ICON_HTML.format(title=esc(row["name_en"])), icon_size=(20, 20), icon_anchor=(10, 10)),
-            tooltip=folium.Tooltip(esc(row["name_en"])),
+            icon=folium.DivIcon(html=_ICON_HTML.format(title=esc(label)), icon_size=(20, 20), icon_anchor=(10, 10)),
+            tooltip=folium.Tooltip(esc(label)),
+            pane="cmSites",
             popup=folium.Popup(site_popup(row), max_width=320),
         ).add_to(group)
     return group

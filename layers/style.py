@@ -32,7 +32,7 @@ def marker_radius(fatalities: float | int | None) -> float:
 
 
 class Legend(MacroElement):
-    """A fixed legend box in the map's bottom-left corner.
+    """A collapsible legend in the map's bottom-left corner (open on wide maps, closed below 600 px).
 
     ``sections`` is a list of ``(title, [(swatch_html, label), ...])``; labels are escaped here,
     swatches are produced by this module only.
@@ -40,10 +40,21 @@ class Legend(MacroElement):
 
     _template = Template("""
         {% macro html(this, kwargs) %}
-        <div class="cm-legend" style="position:absolute;z-index:1000;bottom:48px;left:10px;background:rgba(255,255,255,.92);
-             padding:6px 9px;border:1px solid #999;border-radius:4px;font:12px/1.35 sans-serif;max-width:260px">
+        <details class="cm-legend" open style="position:absolute;z-index:1000;bottom:52px;left:10px;
+             background:rgba(255,255,255,.94);padding:4px 9px;border:1px solid #999;border-radius:4px;
+             font:12px/1.35 sans-serif;max-width:250px;max-height:calc(100% - 120px);overflow:auto">
+          <summary style="cursor:pointer;font-weight:bold">Legend</summary>
           {{ this.body }}
-        </div>
+        </details>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        (function () {
+            // Start collapsed on small screens so the legend does not cover the map.
+            // The legend box is in the page body, beside the map container.
+            var c = {{ this._parent.get_name() }}.getContainer(), lg = document.querySelector(".cm-legend");
+            if (lg && c.clientWidth < 600) { lg.open = false; }
+            if (lg) { L.DomEvent.disableClickPropagation(lg); L.DomEvent.disableScrollPropagation(lg); }
+        })();
         {% endmacro %}
     """)
 
@@ -71,6 +82,24 @@ def line(color: str, dashed: bool = True) -> str:
     """A line swatch for the legend."""
     style = "dashed" if dashed else "solid"
     return f'<span style="display:inline-block;width:18px;border-top:3px {style} {color};vertical-align:middle"></span>'
+
+
+def area(color: str) -> str:
+    """A dashed-circle swatch: area of plausible location."""
+    return (f'<span style="display:inline-block;width:12px;height:12px;border-radius:50%;border:1.5px dashed {color};'
+            f'background:{color}22;vertical-align:middle"></span>')
+
+
+def ring() -> str:
+    """A ring swatch: a cluster's mix of event types around its count."""
+    stops = ",".join(f"{c} {i * 60}deg {(i + 1) * 60}deg" for i, c in enumerate(EVENT_COLORS.values()))
+    return (f'<span style="display:inline-block;width:14px;height:14px;border-radius:50%;vertical-align:middle;'
+            f'background:conic-gradient({stops})"></span>')
+
+
+def ramp(colors: tuple[str, ...]) -> str:
+    """A sequential colour ramp swatch."""
+    return "".join(f'<span style="display:inline-block;width:7px;height:10px;background:{c}"></span>' for c in colors)
 
 
 def event_legend_items() -> list[tuple[str, str]]:

@@ -54,5 +54,5 @@ def test_hexagons_are_drawn_offline(tmp_path):
         browser.close()
     assert errors == []
     assert coloured > 20_000  # thousands of hexagon pixels, not an empty canvas
-    assert "hexagons: most frequent type" in legend
+    assert "colour = number of incidents" in legend  # a count scale, not the majority type
     assert all(not u.startswith("http") or "tile" in u for u in blocked)  # no scripts/styles from the network

@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from geodata.boundaries import BoundaryError, download_boundaries, find_boundaries, load_municipalities
+from geodata.boundaries import (
+    BoundaryError, download_boundaries, download_country_boundary, find_boundaries, load_country_boundary,
+    load_municipalities,
+)
 from geodata.settings import get_settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -97,9 +100,24 @@ def test_cli_import_then_info_lists_four_layers(tmp_path, adm2_path):
 
 
 def test_cli_download_from_loopback(tmp_path, loopback_server):
-    proc = run_cli(["boundaries"], tmp_path, CONFLICTMAP_BOUNDARIES_URL=loopback_server)
+    adm0_url = loopback_server.rsplit("/", 1)[0] + "/geoBoundaries-XKX-ADM0_simplified.geojson"
+    proc = run_cli(["boundaries"], tmp_path, CONFLICTMAP_BOUNDARIES_URL=loopback_server,
+                   CONFLICTMAP_COUNTRY_BOUNDARY_URL=adm0_url)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "boundaries" / "XKX_ADM2.geojson").is_file()
+    # The Kosovo outline comes with the same command, checked against its pinned hash.
+    outline, source = load_country_boundary(get_settings({"CONFLICTMAP_DATA_DIR": str(tmp_path)}))
+    assert source.origin == "cache" and outline["name"].tolist() == ["Kosovo"]
+    assert outline.geometry.iloc[0].bounds[0] == pytest.approx(20.0143, abs=1e-3)
+
+
+def test_country_boundary_with_wrong_hash_installs_nothing(tmp_path, loopback_server):
+    adm0_url = loopback_server.rsplit("/", 1)[0] + "/geoBoundaries-XKX-ADM0_simplified.geojson"
+    settings = get_settings({"CONFLICTMAP_DATA_DIR": str(tmp_path), "CONFLICTMAP_COUNTRY_BOUNDARY_URL": adm0_url,
+                             "CONFLICTMAP_COUNTRY_BOUNDARY_SHA256": "0" * 64})
+    with pytest.raises(BoundaryError, match="SHA-256"):
+        download_country_boundary(settings)
+    assert load_country_boundary(settings) == (None, None)
 
 
 def test_cli_export_incidents_geojson_has_enrichment(tmp_path, adm2_path):

@@ -9,15 +9,27 @@ from pathlib import Path
 
 import pytest
 
-from geodata.selection import Selection
 from geodata.filters import FilterSpec
 from geodata.routes import load_routes
+from geodata.selection import Selection
 from geodata.settings import BUNDLED_DIR
 from geodata.sites import load_sites
 from layers.export_html import build_export
 from tests.hostile import HOSTILE, hostile_selection
 from tests.synthetic import synthetic_incidents
 from tests.test_export_html import bundled_selection
+
+
+def drawn_incidents(page) -> int:
+    from tests.test_map_browser import drawn_incidents as count
+
+    return count(page)
+
+
+def open_every_incident(page) -> list[str]:
+    from tests.test_map_browser import open_every_incident as open_all
+
+    return open_all(page)
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run",
@@ -79,7 +91,7 @@ def test_bundled_export_works_offline(browser, tmp_path):
     sel = bundled_selection()
     opened = Opened(browser, build_export(sel, WHEN).html, tmp_path)
     page = opened.page
-    assert page.locator("path.cm-incident").count() == len(sel.incidents)
+    assert drawn_incidents(page) == len(sel.incidents)
     assert page.locator(".cm-site").count() == len(sel.sites)
     assert page.locator("path.cm-route").count() >= len(sel.routes)
     legend = page.locator(".cm-legend").inner_text()
@@ -105,19 +117,18 @@ def test_export_with_boundaries_and_tiles_offline(browser, tmp_path, municipalit
                     tiles="https://tile.example.org/{z}/{x}/{y}.png", tiles_attribution="Example tiles")
     opened = Opened(browser, build_export(sel, WHEN).html, tmp_path)
     page = opened.page
-    assert page.locator("path.cm-incident").count() == len(sel.incidents)
-    assert "Basemap tiles" in page.locator(".leaflet-control-layers").inner_text()
+    assert drawn_incidents(page) == len(sel.incidents)
+    assert "Basemap" in page.locator(".leaflet-control-layers").inner_text()
     assert "Municipalities" in page.locator(".cm-legend").inner_text()
     page.wait_for_timeout(300)
     assert opened.blocked and all(kind == "image" for kind, _ in opened.blocked)  # only tiles were attempted
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "export_boundaries_tiles_offline.png"))
-    # The reader can switch the basemap off: no tile images remain, the incidents stay.
-    assert page.locator(".leaflet-tile").count() > 0
-    page.get_by_label("No basemap").check()
-    page.wait_for_timeout(200)
+    # Tiles cannot load offline: the map switches to "No basemap" by itself; the incidents stay.
+    page.wait_for_selector(".leaflet-container[data-basemap='offline']")
+    assert page.get_by_label("No basemap").is_checked()
     assert page.locator(".leaflet-tile").count() == 0
-    assert page.locator("path.cm-incident").count() == len(sel.incidents)
+    assert drawn_incidents(page) == len(sel.incidents)
     opened.assert_clean()
     page.close()
 
@@ -126,17 +137,10 @@ def test_hostile_strings_show_as_text_and_never_run(browser, tmp_path):
     sel = hostile_selection()
     opened = Opened(browser, build_export(sel, WHEN).html, tmp_path)
     page = opened.page
-    markers = page.locator("path.cm-incident")
-    assert markers.count() == len(sel.incidents)
-    seen = []
-    for i in range(markers.count()):
-        markers.nth(i).dispatch_event("click")
-        popup = page.locator(".leaflet-popup-content .cm-popup").last
-        popup.wait_for()
-        seen.append(popup.inner_text())
-        assert popup.locator("a[href^='javascript']").count() == 0
-        page.evaluate("document.querySelector('.leaflet-popup-close-button').click()")
-        page.locator(".leaflet-popup").wait_for(state="detached")
+    assert drawn_incidents(page) == len(sel.incidents)
+    seen = open_every_incident(page)
+    assert len(seen) == len(sel.incidents)
+    assert page.locator(".leaflet-popup-content a[href^='javascript']").count() == 0
     text = "\n".join(seen)
     for s in HOSTILE:
         assert s in text, f"{s!r} not shown literally"

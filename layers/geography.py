@@ -1,0 +1,207 @@
+"""Offline geography drawn without tiles: country outlines, the Kosovo boundary and place labels.
+
+Everything here is in the page itself, so the map reads on a machine without internet:
+
+* neighbouring countries (Natural Earth) and the Kosovo boundary (geoBoundaries ADM0 when installed,
+  else Natural Earth's outline) as thin outlines in a low pane;
+* place names as text (Leaflet DivIcon markers, so screen readers, Ctrl+F and translation tools read
+  them), thinned by zoom and by a greedy collision test in screen space, in a pane below every
+  incident marker (see :data:`PANES`).
+"""
+
+from __future__ import annotations
+
+import html
+
+import geopandas as gpd
+import pandas as pd
+from branca.element import MacroElement
+from folium.template import Template
+
+from geodata.placenames import display_name
+from geodata.places import (
+    NEIGHBOURS_ATTRIBUTION,
+    PLACES_ATTRIBUTION,
+    TOWNS_ATTRIBUTION,
+    load_neighbours,
+    map_labels,
+)
+from layers.html import esc, script_json
+
+#: Leaflet panes, bottom to top (Leaflet's own: tiles 200, overlays 400, markers 600, tooltips 650,
+#: popups 700). Labels sit above polygons and below sites; sites below incidents, so a site never
+#: hides an incident; uncertainty areas are under everything clickable.
+PANES: dict[str, int] = {
+    "cmGeography": 250, "cmUncertainty": 390, "cmLabels": 450, "cmSites": 520, "cmIncidents": 620,
+}
+#: Neighbouring-country names are placed by hand-free rule: at a representative point of the
+#: clipped outline; this is their label zoom range.
+COUNTRY_LABEL_ZOOM = (6, 10)
+
+
+class Panes(MacroElement):
+    """Creates :data:`PANES` on the map (must be added before any layer that uses them)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            {{ this.panes_json }}.forEach(function (p) {
+                if (!map.getPane(p[0])) { map.createPane(p[0]).style.zIndex = p[1]; }
+            });
+            map.getPane("cmGeography").style.pointerEvents = "none";
+            map.getPane("cmUncertainty").style.pointerEvents = "none";
+            map.getPane("cmLabels").style.pointerEvents = "none";
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self):
+        super().__init__()
+        self._name = "Panes"
+        self.panes_json = script_json(sorted(PANES.items(), key=lambda kv: kv[1]))
+
+
+class OfflineGeography(MacroElement):
+    """Outlines and thinned text labels (all data escaped server-side and inserted as text)."""
+
+    _template = Template("""
+        {% macro header(this, kwargs) %}
+        <style>
+          .cm-label { background: none; border: none; white-space: nowrap; pointer-events: none; }
+          .cm-label span { display: inline-block; transform: translate(-50%, -50%); font: 12px/1.1 sans-serif;
+              color: #222; text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff; }
+          /* Points get their name to the right of a small dot, clear of a marker drawn on the spot. */
+          .cm-label-pt span { transform: translate(-3px, -50%); }
+          .cm-label-pt span::before { content: ""; display: inline-block; width: 5px; height: 5px; border-radius: 50%;
+              background: #444; margin-right: 17px; vertical-align: middle; box-shadow: 0 0 0 1px #fff; }
+          .cm-label-town span { font-weight: 600; font-size: 13px; }
+          .cm-label-village span, .cm-label-landmark span { font-size: 11.5px; color: #333; }
+          /* Near the right edge the name goes to the left of its dot, so it is not cut off. */
+          .cm-label-pt.cm-label-left span { transform: translate(calc(-100% + 3px), -50%); }
+          .cm-label-pt.cm-label-left span::before { display: none; }
+          .cm-label-pt.cm-label-left span::after { content: ""; display: inline-block; width: 5px; height: 5px;
+              border-radius: 50%; background: #444; margin-left: 17px; vertical-align: middle; box-shadow: 0 0 0 1px #fff; }
+          .cm-label-crossing span { font-size: 11.5px; color: #7a0000; }
+          .cm-label-lake span { font-style: italic; color: #1f5f9e; }
+          .cm-label-country span { font: 600 13px/1 sans-serif; letter-spacing: .2em; color: #777;
+              text-transform: uppercase; }
+          .cm-label-municipality span { font: italic 12px/1 sans-serif; color: #5b4a2f; }
+        </style>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            var geo = {{ this.geo_json }};
+            L.geoJSON(geo.neighbours, {pane: "cmGeography", interactive: false,
+                style: {color: "#8c8c8c", weight: 1, fillColor: "#e9e6df", fillOpacity: 0.35}}).addTo(map);
+            if (geo.kosovo) {
+                L.geoJSON(geo.kosovo, {pane: "cmGeography", interactive: false, className: "cm-kosovo-boundary",
+                    style: {color: "#333", weight: 2.2, fillColor: "#ffffff", fillOpacity: 0.25}}).addTo(map);
+            }
+            var POINT_KINDS = ["town", "village", "crossing", "landmark"];
+            var labels = geo.labels.map(function (l) {
+                // l.n is escaped server-side: the label is plain text in the page.
+                var pt = POINT_KINDS.indexOf(l.k) >= 0;
+                var icon = L.divIcon({className: "cm-label cm-label-" + l.k + (pt ? " cm-label-pt" : ""),
+                                      html: "<span>" + l.n + "</span>",
+                                      iconSize: null});
+                var mk = L.marker([l.lat, l.lon], {icon: icon, pane: "cmLabels", interactive: false,
+                                                   keyboard: false});
+                mk.cm = l;
+                return mk;
+            });
+            var layer = L.layerGroup(labels).addTo(map);
+            // Show each label from its zoom on, skipping any that would overlap a label already
+            // placed (labels come sorted by importance), so names never collide.
+            function thin() {
+                var z = map.getZoom(), placed = [], size = map.getSize();
+                labels.forEach(function (mk) {
+                    var el = mk.getElement(), l = mk.cm;
+                    if (!el) { return; }
+                    var show = z >= l.z0 && z <= l.z1;
+                    if (show) {
+                        var p = map.latLngToLayerPoint([l.lat, l.lon]);
+                        var w = el.firstChild.offsetWidth || l.n.length * 7, h = 16;
+                        var pt = el.classList.contains("cm-label-pt");
+                        var cx = map.latLngToContainerPoint([l.lat, l.lon]).x;
+                        var left = pt && cx + w > size.x - 4 && cx - w > 4;
+                        el.classList.toggle("cm-label-left", left);
+                        var x0 = !pt ? p.x - w / 2 : left ? p.x - w + 4 : p.x - 4;
+                        var b = [x0 - 3, p.y - h / 2 - 2, x0 + w + 3, p.y + h / 2 + 2];
+                        for (var i = 0; i < placed.length && show; i++) {
+                            var q = placed[i];
+                            if (b[0] < q[2] && q[0] < b[2] && b[1] < q[3] && q[1] < b[3]) { show = false; }
+                        }
+                        if (show) { placed.push(b); }
+                    }
+                    el.style.display = show ? "" : "none";
+                });
+            }
+            map.on("zoomend moveend viewreset", thin);
+            map.whenReady(thin);
+            map.cmThinLabels = thin;
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, geo: dict):
+        super().__init__()
+        self._name = "OfflineGeography"
+        self.geo_json = script_json(geo)
+
+
+def _label_rows(labels: pd.DataFrame) -> list[dict]:
+    return [{"n": esc(r.name_), "lat": round(float(r.lat), 5), "lon": round(float(r.lon), 5), "k": str(r.kind),
+             "z0": int(r.min_zoom), "z1": int(getattr(r, "max_zoom", 22))}
+            for r in labels.rename(columns={"name": "name_"}).itertuples(index=False)]
+
+
+def geography_payload(kosovo: gpd.GeoDataFrame | None = None, municipalities: gpd.GeoDataFrame | None = None,
+                      lang: str = "en") -> tuple[dict, list[str]]:
+    """Data for :class:`OfflineGeography` and the attributions it needs.
+
+    Args:
+        kosovo: the Kosovo outline (geoBoundaries ADM0); ``None`` uses Natural Earth's outline.
+        municipalities: when given, their names are added as labels (display language).
+        lang: display language of the labels (see :mod:`geodata.placenames`).
+    Returns:
+        ``(payload, attributions)``.
+    """
+    neighbours = load_neighbours()
+    is_kosovo = neighbours["name"] == "Kosovo"
+    outline = kosovo if kosovo is not None and not kosovo.empty else neighbours[is_kosovo]
+    others = neighbours[~is_kosovo]
+    labels = map_labels(lang)
+    extra = []
+    for name, point in zip(neighbours["name"], neighbours.geometry.representative_point()):
+        extra.append({"name": name, "lat": point.y, "lon": point.x, "kind": "country",
+                      "min_zoom": COUNTRY_LABEL_ZOOM[0], "max_zoom": COUNTRY_LABEL_ZOOM[1], "priority": 0})
+    if municipalities is not None and not municipalities.empty:
+        for name, point in zip(municipalities["municipality"], municipalities.geometry.representative_point()):
+            extra.append({"name": display_name(name, lang), "lat": point.y, "lon": point.x, "kind": "municipality",
+                          "min_zoom": 9, "max_zoom": 12, "priority": 25})
+    if extra:
+        labels = pd.concat([labels, pd.DataFrame(extra)], ignore_index=True)
+        labels = labels.sort_values(["priority", "name"], kind="stable")
+    if "max_zoom" not in labels:
+        labels["max_zoom"] = 22
+    labels["max_zoom"] = labels["max_zoom"].fillna(22)
+    payload = {
+        "neighbours": _geojson(others),
+        "kosovo": _geojson(outline[["geometry"]]) if not outline.empty else None,
+        "labels": _label_rows(labels),
+    }
+    attributions = [NEIGHBOURS_ATTRIBUTION, TOWNS_ATTRIBUTION, PLACES_ATTRIBUTION]
+    return payload, attributions
+
+
+def _geojson(gdf: gpd.GeoDataFrame) -> dict:
+    import json
+
+    return json.loads(gdf[["geometry"]].to_json(drop_id=True))
+
+
+def label_names(payload: dict) -> list[str]:
+    """The label texts in a :func:`geography_payload` (for tests and the PNG)."""
+    return [html.unescape(l["n"]) for l in payload["labels"]]
