@@ -51,12 +51,15 @@ def dataset_of(incidents: pd.DataFrame) -> pd.Series:
     return incidents["event_id_cnty"].fillna("").astype(str).str.replace(r"[\d\W_]+$", "", regex=True)
 
 
-def _actors(row: pd.Series) -> set[str]:
-    names: set[str] = set()
+def _actors(row: pd.Series) -> dict[str, str]:
+    """Case-folded actor name -> the name as written, over actor1/2 and the associated actors."""
+    names: dict[str, str] = {}
     for col in ACTOR_COLUMNS:
         if col in row and row[col] is not None and row[col] == row[col]:
-            names.update(n.casefold() for n in split_multi(row[col]))
-    return {n for n in names if n}
+            for n in split_multi(row[col]):
+                if n:
+                    names.setdefault(n.casefold(), n)
+    return names
 
 
 def _words(text: object) -> set[str]:
@@ -118,8 +121,9 @@ def suggest_duplicates(incidents: gpd.GeoDataFrame, *, max_km: float = MAX_KM, m
             km = float(np.hypot(x[i] - x[j], y[i] - y[j]) / 1000.0)
             gap = int(abs(day[j] - day[i]))
             a_act, b_act = _actors(df.loc[i]), _actors(df.loc[j])
-            shared = a_act & b_act
-            jacc = len(shared) / len(a_act | b_act) if a_act | b_act else 0.0
+            shared = a_act.keys() & b_act.keys()
+            union = a_act.keys() | b_act.keys()
+            jacc = len(shared) / len(union) if union else 0.0
             sim = notes_similarity(df.at[i, "notes"] if "notes" in df else "", df.at[j, "notes"] if "notes" in df else "")
             near = km <= max_km
             if not (near or shared or sim >= NOTES_SIMILAR):
@@ -130,7 +134,7 @@ def suggest_duplicates(incidents: gpd.GeoDataFrame, *, max_km: float = MAX_KM, m
             reasons = ["same date" if gap == 0 else f"{gap} day apart" if gap == 1 else f"{gap} days apart"]
             reasons.append(f"{km:.1f} km apart" + ("" if near else f" (over {max_km:g} km)"))
             if shared:
-                reasons.append("shared actors: " + ", ".join(sorted(shared)))
+                reasons.append("shared actors: " + ", ".join(sorted(a_act[k] for k in shared)))
             if sim >= NOTES_SIMILAR:
                 reasons.append(f"similar notes ({sim:.0%} of words shared)")
             a, b = sorted((ida, idb))

@@ -49,11 +49,16 @@ class CurationStore:
 
     Args:
         store: an open store at schema version 6 or later.
+        extra_ids: incident ids that exist outside the store (the bundled file, while it is read
+            from the file rather than seeded into the store).
+        extra_sources: those incidents' own sources (:func:`geodata.sources.fallback_sources`).
     """
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Any, extra_ids: Iterable[str] = (), extra_sources: pd.DataFrame | None = None) -> None:
         self.store = store
         self.p = store.mark
+        self.extra_ids = frozenset(extra_ids)
+        self.extra_sources = empty_sources() if extra_sources is None else extra_sources
 
     # -- helpers -----------------------------------------------------------------------------------
     def _ts_param(self, when: dt.datetime) -> object:
@@ -69,8 +74,8 @@ class CurationStore:
         return cur.fetchall()
 
     def incident_exists(self, event_id: str) -> bool:
-        """True when an incident with this ``event_id_cnty`` is stored (indexed lookup by its key)."""
-        return bool(self.store._rows(f"SELECT 1 FROM incidents WHERE dedup_key = {self.p}", ("id:" + str(event_id),)))
+        """True when an incident with this ``event_id_cnty`` is stored (indexed lookup by its key) or in ``extra_ids``."""
+        return str(event_id) in self.extra_ids or bool(self.store._rows(f"SELECT 1 FROM incidents WHERE dedup_key = {self.p}", ("id:" + str(event_id),)))
 
     # -- sources -----------------------------------------------------------------------------------
     def sources(self, event_ids: Sequence[str] | None = None) -> pd.DataFrame:
@@ -124,6 +129,8 @@ class CurationStore:
             rows = self.store._rows(f"SELECT event_id_cnty, source, source_url FROM incidents WHERE dedup_key = {self.p}",
                                     ("id:" + event_id,))
             src = fallback_sources(pd.DataFrame(rows, columns=["event_id_cnty", "source", "source_url"]))
+        if src.empty and len(self.extra_sources):
+            src = self.extra_sources[self.extra_sources["event_id_cnty"] == event_id]
         return independent_outlets([Source(event_id, str(r.url), str(r.outlet)) for r in src.itertuples(index=False)])
 
     # -- verification ------------------------------------------------------------------------------
@@ -331,7 +338,7 @@ def bundled_token(paths: Iterable[Any]) -> str:
     return h.hexdigest()[:16]
 
 
-def open_curation(store: Any) -> CurationStore:
+def open_curation(store: Any, extra_ids: Iterable[str] = (), extra_sources: pd.DataFrame | None = None) -> CurationStore:
     """A :class:`CurationStore` on ``store`` with the bundled curation seeded (once per version of the files).
 
     Raises:
@@ -342,7 +349,7 @@ def open_curation(store: Any) -> CurationStore:
     from geodata.sources import BUNDLED_SOURCES, load_bundled_sources
     from geodata.verification import BUNDLED_VERIFICATION, load_bundled_verification
 
-    cs = CurationStore(store)
+    cs = CurationStore(store, extra_ids, extra_sources)
     token = bundled_token((BUNDLED_SOURCES, BUNDLED_VERIFICATION, BUNDLED_SEQUENCES))
     if store.get_meta(SEED_KEY) != token:
         cs.seed_bundled(load_bundled_sources(), load_bundled_verification(), load_bundled_sequences(), token)
