@@ -79,7 +79,8 @@ def annotate(incidents: pd.DataFrame, curation: Curation) -> pd.DataFrame:
     out["sources"] = pd.Series([[s.as_dict() for s in grouped.get(i, [])] for i in ids], index=out.index, dtype=object)
     out["source_count"] = out["sources"].map(len).astype("int64")
     member = membership(curation.sequences).set_index("event_id_cnty")
-    out["sequence"] = ids.map(member["sequence"]).fillna("").astype(object)
+    names = ids.map(member["sequence"]).astype(object)
+    out["sequence"] = names.where(names.notna(), "")
     out["sequence_step"] = ids.map(member["sequence_step"]).fillna(0).astype("int64")
     return out
 

@@ -121,3 +121,29 @@ class CurationService:
     def decisions(self) -> list[Decision]:
         """Every duplicate decision, oldest first."""
         return self.tables.decisions().decisions
+
+
+def current_curation(settings: Any = None) -> Curation:
+    """The curation to show: the store's (bundled curation seeded into it) when the store can be
+    opened, else the bundled files alone — exports and popups still carry sources and statuses
+    when the store is unavailable.
+
+    Raises:
+        DataError: if a bundled curation file is invalid.
+    """
+    from geodata._errors import StoreFailure
+    from geodata.curation import bundled_curation
+    from geodata.settings import get_settings
+
+    try:
+        with CurationService(settings or get_settings()) as svc:
+            return svc.curation()
+    except StoreFailure:
+        return bundled_curation()
+
+
+def with_curation(incidents: pd.DataFrame, settings: Any = None) -> pd.DataFrame:
+    """``incidents`` annotated with the current curation, unless it already is (then returned as is)."""
+    if "verification_status" in incidents or "event_id_cnty" not in incidents:
+        return incidents
+    return annotate(incidents, current_curation(settings))

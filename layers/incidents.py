@@ -22,6 +22,7 @@ from folium.template import Template
 from geodata.aggregate import aggregate_by_hexagon
 from geodata.incidents import load_incidents
 from geodata.schema import EVENT_TYPES
+from layers.curation_html import fatalities_html, sources_html, status_html
 from layers.html import esc, safe_link, script_json
 from layers.style import UNKNOWN_COLOR, event_color, marker_radius
 
@@ -69,8 +70,10 @@ def popup_html(row: pd.Series) -> str:
         f"<i>{esc(row.get('event_type'))}</i>",
         f"<b>Where:</b> {place}",
         f"<b>Actors:</b> {actors}" + (f" <small>(with {assoc})</small>" if assoc else ""),
-        f"<b>Fatalities:</b> {esc(row.get('fatalities'))}",
+        f"<b>Fatalities:</b> {fatalities_html(row.get('fatalities'), row.get('verification_status'))}",
     ]
+    if row.get("verification_status"):
+        rows.append(status_html(row.get("verification_status"), row.get("status_reason")))
     if row.get("admin2_mismatch") is True:
         rows.append(f"<b>Note:</b> stated municipality {esc(row.get('admin2'))} differs from the coordinates")
     for label, col, dcol in (("Nearest route", "nearest_route", "dist_route_m"), ("Nearest site", "nearest_site", "dist_site_m")):
@@ -80,7 +83,13 @@ def popup_html(row: pd.Series) -> str:
     rows.append(f'<div style="margin-top:4px">{esc(notes)}</div>')
     source = esc(row.get("source"))
     url = row.get("source_url")
-    rows.append(f"<b>Source:</b> {source}" + (f" — {safe_link(url, 'report')}" if url else ""))
+    listed = row.get("sources")
+    if isinstance(listed, list) and listed:  # every source of an annotated incident (geodata.curation)
+        rows.append(f"<b>Sources ({len(listed)}):</b>" + sources_html(listed))
+    else:
+        rows.append(f"<b>Source:</b> {source}" + (f" — {safe_link(url, 'report')}" if url else ""))
+    if row.get("aliases"):
+        rows.append(f"<small>Merged with {esc(row.get('aliases'))}</small>")
     rows.append(f"<small>{esc(row.get('event_id_cnty'))}</small>")
     return '<div class="cm-popup" style="max-width:320px">' + "<br>".join(rows) + "</div>"
 
@@ -155,6 +164,9 @@ def build_payload(incidents: gpd.GeoDataFrame, mode: str | None = None) -> Paylo
         "types": types, "colors": colors,
     }
     if mode == "markers":
+        from geodata.curation_service import with_curation
+
+        incidents = with_curation(incidents)  # popups list every source and the verification status
         rows = [r for _, r in incidents.iterrows()]
         data["r"] = [marker_radius(v) for v in fat]
         data["popup"] = [popup_html(r) for r in rows]
