@@ -63,7 +63,11 @@ def load_selection(settings, spec: FilterSpec, *, metric: str = "incidents", til
 
     bundle = load_bundle(settings)
     notes = () if bundle.municipalities is not None or not use_boundaries else (HOW_TO_GET_BOUNDARIES,)
-    chosen = apply_filters(bundle.incidents, spec, bundle.routes, bundle.sites)
+    from geodata.curation_service import with_curation
+
+    # Status, sources and sequence per incident (and confirmed merges) before filtering: the
+    # status is a filter, and exports and popups show them.
+    chosen = apply_filters(with_curation(bundle.incidents, settings), spec, bundle.routes, bundle.sites)
     return Selection(
         incidents=chosen, spec=spec, municipalities=bundle.municipalities if use_boundaries else None,
         routes=bundle.routes, sites=bundle.sites,

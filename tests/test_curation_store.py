@@ -165,3 +165,23 @@ def test_previous_release_store_upgrades_in_place_and_loses_nothing(store_url, b
     reopened = open_store(store_url)
     assert reopened.count() == 37 and CurationStore(reopened).status("CM-XKX-0012") == "disputed"
     reopened.close()
+
+
+def test_status_filter_is_evaluated_in_the_store(store_url, bundled_valid):
+    from geodata.filters import FilterSpec, filter_mask
+
+    store = _filled(store_url, bundled_valid)
+    cs = CurationStore(store)
+    _seed_fixtures(cs)  # 0024 corroborated, 0028 disputed
+    cs.change_status("CM-XKX-0012", "disputed", "ana", "no return fire")
+    got = store.read(FilterSpec(statuses=("disputed",)))
+    assert sorted(got["event_id_cnty"]) == ["CM-XKX-0012", "CM-XKX-0028"]
+    assert "incident_status" in store.last_query
+    assert store.count(FilterSpec(statuses=("reported",))) == 37 - 3
+    assert store.count(FilterSpec(statuses=("corroborated", "disputed"), event_types=("Battles",))) == 2  # 0012, 0024
+    # The same selection in memory, from the annotated frame, and through the URL.
+    spec = FilterSpec.from_mapping({"status": ["disputed"]})
+    assert spec.statuses == ("disputed",) and spec.to_query_params() == {"status": ["disputed"]}
+    ann = annotate(store.read(), cs.curation())
+    assert sorted(ann[filter_mask(ann, spec)]["event_id_cnty"]) == ["CM-XKX-0012", "CM-XKX-0028"]
+    store.close()
