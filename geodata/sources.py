@@ -10,6 +10,7 @@ column, reason; good rows are kept), :func:`sources_by_incident` groups it, and
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,18 +159,26 @@ def read_sources_file(path: Path, known_ids: set[str] | None = None) -> SourcesR
 
 
 def load_bundled_sources(path: Path = BUNDLED_SOURCES) -> pd.DataFrame:
-    """The bundled sources, which must all be valid; an empty frame when the file is absent.
+    """The bundled sources' valid rows; an empty frame when the file is absent.
+
+    An invalid row is left out and logged (line, column, reason) — the other sources still show;
+    the bundled-data tests require every row to be valid.
 
     Raises:
-        SourceDataError: listing the first invalid rows (line, column, reason).
+        SourceDataError: if the file cannot be read or lacks a column.
     """
     if not Path(path).exists():
         return empty_sources()
     result = read_sources_file(path)
-    if result.errors:
-        lines = "; ".join(f"line {e.line} {e.column}: {e.reason}" for e in result.errors[:20])
-        raise SourceDataError(f"{path} has invalid rows: {lines}")
+    log_issues(path, result.errors)
     return result.sources
+
+
+def log_issues(path: Path, issues: list[RowIssue]) -> None:
+    """Log the invalid rows of a bundled file (one warning, first 20 issues)."""
+    if issues:
+        lines = "; ".join(f"line {e.line} {e.column}: {e.reason}" for e in issues[:20])
+        logging.getLogger("conflictmap").warning("%s: rows left out: %s", path, lines)
 
 
 def fallback_sources(incidents: pd.DataFrame) -> pd.DataFrame:

@@ -155,3 +155,38 @@ def test_annotate_and_export_shapes(bundled):
     gpkg = for_export(out.reset_index(), "gpkg")
     assert len(json.loads(gpkg.set_index("event_id_cnty").loc["CM-XKX-0024", "sources"])) == 2
     assert sources_text([]) == ""
+
+
+def test_bundled_curation_files_are_entirely_valid(bundled, caplog):
+    """Whatever curation files are bundled must load without a single bad row (absent files give empty tables)."""
+    from geodata.sequences import BUNDLED_SEQUENCES, parse_sequences
+    from geodata.sources import BUNDLED_SOURCES
+    from geodata.verification import BUNDLED_VERIFICATION
+
+    ids = set(bundled["event_id_cnty"])
+    read = lambda p: pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")  # noqa: E731
+    if BUNDLED_SOURCES.exists():
+        res = read_sources_file(BUNDLED_SOURCES, ids)
+        assert res.errors == [] and len(res.sources) >= len(ids)
+    if BUNDLED_VERIFICATION.exists():
+        assert parse_verification(read(BUNDLED_VERIFICATION), ids)[1] == []
+    if BUNDLED_SEQUENCES.exists():
+        seqs, issues = parse_sequences(read(BUNDLED_SEQUENCES), ids)
+        assert issues == [] and len(seqs) >= 5
+    from geodata.curation import bundled_curation
+
+    cur = bundled_curation()
+    assert (len(cur.sources) > 0) == BUNDLED_SOURCES.exists() and (len(cur.sequences) > 0) == BUNDLED_SEQUENCES.exists()
+    assert "rows left out" not in caplog.text
+
+
+def test_bundled_loader_keeps_good_rows_and_logs_bad_ones(tmp_path, caplog):
+    from geodata.sources import load_bundled_sources
+
+    f = tmp_path / "incident_sources.csv"
+    f.write_text("event_id_cnty,url,outlet,published,language,archive_url\n"
+                 "CM-XKX-0001,https://prishtinainsight.com/a,Prishtina Insight,,en,\n"
+                 "CM-XKX-0001,https://example.org/it's,X,,en,\n", encoding="utf-8")
+    got = load_bundled_sources(f)
+    assert list(got["url"]) == ["https://prishtinainsight.com/a"]
+    assert "line 3 url: not an http(s) URL" in caplog.text
