@@ -48,3 +48,24 @@ def fatalities_html(value: object, status: object) -> str:
     if str(status or "") == "disputed":
         return f'{figure} <span class="cm-disputed" style="color:#d62728">(disputed)</span>'
     return figure
+
+
+def status_outline(status: object) -> tuple[str, float]:
+    """Marker outline (colour, weight) for a verification status: plain dark for reported, coloured and thicker otherwise."""
+    key = str(status or "reported")
+    if key == "reported" or key not in STATUS_COLORS:
+        return "#222", 1.0
+    return STATUS_COLORS[key], 2.5
+
+
+def status_legend_items() -> list[tuple[str, str]]:
+    """Legend rows: a ring per verification status, as the markers' outlines show it."""
+    short = {"corroborated": "Corroborated (2+ independent sources)", "verified": "Verified by an analyst"}
+    items = []
+    for key in STATUS_TEXT:
+        text = short.get(key, key.capitalize())
+        color, weight = status_outline(key)
+        ring = (f'<span style="display:inline-block;width:9px;height:9px;border-radius:50%;background:#eee;'
+                f'border:{weight:g}px solid {color}"></span>')
+        items.append((ring, text))
+    return items

@@ -22,7 +22,7 @@ from folium.template import Template
 from geodata.aggregate import aggregate_by_hexagon
 from geodata.incidents import load_incidents
 from geodata.schema import EVENT_TYPES
-from layers.curation_html import fatalities_html, sources_html, status_html
+from layers.curation_html import fatalities_html, sources_html, status_html, status_outline
 from layers.html import esc, safe_link, script_json
 from layers.style import UNKNOWN_COLOR, event_color, marker_radius
 
@@ -172,6 +172,9 @@ def build_payload(incidents: gpd.GeoDataFrame, mode: str | None = None) -> Paylo
         data["popup"] = [popup_html(r) for r in rows]
         data["tip"] = [tooltip_text(r) for r in rows]
         data["id"] = [esc(v) for v in incidents["event_id_cnty"].tolist()]
+        if "verification_status" in incidents:  # outline colour = verification status (see the legend)
+            outlines = [status_outline(v) for v in incidents["verification_status"]]
+            data["oc"], data["ow"] = [o[0] for o in outlines], [o[1] for o in outlines]
     else:
         # Cluster mode: a compact payload; popups are assembled on click from shared tables.
         dates = pd.to_datetime(incidents["event_date"])
@@ -249,7 +252,8 @@ class IncidentLayer(JSCSSMixin, folium.map.Layer):
                         className: "cm-cell"});
                     m.bindTooltip(d.n[i] + " incidents, " + d.f[i] + " fatalities (most: " + d.types[d.t[i]] + ")");
                 } else if (mode === "markers") {
-                    m = L.circleMarker([d.lat[i], d.lon[i]], {radius: d.r[i], color: "#222", weight: 1,
+                    m = L.circleMarker([d.lat[i], d.lon[i]], {radius: d.r[i], color: d.oc ? d.oc[i] : "#222",
+                        weight: d.ow ? d.ow[i] : 1,
                         fillColor: d.colors[d.t[i]], fillOpacity: 0.85, className: "cm-incident"});
                     m.bindPopup(d.popup[i], popupOpts);
                     m.bindTooltip(d.tip[i]);

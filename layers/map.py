@@ -157,6 +157,10 @@ def build_map(
         view = {"cluster": "clusters", "aggregate": "hexagons"}.get(mode, mode)
         legend[0] = (legend[0][0] + f" ({view}: most frequent type)", legend[0][1])
 
+    if mode == "markers":  # markers are outlined by verification status (layers.incidents)
+        from layers.curation_html import status_legend_items
+
+        legend.insert(1, ("Verification status (marker outline)", status_legend_items()))
     Legend(legend).add_to(m)
     Attributions(attributions + list(inputs.extra_attributions)).add_to(m)
     Fullscreen(position="topleft").add_to(m)
