@@ -74,8 +74,10 @@ def annotate(incidents: pd.DataFrame, curation: Curation) -> pd.DataFrame:
     missing = ~ids.isin(set(src["event_id_cnty"].astype(str))) if len(src) else pd.Series(True, index=out.index)
     src = pd.concat([src, fallback_sources(out[missing.to_numpy()])], ignore_index=True) if missing.any() else src
     grouped = sources_by_incident(src)
-    out["verification_status"] = ids.map(lambda i: curation.statuses.get(i, DEFAULT_STATUS)).astype(object)
-    out["status_reason"] = ids.map(lambda i: curation.reasons.get(i, "")).astype(object)
+    status = ids.map(pd.Series(curation.statuses, dtype=object)).astype(object)  # hash join, not a Python call per row
+    out["verification_status"] = status.where(status.notna(), DEFAULT_STATUS)
+    reason = ids.map(pd.Series(curation.reasons, dtype=object)).astype(object)
+    out["status_reason"] = reason.where(reason.notna(), "")
     out["sources"] = pd.Series([[s.as_dict() for s in grouped.get(i, [])] for i in ids], index=out.index, dtype=object)
     out["source_count"] = out["sources"].map(len).astype("int64")
     member = membership(curation.sequences).set_index("event_id_cnty")

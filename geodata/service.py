@@ -26,7 +26,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geodata import analysis
-from geodata._errors import ConflictmapError, InputError
+from geodata._errors import InputError
 from geodata.filters import FilterSpec
 from geodata.ingest.formats import ColumnMapping
 from geodata.ingest.pipeline import IngestReport, Prepared, Progress
@@ -172,6 +172,8 @@ class IncidentService:
         self._store = None
         self._context: Context | None = None
         self._context_key: tuple | None = None
+        #: Incidents (re)located when the store was opened (after boundaries were installed or changed).
+        self.enriched_rows = 0
 
     # -- lifecycle -------------------------------------------------------------------------------
     def __enter__(self) -> "IncidentService":
@@ -194,12 +196,14 @@ class IncidentService:
             StoreError: if the store cannot be opened, migrated or seeded.
         """
         if self._store is None:
+            from geodata.incidents import seed_bundled
             from geodata.store import open_store
-            from geodata.store.seed import seed_bundled
 
             store = open_store(self.db_url, create=True)
             try:
-                seed_bundled(store)
+                ctx = self.context()
+                self.enriched_rows = sync_enrichment(store, ctx)
+                seed_bundled(store, ctx.municipalities)
             except BaseException:
                 store.close()
                 raise
@@ -259,7 +263,7 @@ class IncidentService:
             StoreError: if the store cannot be read.
         """
         from geodata.boundaries import HOW_TO_GET_BOUNDARIES
-        from geodata.reading import select_rows
+        from geodata.pushdown import select_rows
 
         spec = spec or FilterSpec()
         ctx = self.context()
@@ -309,7 +313,7 @@ class IncidentService:
 
         Reloaded when a file's path, size or modification time changes.
         """
-        from geodata.layers_context import load_context, context_key
+        from geodata.layers_data import context_key, load_context
 
         key = context_key(self.settings)
         if self._context is None or key != self._context_key:
@@ -380,8 +384,42 @@ class IncidentService:
         return UndoOutcome(upload_id=n, removed=result.removed, kept=result.kept, total=self.store.count())
 
 
-def user_message(exc: ConflictmapError) -> str:
-    """The one line to show for a project error (no traceback, no control characters)."""
-    from geodata.text import plain_line
+def sync_enrichment(store, context: Context) -> int:
+    """Re-enrich every stored incident when the boundaries in use differ from those the store's
+    municipalities were computed with (recorded in the store as ``municipality_source``).
 
-    return plain_line(str(exc))
+    Installing boundaries (``python -m geodata boundaries``) or pointing ``CONFLICTMAP_BOUNDARIES``
+    elsewhere thus re-locates every incident once, on the next start; rows never enriched (NULL) are
+    always filled.
+
+    Returns:
+        Rows updated.
+    Raises:
+        StoreError: if the store cannot be written.
+    """
+    from geodata.enrich import locate_rows
+    from geodata.layers_data import boundaries_identity
+
+    ident = boundaries_identity(context.boundary_source)
+    recorded = store.get_meta("municipality_source")
+
+    def locate(rows: pd.DataFrame) -> pd.DataFrame:
+        return locate_rows(rows, context.municipalities)
+
+    if recorded == ident:
+        return store.fill_municipalities(locate, only_missing=True)
+    if recorded is None and (ident == "none" or store.count() == 0):
+        store.set_meta("municipality_source", ident)
+        return store.fill_municipalities(locate, only_missing=True)
+    done = store.fill_municipalities(locate, only_missing=False)
+    store.set_meta("municipality_source", ident)
+    return done
+
+
+_CONTROL = dict.fromkeys([*range(0, 32), 127, *range(128, 160)], " ")
+
+
+def user_message(exc: BaseException) -> str:
+    """The one line to show for a project error: no traceback, no newlines or control characters."""
+    text = str(exc).translate(_CONTROL).strip()
+    return " ".join(text.split()) or type(exc).__name__

@@ -18,7 +18,7 @@ from geodata.store.sqlite import SQLiteStore
 Store = IncidentStore
 
 __all__ = ["open_store", "IncidentStore", "Store", "StoreError", "StoreFacets", "UndoResult", "UploadMeta",
-           "UploadNotFound", "Proximity", "SQLiteStore", "sqlite_path"]
+           "UploadNotFound", "Proximity", "SQLiteStore", "sqlite_path", "store_exists"]
 
 
 def sqlite_path(url: str) -> Path:
@@ -60,3 +60,16 @@ def open_store(url: str, create: bool = True) -> IncidentStore | None:
             return None
         return store
     raise StoreError(f"unknown store URL {url!r}: use sqlite:///path or postgresql://user@host/db")
+
+
+def store_exists(url: str) -> bool:
+    """Whether the store named by ``url`` exists and has the conflictmap schema (nothing is created).
+
+    Raises:
+        StoreError: if the URL is unknown or the server cannot be reached.
+    """
+    store = open_store(url, create=False)
+    if store is None:
+        return False
+    store.close()
+    return True

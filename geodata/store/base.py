@@ -342,11 +342,11 @@ class BaseStore:
         return pd.DataFrame([(str(m or ""), int(c), int(f)) for m, c, f in rows],
                             columns=["municipality", "incidents", "fatalities"])
 
-    def upload_of_bundled(self) -> tuple[int, str] | None:
-        """``(id, sha256)`` of the live upload holding the bundled incidents, or ``None``."""
+    def bundled_uploads(self) -> list[tuple[int, str]]:
+        """``(id, sha256)`` of every live upload holding bundled incidents, newest first."""
         rows = self._rows(f"SELECT id, sha256 FROM uploads WHERE format = {self.mark} AND status = 'complete' "
                           "ORDER BY id DESC", (BUNDLED_FORMAT,))
-        return (int(rows[0][0]), str(rows[0][1])) if rows else None
+        return [(int(i), str(h)) for i, h in rows]
 
     # -- deprecated names (kept while other code still calls them) ----------------------------------
     def read_incidents(self, spec: FilterSpec | None = None) -> pd.DataFrame:

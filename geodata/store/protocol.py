@@ -71,8 +71,8 @@ class IncidentStore(Protocol):
         """Save a store setting."""
         ...
 
-    def upload_of_bundled(self) -> tuple[int, str] | None:
-        """(id, sha256) of the live upload holding the bundled incidents."""
+    def bundled_uploads(self) -> list[tuple[int, str]]:
+        """(id, sha256) of every live upload holding the bundled incidents, newest first."""
         ...
 
     def schema_version(self) -> int:
