@@ -21,8 +21,18 @@ import pandas as pd
 
 from geodata.duplicates import apply_merges
 from geodata.sequences import Sequence, load_bundled_sequences, membership
-from geodata.sources import Source, empty_sources, fallback_sources, load_bundled_sources, sources_by_incident
-from geodata.verification import DEFAULT_STATUS, load_bundled_verification, status_reasons
+from geodata.sources import (
+    Source,
+    empty_sources,
+    fallback_sources,
+    load_bundled_sources,
+    sources_by_incident,
+)
+from geodata.verification import (
+    DEFAULT_STATUS,
+    load_bundled_verification,
+    status_reasons,
+)
 
 #: Columns :func:`annotate` adds.
 CURATION_COLUMNS: tuple[str, ...] = (

@@ -13,7 +13,7 @@ Usage::
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 import geopandas as gpd
 import pandas as pd
@@ -38,7 +38,7 @@ class CurationService:
         self._store: Any = None
         self._cur: Any = None
 
-    def __enter__(self) -> "CurationService":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -60,10 +60,9 @@ class CurationService:
         """
         if self._cur is None:
             from geodata.incidents import BUNDLED_INCIDENTS
+            from geodata.sources import fallback_sources
             from geodata.store import open_store
             from geodata.store.curation_sql import open_curation
-
-            from geodata.sources import fallback_sources
 
             bundled = pd.read_csv(BUNDLED_INCIDENTS, usecols=["event_id_cnty", "source", "source_url"], dtype=str,
                                   keep_default_na=False)

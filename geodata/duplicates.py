@@ -192,8 +192,8 @@ class DecisionLog:
         """Merged-away id -> the id it was merged into (chains followed to the end)."""
         direct = {d.alias: d.keep for d in self.active() if d.action == "confirm"}
         out = {}
-        for alias in direct:
-            target, hops = direct[alias], 0
+        for alias, keep in direct.items():
+            target, hops = keep, 0
             while target in direct and hops < len(direct):
                 target, hops = direct[target], hops + 1
             out[alias] = target

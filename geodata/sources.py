@@ -217,7 +217,7 @@ def _outlet_key(outlet: str) -> str:
 
 def _host(url: str) -> str:
     host = (urlsplit(url).hostname or "").lower()
-    return host[4:] if host.startswith("www.") else host
+    return host.removeprefix("www.")
 
 
 def independent_outlets(sources: list[Source]) -> int:

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterable
 
 import pandas as pd
 
@@ -200,7 +200,7 @@ def latest_undoable(history: list[StatusChange]) -> StatusChange | None:
 
 def utc_now() -> dt.datetime:
     """Now, UTC, to the second."""
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def parse_verification(raw: pd.DataFrame, known_ids: set[str] | None = None,

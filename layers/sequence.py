@@ -24,8 +24,9 @@ from layers.html import script_json
 
 
 def _date(value: object) -> str:
-    ts = pd.Timestamp(value) if value is not None and value == value else None
-    return "" if ts is None or pd.isna(ts) else ts.strftime("%Y-%m-%d")
+    if value is None or pd.isna(value):
+        return ""
+    return pd.Timestamp(value).strftime("%Y-%m-%d")
 
 
 def sequence_payload(sequences: list[Sequence], incidents: pd.DataFrame, curation: Curation | None = None) -> list[dict]:

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from geodata.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -18,7 +20,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def test_verify_change_show_undo(clean_env, capsys):
-    code, out, err = run(capsys, "verify", "CM-XKX-0012", "--status", "disputed", "--who", "ana",
+    code, out, _err = run(capsys, "verify", "CM-XKX-0012", "--status", "disputed", "--who", "ana",
                          "--note", "shots near a KFOR patrol, no return fire")
     assert code == 0 and out.strip() == "CM-XKX-0012: reported -> disputed (change 1 by ana)"
     code, out, _ = run(capsys, "verify", "CM-XKX-0012")
@@ -65,9 +67,26 @@ def test_duplicates_decide_and_undo(clean_env, capsys):
 def test_sequences_command_in_a_fresh_process(clean_env):
     # The real entry point: lists the bundled sequences (or says there are none yet).
     res = subprocess.run([sys.executable, "-m", "geodata", "sequences"], cwd=REPO, capture_output=True, text=True,
-                         timeout=120)
+                         timeout=120, check=False)
     assert res.returncode == 0 and res.stderr == ""
     assert res.stdout.strip() == "no sequences" or "steps:" in res.stdout
     res = subprocess.run([sys.executable, "-m", "geodata", "sequences", "nope"], cwd=REPO, capture_output=True,
-                         text=True, timeout=120)
+                         text=True, timeout=120, check=False)
     assert res.returncode == 2 and res.stderr.startswith("error: no sequence 'nope'")
+
+
+def test_export_filtered_by_status_carries_the_curation(clean_env, capsys, tmp_path):
+    import json
+
+    run(capsys, "verify", "CM-XKX-0012", "--status", "disputed", "--who", "ana", "--note", "no return fire")
+    run(capsys, "verify", "CM-XKX-0028", "--status", "disputed", "--who", "ana", "--note", "no arrests said police")
+    out = tmp_path / "disputed.geojson"
+    code, _printed, err = run(capsys, "export", "--format", "geojson", "--status", "disputed", "--out", str(out))
+    assert code == 0, err
+    feats = json.loads(out.read_text(encoding="utf-8"))["features"]
+    assert sorted(f["properties"]["event_id_cnty"] for f in feats) == ["CM-XKX-0012", "CM-XKX-0028"]
+    assert all(f["properties"]["verification_status"] == "disputed" and f["properties"]["source_count"] >= 1
+               and isinstance(f["properties"]["sequence_step"], int) for f in feats)
+    with pytest.raises(SystemExit) as exit_:  # argparse: usage and one error line, exit 2
+        main(["export", "--format", "geojson", "--status", "doubtful", "--out", str(out)])
+    assert exit_.value.code == 2 and "invalid choice: 'doubtful'" in capsys.readouterr().err

@@ -10,13 +10,29 @@ import pandas as pd
 import pytest
 
 from geodata.curation import Curation, annotate, for_export, sources_text
-from geodata.duplicates import DecisionLog, DuplicateError, apply_merges, notes_similarity, suggest_duplicates
+from geodata.duplicates import (
+    DecisionLog,
+    DuplicateError,
+    apply_merges,
+    notes_similarity,
+    suggest_duplicates,
+)
 from geodata.incidents import load_bundled_incidents
-from geodata.sources import Source, independent_outlets, parse_sources, read_sources_file
-from geodata.verification import VerificationError, VerificationLog, check_transition, parse_verification
+from geodata.sources import (
+    Source,
+    independent_outlets,
+    parse_sources,
+    read_sources_file,
+)
+from geodata.verification import (
+    VerificationError,
+    VerificationLog,
+    check_transition,
+    parse_verification,
+)
 
 FIX = Path(__file__).resolve().parent / "data" / "analyst"
-WHEN = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.timezone.utc)
+WHEN = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +180,7 @@ def test_bundled_curation_files_are_entirely_valid(bundled, caplog):
     from geodata.verification import BUNDLED_VERIFICATION
 
     ids = set(bundled["event_id_cnty"])
-    read = lambda p: pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")  # noqa: E731
+    read = lambda p: pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     if BUNDLED_SOURCES.exists():
         res = read_sources_file(BUNDLED_SOURCES, ids)
         assert res.errors == [] and len(res.sources) >= len(ids)

@@ -10,7 +10,13 @@ import pytest
 from pyproj import Geod
 
 from geodata.incidents import load_bundled_incidents
-from geodata.sequences import EXTENT_MARGIN_M, load_bundled_sequences, membership, parse_sequences, step_view
+from geodata.sequences import (
+    EXTENT_MARGIN_M,
+    load_bundled_sequences,
+    membership,
+    parse_sequences,
+    step_view,
+)
 
 FIX = Path(__file__).resolve().parent / "data" / "analyst"
 

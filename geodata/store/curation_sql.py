@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -21,9 +22,20 @@ from geodata.curation import Curation
 from geodata.duplicates import Decision, DecisionLog, DuplicateError
 from geodata.sequences import Sequence as IncidentSequence
 from geodata.sequences import Step
-from geodata.sources import SOURCE_COLUMNS, Source, empty_sources, fallback_sources, independent_outlets
+from geodata.sources import (
+    SOURCE_COLUMNS,
+    Source,
+    empty_sources,
+    fallback_sources,
+    independent_outlets,
+)
 from geodata.verification import (
-    BUNDLED_WHO, DEFAULT_STATUS, StatusChange, VerificationError, VerificationLog, utc_now,
+    BUNDLED_WHO,
+    DEFAULT_STATUS,
+    StatusChange,
+    VerificationError,
+    VerificationLog,
+    utc_now,
 )
 
 #: store_meta key holding the hash of the bundled curation last seeded.
@@ -35,7 +47,7 @@ _DECISION_COLS = "id, action, keep_id, alias_id, who, decided_at, why, undoes"
 def _ts(value: object) -> dt.datetime:
     """A stored timestamp (ISO text from SQLite, datetime from PostgreSQL) as an aware UTC datetime."""
     ts = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
-    return ts if ts.tzinfo else ts.replace(tzinfo=dt.timezone.utc)
+    return ts if ts.tzinfo else ts.replace(tzinfo=dt.UTC)
 
 
 def _day(value: object) -> dt.date | None:
