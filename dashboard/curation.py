@@ -60,6 +60,9 @@ def render(service: Any, event_id: str, incidents: pd.DataFrame | None = None, k
         return
     status = history[-1].new_status if history else curation.statuses.get(event_id, "reported")
     st.text(f"Verification status: {STATUS_TEXT.get(status, status)}")
+    reason = history[-1].why if history else curation.reasons.get(event_id, "")
+    if reason and status != "reported":
+        st.text(f"Why: {reason}")
     if event_id in curation.aliases:
         st.text(f"Merged into {curation.aliases[event_id]}.")
     merged = sorted(a for a, k in curation.aliases.items() if k == event_id)
@@ -71,10 +74,11 @@ def render(service: Any, event_id: str, incidents: pd.DataFrame | None = None, k
     if sources:
         st.dataframe(_sources_frame(sources), hide_index=True, width="stretch", column_config=_links())
 
+    # One name for every change below: it is recorded with each status change, undo and decision.
+    who = st.text_input("Your name (recorded with every change)", key=f"{key}_who", max_chars=120)
     with st.form(f"{key}_status_form", clear_on_submit=True):
         new = st.selectbox("New status", TRANSITIONS.get(status, ()), key=f"{key}_new",
                            format_func=lambda s: STATUS_TEXT.get(s, s))
-        who = st.text_input("Your name", key=f"{key}_who", max_chars=120)
         why = st.text_area("Why (sources checked, what conflicts…)", key=f"{key}_why", max_chars=2000)
         if st.form_submit_button("Record status change"):
             try:
@@ -85,25 +89,24 @@ def render(service: Any, event_id: str, incidents: pd.DataFrame | None = None, k
                 st.error("Not recorded.")
                 st.text(str(exc))
     target = latest_undoable(history)
-    if target is not None:
-        undo_who = st.text_input("Your name (for the undo)", key=f"{key}_undo_who", max_chars=120)
-        if st.button(f"Undo change #{target.change_id} ({target.old_status} → {target.new_status})", key=f"{key}_undo"):
-            try:
-                c = service.undo_status(event_id, undo_who, "undo from the dashboard")
-                st.session_state[f"{key}_flash"] = f"Undone: back to {c.new_status} (change #{c.change_id})."
-                st.rerun()
-            except ConflictmapError as exc:
-                st.error("Not undone.")
-                st.text(str(exc))
+    label = f"Undo change #{target.change_id} ({target.old_status} → {target.new_status})" if target else ""
+    if target is not None and st.button(label, key=f"{key}_undo"):
+        try:
+            c = service.undo_status(event_id, who, "undo from the dashboard")
+            st.session_state[f"{key}_flash"] = f"Undone: back to {c.new_status} (change #{c.change_id})."
+            st.rerun()
+        except ConflictmapError as exc:
+            st.error("Not undone.")
+            st.text(str(exc))
     if history:
         st.text("History (append-only)")
         st.dataframe(_history_frame(history), hide_index=True, width="stretch")
 
     if incidents is not None:
-        _duplicates(service, event_id, incidents, key)
+        _duplicates(service, event_id, incidents, key, who)
 
 
-def _duplicates(service: Any, event_id: str, incidents: pd.DataFrame, key: str) -> None:
+def _duplicates(service: Any, event_id: str, incidents: pd.DataFrame, key: str, who: str) -> None:
     """Suggested duplicates of this incident (confirm/dismiss) and decisions on it (undo)."""
     st.text("Possible duplicates")
     try:
@@ -114,7 +117,6 @@ def _duplicates(service: Any, event_id: str, incidents: pd.DataFrame, key: str) 
         st.text(str(exc))
         return
     mine = table[(table["a"] == event_id) | (table["b"] == event_id)].head(5)
-    who = st.text_input("Your name (for duplicate decisions)", key=f"{key}_dup_who", max_chars=120)
     if mine.empty:
         st.text("None suggested.")
     for i, r in enumerate(mine.itertuples()):

@@ -26,6 +26,7 @@ from layers.map import MapInputs, build_map
 #: Where Streamlit's static serving exposes the offline Leaflet copy (written by dashboard/app.py).
 VENDOR_URL = "/app/static/vendor/"
 MAP_KEY = "seq_map"
+NARROW_CSS = "<style>@media (max-width: 600px) { .cm-legend { display: none } }</style>"
 
 
 def _query_step(n: int) -> int:
@@ -57,6 +58,8 @@ def step_map(view, incidents: pd.DataFrame, context: dict[str, Any]) -> folium.M
                             weight=4, fill=False, class_name="cm-seq-current").add_to(m)
     if view.bounds:
         m.fit_bounds(view.bounds, max_zoom=15)
+    # On a phone the legend would cover the few markers of a step: the page's text says what they are.
+    m.get_root().header.add_child(folium.Element(NARROW_CSS))
     localize_links(m, VENDOR_URL)
     return m
 
@@ -118,36 +121,34 @@ def render(service: Any, incidents: pd.DataFrame, **context: Any) -> None:
     view = step_view(sequence, shown, k)
     step = view.current
     row = shown[shown["event_id_cnty"] == step.event_id_cnty]
-    relation = "Start" if k == 1 else f"… {RELATION_TEXT.get(step.relation, step.relation)}"
-    facts = [relation]
-    if len(row):
-        r = row.iloc[0]
-        facts += [f"{pd.Timestamp(r['event_date']):%Y-%m-%d}", str(r.get("location") or ""), step.event_id_cnty]
-    st.text(" · ".join(facts))
-    st.subheader(f"Step {k}")
-    st.text(step.summary)
-    if len(row):
-        r = row.iloc[0]
-        status = str(r.get("verification_status") or "reported")
-        st.text(f"Status: {STATUS_TEXT.get(status, status)}"
-                + (f" — {r.get('status_reason')}" if r.get("status_reason") and status != "reported" else ""))
-        if status == "disputed":
-            st.text(f"Fatalities: {r.get('fatalities')} (disputed)")
-    else:
-        st.text(f"{step.event_id_cnty} is not among the incidents loaded.")
-
-    left, right = st.columns([3, 2])
+    left, right = st.columns([3, 2])  # map first: on a phone the columns stack and the map leads
     with left:
         st_folium(step_map(view, shown, context), key=MAP_KEY, height=460, use_container_width=True, returned_objects=[])
     with right:
+        relation = "Start" if k == 1 else f"… {RELATION_TEXT.get(step.relation, step.relation)}"
+        facts = [relation]
+        if len(row):
+            r = row.iloc[0]
+            facts += [f"{pd.Timestamp(r['event_date']):%Y-%m-%d}", str(r.get("location") or ""), step.event_id_cnty]
+        st.text(" · ".join(facts))
+        st.subheader(f"Step {k}")
+        st.text(step.summary)
+        if len(row):
+            r = row.iloc[0]
+            status = str(r.get("verification_status") or "reported")
+            st.text(f"Status: {STATUS_TEXT.get(status, status)}"
+                    + (f" — {r.get('status_reason')}" if r.get("status_reason") and status != "reported" else ""))
+            if status == "disputed":
+                st.text(f"Fatalities: {r.get('fatalities')} (disputed)")
+        else:
+            st.text(f"{step.event_id_cnty} is not among the incidents loaded.")
         st.text("Sources of this step")
         st.dataframe(sources_frame(row.iloc[0]["sources"] if len(row) else []), hide_index=True, width="stretch",
                      column_config={"report": st.column_config.LinkColumn("report", display_text="open"),
                                     "archived copy": st.column_config.LinkColumn("archived copy", display_text="open")})
-        st.text("Timeline")
-        st.altair_chart(timeline_chart(sequence, shown, k), width="stretch")
-        if view.window:
-            st.text(f"Window: {view.window[0]:%Y-%m-%d} – {view.window[1]:%Y-%m-%d}")
+    st.text("Timeline of the sequence" + (f" (window {view.window[0]:%Y-%m-%d} – {view.window[1]:%Y-%m-%d})"
+                                          if view.window else ""))
+    st.altair_chart(timeline_chart(sequence, shown, k), width="stretch")
     steps = pd.DataFrame([{"step": s.step, "relation": RELATION_TEXT.get(s.relation, s.relation), "incident": s.event_id_cnty,
                            "summary": s.summary} for s in sequence.steps])
     st.dataframe(steps, hide_index=True, width="stretch")

@@ -145,13 +145,14 @@ def parse_sequences(raw: pd.DataFrame, known_ids: set[str] | None = None,
     return sequences, sorted(issues, key=lambda e: e.line)
 
 
-def load_bundled_sequences(path: Path = BUNDLED_SEQUENCES) -> list[Sequence]:
+def load_bundled_sequences(path: Path | None = None) -> list[Sequence]:
     """The bundled sequences (empty when the file is absent); invalid rows are logged and left out.
 
     Raises:
         SequenceDataError: if the file is unreadable or lacks a column.
     """
-    if not Path(path).exists():
+    path = Path(path or BUNDLED_SEQUENCES)
+    if not path.exists():
         return []
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")

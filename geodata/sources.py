@@ -158,7 +158,7 @@ def read_sources_file(path: Path, known_ids: set[str] | None = None) -> SourcesR
     return parse_sources(raw, known_ids)
 
 
-def load_bundled_sources(path: Path = BUNDLED_SOURCES) -> pd.DataFrame:
+def load_bundled_sources(path: Path | None = None) -> pd.DataFrame:
     """The bundled sources' valid rows; an empty frame when the file is absent.
 
     An invalid row is left out and logged (line, column, reason) — the other sources still show;
@@ -167,7 +167,8 @@ def load_bundled_sources(path: Path = BUNDLED_SOURCES) -> pd.DataFrame:
     Raises:
         SourceDataError: if the file cannot be read or lacks a column.
     """
-    if not Path(path).exists():
+    path = Path(path or BUNDLED_SOURCES)
+    if not path.exists():
         return empty_sources()
     result = read_sources_file(path)
     log_issues(path, result.errors)

@@ -241,13 +241,14 @@ def parse_verification(raw: pd.DataFrame, known_ids: set[str] | None = None,
     return text.iloc[keep].reset_index(drop=True), issues
 
 
-def load_bundled_verification(path: Path = BUNDLED_VERIFICATION) -> pd.DataFrame:
+def load_bundled_verification(path: Path | None = None) -> pd.DataFrame:
     """The bundled statuses' valid rows (empty when the file is absent); invalid rows are logged and left out.
 
     Raises:
         DataError: if the file cannot be read or lacks a column.
     """
-    if not Path(path).exists():
+    path = Path(path or BUNDLED_VERIFICATION)
+    if not path.exists():
         return pd.DataFrame({c: pd.Series(dtype=object) for c in VERIFICATION_COLUMNS})
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")

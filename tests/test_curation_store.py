@@ -50,6 +50,11 @@ def test_curation_round_trip_both_backends(store_url, bundled_valid):
     assert not cs.seed_bundled(pd.DataFrame(), pd.DataFrame(), [], "fixture-1")  # once per version
     # Seeded: sources, statuses (by the bundled-data "who"), sequences.
     assert len(cs.sources(["CM-XKX-0024"])) == 2
+    # A source without a publication date or archive reads back as None / "".
+    cs.add_sources(pd.DataFrame([{"event_id_cnty": "CM-XKX-0001", "url": "https://example.org/undated", "outlet": "X",
+                                  "published": None, "language": "", "archive_url": ""}]))
+    undated = cs.sources(["CM-XKX-0001"]).iloc[0]
+    assert undated["published"] is None and undated["archive_url"] == "" and len(cs.curation().sources) == 6
     assert cs.status("CM-XKX-0028") == "disputed" and cs.status("CM-XKX-0001") == "reported"
     assert [q.sequence_id for q in cs.sequences()] == ["banjska-2023", "canal-2024"]
     assert cs.sequences()[0].event_ids == ("CM-XKX-0024", "CM-XKX-0025", "CM-XKX-0027", "CM-XKX-0026")
@@ -148,13 +153,13 @@ def test_previous_release_store_upgrades_in_place_and_loses_nothing(store_url, b
     assert {1, 2, 6} <= store.applied_versions()
     before = bundled_valid.sort_values("event_id_cnty").reset_index(drop=True)
     after = store.read().sort_values("event_id_cnty").reset_index(drop=True)
-    assert len(after) == len(before) == 37
+    assert len(after) == len(before) and len(before) >= 37
     for col in ("event_id_cnty", "notes", "actor1", "source_url", "location"):
         assert after[col].astype(str).tolist() == before[col].astype(str).tolist(), col
     assert after["fatalities"].astype(int).tolist() == before["fatalities"].astype(int).tolist()
     assert (after["latitude"].round(6) == before["latitude"].astype(float).round(6)).all()
     uploads = store.list_uploads()
-    assert uploads["file_name"].tolist() == ["incidents.csv"] and int(uploads["accepted"].iloc[0]) == 37
+    assert uploads["file_name"].tolist() == ["incidents.csv"] and int(uploads["accepted"].iloc[0]) == len(before)
     # The new tables work on the upgraded store.
     cs = CurationStore(store)
     _seed_fixtures(cs)
@@ -162,7 +167,7 @@ def test_previous_release_store_upgrades_in_place_and_loses_nothing(store_url, b
     assert cs.status("CM-XKX-0012") == "disputed"
     store.close()
     reopened = open_store(store_url)
-    assert reopened.count() == 37 and CurationStore(reopened).status("CM-XKX-0012") == "disputed"
+    assert reopened.count() == len(before) and CurationStore(reopened).status("CM-XKX-0012") == "disputed"
     reopened.close()
 
 
@@ -176,11 +181,34 @@ def test_status_filter_is_evaluated_in_the_store(store_url, bundled_valid):
     got = store.read(FilterSpec(statuses=("disputed",)))
     assert sorted(got["event_id_cnty"]) == ["CM-XKX-0012", "CM-XKX-0028"]
     assert "incident_status" in store.last_query
-    assert store.count(FilterSpec(statuses=("reported",))) == 37 - 3
-    assert store.count(FilterSpec(statuses=("corroborated", "disputed"), event_types=("Battles",))) == 2  # 0012, 0024
+    assert store.count(FilterSpec(statuses=("reported",))) == len(bundled_valid) - 3
+    battles = set(bundled_valid.loc[bundled_valid["event_type"] == "Battles", "event_id_cnty"])
+    assert store.count(FilterSpec(statuses=("corroborated", "disputed"), event_types=("Battles",))) == len(
+        {"CM-XKX-0012", "CM-XKX-0024", "CM-XKX-0028"} & battles) > 0
     # The same selection in memory, from the annotated frame, and through the URL.
     spec = FilterSpec.from_mapping({"status": ["disputed"]})
     assert spec.statuses == ("disputed",) and spec.to_query_params() == {"status": ["disputed"]}
     ann = annotate(store.read(), cs.curation())
     assert sorted(ann[filter_mask(ann, spec)]["event_id_cnty"]) == ["CM-XKX-0012", "CM-XKX-0028"]
+    store.close()
+
+
+def test_bundled_curation_is_seeded_once_whatever_is_bundled(tmp_path, bundled_valid):
+    """The real bundled files (when present) land in the store exactly; reopening seeds nothing twice."""
+    from geodata.sequences import load_bundled_sequences as sequences
+    from geodata.sources import load_bundled_sources
+    from geodata.store.curation_sql import open_curation
+
+    url = f"sqlite:///{tmp_path / 's.sqlite'}"
+    store = _filled(url, bundled_valid)
+    cs = open_curation(store)
+    files = load_bundled_sources()
+    assert len(cs.sources()) == len(files.drop_duplicates(["event_id_cnty", "url"]))
+    expected = {r.event_id_cnty: r.status for r in load_bundled_verification().itertuples() if r.status != "reported"}
+    assert {k: v[0] for k, v in cs.statuses().items()} == expected
+    assert [q.event_ids for q in cs.sequences()] == [q.event_ids for q in sorted(sequences(), key=lambda q: q.sequence_id)]
+    n = len(cs.history())
+    version = store.data_version()
+    open_curation(store)
+    assert len(cs.history()) == n and store.data_version() == version
     store.close()

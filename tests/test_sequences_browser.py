@@ -15,7 +15,7 @@ from tests.test_export_html import bundled_selection
 
 
 @pytest.fixture
-def exported(clean_env):
+def exported(curation_env):
     with CurationService(get_settings()) as svc:
         svc.tables.add_sources(read_sources_file(FIX / "incident_sources.csv").sources, origin="test")
         svc.tables.save_sequences(load_bundled_sequences(FIX / "sequences.csv"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -51,7 +52,7 @@ def _ts(value: object) -> dt.datetime:
 
 
 def _day(value: object) -> dt.date | None:
-    if value in (None, ""):
+    if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
         return None
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
@@ -103,7 +104,7 @@ class CurationStore:
         rows = self.store._rows(sql + " ORDER BY id", params)
         if not rows:
             return empty_sources()
-        df = pd.DataFrame(rows, columns=list(SOURCE_COLUMNS)).astype(object)
+        df = pd.DataFrame(rows, columns=list(SOURCE_COLUMNS), dtype=object)  # None stays None (no NaN)
         df["published"] = df["published"].map(_day).astype(object)
         return df
 
