@@ -327,3 +327,65 @@ def test_full_disk_mid_upload_rolls_back_in_the_store(tmp_path):
             ingest_file(acled_csv(tmp_path / "b.csv", ids_rows("B", 5000)), store)
         assert store.count() == 3 and store.data_version() == version
         assert list(store.list_uploads()["file_name"]) == ["a.csv"]
+
+
+def test_installing_boundaries_relocates_stored_incidents_once(tmp_path, clean_env, adm2_path):
+    """Without boundaries a row's municipality is its stated admin2; after ``geodata boundaries`` it is
+    where its coordinates lie (43.10 N 20.80 E is the town of Leposavić, whatever the row says)."""
+    from geodata.cli import main
+
+    csv = acled_csv(tmp_path / "r.csv", [{"event_id_cnty": "R-1", "admin2": "Zvečan", "latitude": "43.10",
+                                          "longitude": "20.80", "event_date": "2019-06-01"}])
+    assert main(["ingest", str(csv)]) == 0
+    settings = get_settings({"CONFLICTMAP_DATA_DIR": str(tmp_path / "var")})
+
+    def municipality_of_r1() -> str:
+        with IncidentService(settings) as s:
+            got = s.select(FilterSpec(end=dt.date(2019, 12, 31)), columns=("event_id_cnty",)).incidents
+            return dict(zip(got["event_id_cnty"], got["municipality"]))["R-1"]
+
+    assert municipality_of_r1() == "Zveçan"
+    assert main(["boundaries", "--from", str(adm2_path)]) == 0
+    assert municipality_of_r1() == "Leposaviq"
+    with IncidentService(settings) as s:
+        s.store  # noqa: B018
+        assert s.enriched_rows == 0  # already done: opening again re-locates nothing
+        assert s.select(FilterSpec(end=dt.date(2019, 12, 31), municipalities=("Leposaviq",))).incidents[
+            "event_id_cnty"].tolist() == ["R-1"]
+
+
+def test_arrow_reads_equal_row_reads(tmp_path, clean_env, monkeypatch):
+    """SQLite reads go through the ADBC driver into Arrow; the sqlite3 row path gives the same frame."""
+    from geodata.store.base import BaseStore
+
+    hand = IncidentService(get_settings({"CONFLICTMAP_DATA_DIR": str(tmp_path / "var")}))
+    hand.ingest_file(acled_csv(tmp_path / "hand.csv", HAND_ROWS))
+    for columns in (None, ("event_id_cnty", "event_type", "fatalities", "municipality")):
+        fast = hand.select(FilterSpec(end=dt.date(2020, 12, 31)), columns=columns).incidents
+        assert hand.store._adbc is not None  # the Arrow path was taken
+        monkeypatch.setattr(type(hand.store), "_read_frame", BaseStore._read_frame)
+        rows = hand.select(FilterSpec(end=dt.date(2020, 12, 31)), columns=columns).incidents
+        monkeypatch.undo()
+        pd.testing.assert_frame_equal(fast.drop(columns="geometry"), rows.drop(columns="geometry"))
+        assert sorted(fast["event_id_cnty"]) == ["H-1", "H-2", "H-3", "H-4", "H-5"]
+    hand.close()
+
+
+def test_both_back_ends_implement_the_store_protocol(store_url):
+    from geodata.store import IncidentStore
+
+    with open_store(store_url) as store:
+        assert isinstance(store, IncidentStore)
+
+
+def test_info_with_an_unreadable_boundaries_file_is_a_note_not_a_crash(tmp_path, clean_env, capsys):
+    import json
+
+    from geodata.cli import main
+
+    clean_env.setenv("CONFLICTMAP_BOUNDARIES", str(tmp_path / "missing.geojson"))
+    assert main(["info"]) == 0
+    out, err = capsys.readouterr()
+    layers = {layer["name"]: layer for layer in json.loads(out)["layers"]}
+    assert layers["municipalities"]["present"] is False and layers["incidents"]["features"] == BUNDLED_COUNT
+    assert "note: Municipal boundaries left out" in err and "missing.geojson" in err

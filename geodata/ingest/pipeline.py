@@ -221,13 +221,17 @@ def prepare(
 
 def _municipality_warnings(valid: pd.DataFrame) -> list[RowIssue]:
     """Warn (never reject) where a row's stated ``admin2`` disagrees with its coordinates."""
-    bad = valid["admin2_mismatch"].fillna(False).astype(bool).to_numpy()
-    bad &= valid["admin2"].astype(str).str.strip().ne("").to_numpy()
+    bad = (valid["admin2_mismatch"].fillna(False).astype(bool) & valid["admin2"].astype(str).str.strip().ne("")).to_numpy()
+    if not bad.any():
+        return []
+    # Plain arrays: a file can hold a hundred thousand disagreeing rows.
+    lines = valid["line"].to_numpy()[bad]
+    stated = valid["admin2"].astype(str).to_numpy()[bad]
+    found = valid["municipality"].astype(str).to_numpy()[bad]
     return [
-        RowIssue(int(valid["line"].iat[i]), "admin2",
-                 f"stated municipality {str(valid['admin2'].iat[i])[:60]!r} disagrees with the coordinates, "
-                 f"which lie in {valid['municipality'].iat[i]!r}", "warning")
-        for i in map(int, bad.nonzero()[0])
+        RowIssue(int(line), "admin2", f"stated municipality {st[:60]!r} disagrees with the coordinates, "
+                 f"which lie in {fo!r}", "warning")
+        for line, st, fo in zip(lines, stated, found)
     ]
 
 
