@@ -19,10 +19,14 @@ import argparse
 import getpass
 import re
 import sys
+from typing import TYPE_CHECKING
 
 from geodata._errors import ConflictmapError, InputError, StoreFailure
 from geodata.settings import get_settings
 from geodata.verification import STATUSES
+
+if TYPE_CHECKING:
+    from geodata.curation_service import CurationService
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -39,7 +43,7 @@ def _default_who() -> str:
         return "analyst"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the verify, sequences and duplicates commands to the CLI."""
     v = subparsers.add_parser("verify", help="show or change an incident's verification status (recorded with who/why)")
     v.add_argument("event_id", help="incident id, e.g. CM-XKX-0028")
@@ -69,7 +73,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     d.set_defaults(func=cmd_duplicates)
 
 
-def _service(args: argparse.Namespace):
+def _service(args: argparse.Namespace) -> CurationService:
     from geodata.curation_service import CurationService
 
     return CurationService(get_settings(), db_url=args.db)

@@ -97,7 +97,7 @@ def annotate(incidents: pd.DataFrame, curation: Curation) -> pd.DataFrame:
     return out
 
 
-def sources_text(sources: list[dict]) -> str:
+def sources_text(sources: list[dict[str, str | None]]) -> str:
     """Sources as one text cell: "Outlet (YYYY-MM-DD, lang) <url>" joined by " | " (CSV's joined column)."""
     parts = []
     for s in sources or []:

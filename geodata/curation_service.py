@@ -13,7 +13,7 @@ Usage::
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import geopandas as gpd
 import pandas as pd
@@ -22,6 +22,9 @@ from geodata.curation import Curation, annotate
 from geodata.duplicates import Decision, suggest_duplicates
 from geodata.sequences import Sequence
 from geodata.verification import StatusChange
+
+if TYPE_CHECKING:
+    from geodata.store.curation_sql import CurationStore
 
 
 class CurationService:
@@ -36,7 +39,7 @@ class CurationService:
         self.settings = settings
         self.db_url = db_url or settings.db_url
         self._store: Any = None
-        self._cur: Any = None
+        self._cur: CurationStore | None = None
 
     def __enter__(self) -> Self:
         return self
@@ -51,7 +54,7 @@ class CurationService:
             self._store, self._cur = None, None
 
     @property
-    def tables(self):
+    def tables(self) -> CurationStore:
         """The :class:`geodata.store.curation_sql.CurationStore`, opened and seeded on first use.
 
         Raises:

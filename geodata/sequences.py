@@ -207,7 +207,7 @@ def step_view(sequence: Sequence, incidents: pd.DataFrame, step: int) -> StepVie
         raise DataError(f"sequence {sequence.sequence_id} has no steps")
     k = min(max(int(step), 1), len(sequence.steps))
     shown = tuple(dict.fromkeys(s.event_id_cnty for s in sequence.steps[:k]))
-    first_step = {}
+    first_step: dict[str, int] = {}
     for s in sequence.steps[:k]:
         first_step.setdefault(s.event_id_cnty, s.step)
     rows = incidents[incidents["event_id_cnty"].isin(shown)].copy()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -82,9 +82,9 @@ class CurationStore:
         if self.store.dialect == "postgres":
             cur.execute("SELECT pg_advisory_xact_lock(4026)")
 
-    def _fetch(self, cur: Any, sql: str, params: Sequence[object] = ()) -> list[tuple]:
+    def _fetch(self, cur: Any, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         cur.execute(sql, list(params))
-        return cur.fetchall()
+        return list(cur.fetchall())
 
     def incident_exists(self, event_id: str) -> bool:
         """True when an incident with this ``event_id_cnty`` is stored (indexed lookup by its key) or in ``extra_ids``."""
@@ -100,7 +100,7 @@ class CurationStore:
             if not ids:
                 return empty_sources()
             sql += f" WHERE event_id_cnty IN ({', '.join([self.p] * len(ids))})"
-            params = ids
+            params = list(ids)
         rows = self.store._rows(sql + " ORDER BY id", params)
         if not rows:
             return empty_sources()
@@ -148,7 +148,7 @@ class CurationStore:
 
     # -- verification ------------------------------------------------------------------------------
     @staticmethod
-    def _change(row: tuple) -> StatusChange:
+    def _change(row: tuple[Any, ...]) -> StatusChange:
         return StatusChange(int(row[0]), str(row[1]), str(row[2]), str(row[3]), str(row[4]), _ts(row[5]), str(row[6]),
                             None if row[7] is None else int(row[7]))
 
@@ -245,7 +245,7 @@ class CurationStore:
         return self._decisions(self.store._rows(f"SELECT {_DECISION_COLS} FROM duplicate_decisions ORDER BY id"))
 
     @staticmethod
-    def _decisions(rows: list[tuple]) -> DecisionLog:
+    def _decisions(rows: list[tuple[Any, ...]]) -> DecisionLog:
         return DecisionLog([Decision(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), _ts(r[5]), str(r[6]),
                                      None if r[7] is None else int(r[7])) for r in rows])
 
@@ -253,7 +253,7 @@ class CurationStore:
         """Merged-away id -> kept id, as currently in force."""
         return {str(a): str(k) for a, k in self.store._rows("SELECT alias_id, keep_id FROM incident_aliases")}
 
-    def _record(self, cur: Any, make) -> Decision:
+    def _record(self, cur: Any, make: Callable[[DecisionLog], Decision]) -> Decision:
         """Load the log in the transaction, let ``make(log)`` append one decision, store it and the aliases it implies."""
         p = self.p
         self._lock(cur)
