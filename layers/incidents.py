@@ -23,7 +23,7 @@ from geodata.aggregate import aggregate_by_hexagon
 from geodata.incidents import load_incidents
 from geodata.schema import EVENT_TYPES
 from layers.curation_html import fatalities_html, sources_html, status_html, status_outline
-from layers.html import esc, safe_link, script_json
+from layers.html import esc, safe_link, safe_url, script_json
 from layers.style import UNKNOWN_COLOR, event_color, marker_radius
 
 #: Up to this many incidents, one circle marker each with a full popup.
@@ -84,8 +84,12 @@ def popup_html(row: pd.Series) -> str:
     source = esc(row.get("source"))
     url = row.get("source_url")
     listed = row.get("sources")
-    if isinstance(listed, list) and listed:  # every source of an annotated incident (geodata.curation)
+    if isinstance(listed, list) and len(listed) > 1:  # every source of an annotated incident (geodata.curation)
         rows.append(f"<b>Sources ({len(listed)}):</b>" + sources_html(listed))
+    elif isinstance(listed, list) and listed:
+        one = listed[0]
+        rows.append(f"<b>Source:</b> {esc(one.get('outlet'))}"
+                    + (f" — {safe_link(one.get('url'), 'report')}" if safe_url(one.get("url")) else ""))
     else:
         rows.append(f"<b>Source:</b> {source}" + (f" — {safe_link(url, 'report')}" if url else ""))
     if row.get("aliases"):

@@ -72,4 +72,5 @@ def test_popup_lists_every_source_escaped_and_marks_disputed_figures():
     assert "(disputed)" in html and "counts &lt;differ&gt;" in html and "cm-status-disputed" in html
     ann = annotate(inc, Curation())
     plain = ann[ann["event_id_cnty"] == "CM-XKX-0001"].iloc[0]
-    assert "(disputed)" not in popup_html(plain) and "Sources (1):" in popup_html(plain)
+    single = popup_html(plain)
+    assert "(disputed)" not in single and "<b>Source:</b> Prishtina Insight (BIRN) — <a href=\"https://prishtinainsight.com/" in single
