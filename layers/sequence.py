@@ -74,7 +74,12 @@ class SequenceControl(MacroElement):
             var data = {{ this.payload_json }};
             var layer = L.featureGroup().addTo(map);
             var state = {q: 0, k: 0};
-            var ctl = L.control({position: "topleft"});  // bottom-left holds the legend
+            var ctl = L.control({position: "topleft"});
+            // On a phone the box keeps to the upper left corner and scrolls, so the map stays visible.
+            var narrow = document.createElement("style");
+            narrow.textContent = "@media (max-width: 600px) { .cm-sequence { width: 60vw !important; max-height: 30vh !important; " +
+                "font-size: 11px !important; } .cm-seq-select { max-width: 55vw !important; } }";
+            document.head.appendChild(narrow);  // bottom-left holds the legend
             function el(tag, cls, parent) { var e = L.DomUtil.create(tag, cls, parent); return e; }
             ctl.onAdd = function () {
                 var box = el("div", "cm-sequence");
