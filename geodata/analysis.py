@@ -23,6 +23,7 @@ from geodata.settings import METRIC_CRS, WGS84
 TABLE_COLUMNS: tuple[str, ...] = (
     "event_date", "event_type", "sub_event_type", "actor1", "actor2", "assoc_actor_1", "assoc_actor_2",
     "location", "municipality", "fatalities", "notes", "source", "source_url", "event_id_cnty",
+    "verification_status", "source_count", "sequence",  # present when annotated (geodata.curation)
 )
 
 

@@ -79,7 +79,9 @@ def for_vector_file(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def tabular(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
     """The layer as a plain table: ISO dates; points keep their latitude/longitude columns
     (added when missing), other geometries become a ``geometry_wkt`` column."""
-    out = _iso_dates(pd.DataFrame(gdf.drop(columns="geometry")))
+    from geodata.curation import for_export
+
+    out = _iso_dates(pd.DataFrame(for_export(gdf, "csv").drop(columns="geometry")))
     geom = gdf.geometry
     if len(geom) and (geom.geom_type == "Point").all():
         if "latitude" not in out:
@@ -117,7 +119,10 @@ def municipality_counts(selection: Selection) -> gpd.GeoDataFrame | None:
 
 def export_layers(selection: Selection) -> dict[str, gpd.GeoDataFrame]:
     """The layers an export holds, by name (municipalities only when installed)."""
-    layers = {"incidents": selection.incidents}
+    from geodata.curation_service import with_curation
+
+    # verification_status, sources, source_count, sequence, sequence_step (geodata.curation)
+    layers = {"incidents": with_curation(selection.incidents)}
     muni = municipality_counts(selection)
     if muni is not None:
         layers["municipalities"] = muni
@@ -140,10 +145,12 @@ def write_geopackage(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> Path:
         OutputError: if ``path`` is not a regular file or cannot be written (see :mod:`geodata.files`);
             pyogrio errors if a layer cannot be written.
     """
+    from geodata.curation import for_export
+
     path = Path(path)
     with atomic_target(path, suffix=".gpkg") as tmp:  # the GPKG driver creates the file itself
         for name, gdf in layers.items():
-            pyogrio.write_dataframe(for_vector_file(gdf), tmp, layer=name, driver="GPKG",
+            pyogrio.write_dataframe(for_vector_file(for_export(gdf, "gpkg")), tmp, layer=name, driver="GPKG",
                                     append=tmp.exists())
     return path
 

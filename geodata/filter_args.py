@@ -14,6 +14,7 @@ import datetime as dt
 from geodata.filters import FilterSpec
 from geodata.municipalities import canonical_municipality
 from geodata.schema import EVENT_TYPES, SUB_EVENT_TO_TYPE
+from geodata.verification import STATUSES
 
 
 def _date(text: str) -> dt.date:
@@ -83,6 +84,8 @@ def add_filter_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPa
                    help="within --near-km of this site (English name); repeatable")
     g.add_argument("--near-km", type=_non_negative(float), default=5.0, metavar="KM",
                    help="proximity radius in km (default 5)")
+    g.add_argument("--status", action="append", default=[], choices=STATUSES, metavar="STATUS",
+                   help=f"verification status ({', '.join(STATUSES)}); repeatable")
     return parser
 
 
@@ -101,5 +104,5 @@ def spec_from_args(args: argparse.Namespace) -> FilterSpec:
         municipalities=tuple(dict.fromkeys(args.municipality)),
         min_fatalities=args.min_fatalities, text=args.text,
         near_routes=tuple(dict.fromkeys(args.near_route)), near_sites=tuple(dict.fromkeys(args.near_site)),
-        near_km=args.near_km,
+        near_km=args.near_km, statuses=tuple(dict.fromkeys(getattr(args, "status", []) or [])),
     )

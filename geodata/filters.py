@@ -25,9 +25,9 @@ TEXT_COLUMNS = ("notes", "location")
 QUERY_KEYS = {
     "start": "start", "end": "end", "actors": "actor", "event_types": "type", "sub_event_types": "subtype",
     "municipalities": "muni", "min_fatalities": "minfat", "text": "q", "near_routes": "route",
-    "near_sites": "site", "near_km": "km",
+    "near_sites": "site", "near_km": "km", "statuses": "status",
 }
-_TUPLE_FIELDS = ("actors", "event_types", "sub_event_types", "municipalities", "near_routes", "near_sites")
+_TUPLE_FIELDS = ("actors", "event_types", "sub_event_types", "municipalities", "near_routes", "near_sites", "statuses")
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,8 @@ class FilterSpec:
         near_routes, near_sites: route names / site ``name_en`` values; with ``near_km``, keep
             incidents within that many km of any of them.
         near_km: proximity radius in kilometres (used only with routes or sites chosen).
+        statuses: verification statuses (:data:`geodata.verification.STATUSES`); an incident
+            without a recorded status is "reported".
     """
 
     start: dt.date | None = None
@@ -57,6 +59,7 @@ class FilterSpec:
     near_routes: tuple[str, ...] = ()
     near_sites: tuple[str, ...] = ()
     near_km: float = 5.0
+    statuses: tuple[str, ...] = ()
 
     @property
     def uses_proximity(self) -> bool:
@@ -129,7 +132,8 @@ class FilterSpec:
             parts.append(f"from {self.start.isoformat() if self.start else 'the first record'} "
                          f"to {self.end.isoformat() if self.end else 'the latest record'}")
         for label, values in (("event type", self.event_types), ("sub-event type", self.sub_event_types),
-                              ("actor", self.actors), ("municipality", self.municipalities)):
+                              ("actor", self.actors), ("municipality", self.municipalities),
+                              ("verification status", self.statuses)):
             if values:
                 parts.append(f"{label}{'s' if len(values) > 1 else ''}: {', '.join(values)}")
         if self.min_fatalities:
@@ -210,6 +214,10 @@ def filter_mask(
         mask &= hit
     if spec.actors:
         mask &= _actor_mask(incidents, spec.actors)
+    if spec.statuses:
+        status = (incidents["verification_status"].fillna("reported") if "verification_status" in incidents
+                  else pd.Series("reported", index=incidents.index))
+        mask &= status.isin(spec.statuses).to_numpy()
     if spec.uses_proximity and mask.any():
         near = np.zeros(len(incidents), dtype=bool)
         candidates = incidents[mask]

@@ -53,7 +53,8 @@ def residual_spec(spec: FilterSpec) -> FilterSpec:
     actors are a superset there (LIKE on associated-actor lists); text and exact proximity are
     not in SQL.
     """
-    return spec.with_(start=None, end=None, event_types=(), sub_event_types=(), municipalities=(), min_fatalities=0)
+    return spec.with_(start=None, end=None, event_types=(), sub_event_types=(), municipalities=(), min_fatalities=0,
+                      statuses=())  # verification status: exact in SQL (incident_status)
 
 
 def proximity_for(spec: FilterSpec, routes: gpd.GeoDataFrame | None,

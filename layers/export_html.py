@@ -168,6 +168,15 @@ def proximity_buffers(selection: Selection) -> gpd.GeoDataFrame | None:
     return gpd.GeoDataFrame(pd.concat(zones, ignore_index=True), crs=zones[0].crs)
 
 
+def _add_sequences(m, selection: Selection) -> None:
+    """The sequence step-through control for the sequences that have incidents in the selection."""
+    from geodata.curation_service import current_curation
+    from layers.sequence import add_sequence_control
+
+    curation = current_curation()
+    add_sequence_control(m, curation.sequences, selection.incidents, curation)
+
+
 def render_html(selection: Selection, representation: str, generated_at: dt.datetime | None = None) -> str:
     """Render the standalone page with one given incident representation (no size check).
 
@@ -185,6 +194,7 @@ def render_html(selection: Selection, representation: str, generated_at: dt.date
         subtitle=export_subtitle(selection, representation, generated_at),
     )
     AboutBox(about_html(selection, representation, generated_at)).add_to(m)
+    _add_sequences(m, selection)
     root = m.get_root()
     root.title = esc(export_title(selection))  # branca writes <title> unescaped
     html = inline_assets(root.render())

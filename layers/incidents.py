@@ -24,7 +24,8 @@ from geodata.incidents import load_incidents
 from geodata.placenames import display_name
 from geodata.precision import date_text, location_precision_text, uncertainty_radius_m
 from geodata.schema import EVENT_TYPES
-from layers.html import esc, safe_link, script_json
+from layers.curation_html import fatalities_html, sources_html, status_html, status_outline
+from layers.html import esc, safe_link, safe_url, script_json
 from layers.style import UNKNOWN_COLOR, event_color, marker_radius
 
 #: Up to this many incidents, one circle marker each with a full popup.
@@ -79,8 +80,10 @@ def popup_html(row: pd.Series, lang: str = "en") -> str:
         f"<i>{esc(row.get('event_type'))}</i>",
         f"<b>Where:</b> {place} <small>({esc(location_precision_text(row.get('geo_precision', 1)))})</small>",
         f"<b>Actors:</b> {actors}" + (f" <small>(with {assoc})</small>" if assoc else ""),
-        f"<b>Fatalities:</b> {esc(row.get('fatalities'))}",
+        f"<b>Fatalities:</b> {fatalities_html(row.get('fatalities'), row.get('verification_status'))}",
     ]
+    if row.get("verification_status"):
+        rows.append(status_html(row.get("verification_status"), row.get("status_reason")))
     if row.get("admin2_mismatch") is True:
         rows.append(f"<b>Note:</b> stated municipality {esc(row.get('admin2'))} differs from the coordinates")
     for label, col, dcol in (("Nearest route", "nearest_route", "dist_route_m"), ("Nearest site", "nearest_site", "dist_site_m")):
@@ -90,7 +93,17 @@ def popup_html(row: pd.Series, lang: str = "en") -> str:
     rows.append(f'<div style="margin-top:4px">{esc(notes)}</div>')
     source = esc(row.get("source"))
     url = row.get("source_url")
-    rows.append(f"<b>Source:</b> {source}" + (f" — {safe_link(url, 'report')}" if url else ""))
+    listed = row.get("sources")
+    if isinstance(listed, list) and len(listed) > 1:  # every source of an annotated incident (geodata.curation)
+        rows.append(f"<b>Sources ({len(listed)}):</b>" + sources_html(listed))
+    elif isinstance(listed, list) and listed:
+        one = listed[0]
+        rows.append(f"<b>Source:</b> {esc(one.get('outlet'))}"
+                    + (f" — {safe_link(one.get('url'), 'report')}" if safe_url(one.get("url")) else ""))
+    else:
+        rows.append(f"<b>Source:</b> {source}" + (f" — {safe_link(url, 'report')}" if url else ""))
+    if row.get("aliases"):
+        rows.append(f"<small>Merged with {esc(row.get('aliases'))}</small>")
     rows.append(f"<small>{esc(row.get('event_id_cnty'))}</small>")
     return '<div class="cm-popup" style="max-width:320px">' + "<br>".join(rows) + "</div>"
 
@@ -169,6 +182,9 @@ def build_payload(incidents: gpd.GeoDataFrame, mode: str | None = None, lang: st
         "types": types, "colors": colors,
     }
     if mode == "markers":
+        from geodata.curation_service import with_curation
+
+        incidents = with_curation(incidents)  # popups list every source and the verification status
         rows = [r for _, r in incidents.iterrows()]
         data["r"] = [marker_radius(v) for v in fat]
         data["popup"] = [popup_html(r, lang) for r in rows]
@@ -177,6 +193,9 @@ def build_payload(incidents: gpd.GeoDataFrame, mode: str | None = None, lang: st
         # Area of plausible location (metres) for geo_precision 2/3 (see geodata.precision).
         gp = incidents["geo_precision"] if "geo_precision" in incidents else pd.Series(1, index=incidents.index)
         data["u"] = [uncertainty_radius_m(v) for v in gp]
+        if "verification_status" in incidents:  # outline colour = verification status (see the legend)
+            outlines = [status_outline(v) for v in incidents["verification_status"]]
+            data["oc"], data["ow"] = [o[0] for o in outlines], [o[1] for o in outlines]
     else:
         # Cluster mode: a compact payload; popups are assembled on click from shared tables.
         dates = pd.to_datetime(incidents["event_date"])
@@ -281,7 +300,8 @@ class IncidentLayer(JSCSSMixin, folium.map.Layer):
                     m.bindTooltip(d.n[i] + (d.n[i] === 1 ? " incident" : " incidents") + ", " + d.f[i] +
                                   (d.f[i] === 1 ? " fatality" : " fatalities") + (mix ? " (" + mix + ")" : ""));
                 } else if (mode === "markers") {
-                    m = L.circleMarker([d.lat[i], d.lon[i]], {radius: d.r[i], color: "#222", weight: 1, pane: "cmIncidents",
+                    m = L.circleMarker([d.lat[i], d.lon[i]], {radius: d.r[i], color: d.oc ? d.oc[i] : "#222",
+                        weight: d.ow ? d.ow[i] : 1, pane: "cmIncidents",
                         fillColor: d.colors[d.t[i]], fillOpacity: 0.9, className: "cm-incident"});
                     m.bindPopup(d.popup[i], popupOpts);
                     m.bindTooltip(d.tip[i], {pane: "tooltipPane"});

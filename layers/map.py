@@ -347,6 +347,10 @@ def build_map(
         incident_layer(inputs.incidents, mode, lang=language).add_to(m)
     legend[0] = (legend[0][0], legend[0][1] + _representation_legend(mode))
 
+    if mode == "markers":  # markers are outlined by verification status (layers.incidents)
+        from layers.curation_html import status_legend_items
+
+        legend.insert(1, ("Verification status (marker outline)", status_legend_items()))
     Legend(legend).add_to(m)
     Attributions(attributions + list(inputs.extra_attributions)).add_to(m)
     CompactAttribution().add_to(m)

@@ -211,3 +211,23 @@ def clean_env(tmp_path, monkeypatch):
         monkeypatch.delenv(name)
     monkeypatch.setenv("CONFLICTMAP_DATA_DIR", str(tmp_path / "var"))
     return monkeypatch
+
+
+@pytest.fixture
+def no_bundled_curation(monkeypatch, tmp_path):
+    """Tests that count statuses/sources/sequences start from none: the bundled curation files are hidden."""
+    import geodata.sequences
+    import geodata.sources
+    import geodata.verification
+
+    absent = tmp_path / "no-bundled-curation"
+    monkeypatch.setattr(geodata.sources, "BUNDLED_SOURCES", absent / "incident_sources.csv")
+    monkeypatch.setattr(geodata.verification, "BUNDLED_VERIFICATION", absent / "verification.csv")
+    monkeypatch.setattr(geodata.sequences, "BUNDLED_SEQUENCES", absent / "sequences.csv")
+    return absent
+
+
+@pytest.fixture
+def curation_env(clean_env, no_bundled_curation):
+    """An empty data folder and no bundled curation: every status, source and sequence comes from the test."""
+    return clean_env

@@ -153,3 +153,90 @@ MIGRATIONS += (
 
 #: The newest schema this code knows (migrations may leave gaps: other branches reserve numbers).
 LATEST_VERSION: int = max(m.version for m in MIGRATIONS)
+
+# -- 6: the analyst workflow (sources, verification, sequences, duplicate decisions) ---------------
+#: Append-only tables: a trigger refuses UPDATE and DELETE, so the history cannot be rewritten
+#: by any client, not only by conflictmap's own code.
+_APPEND_ONLY = ("verification_history", "duplicate_decisions")
+
+
+def _curation_tables(dialect: str) -> tuple[str, ...]:
+    """Statements of migration 6 for ``dialect`` ("sqlite" or "postgres")."""
+    pk = "INTEGER PRIMARY KEY AUTOINCREMENT" if dialect == "sqlite" else "BIGSERIAL PRIMARY KEY"
+    ts = "TEXT" if dialect == "sqlite" else "TIMESTAMPTZ"
+    day = "TEXT" if dialect == "sqlite" else "DATE"
+    ref = "INTEGER" if dialect == "sqlite" else "BIGINT"
+    tables = (
+        f"""CREATE TABLE incident_sources (
+    id {pk},
+    event_id_cnty TEXT NOT NULL,
+    url TEXT NOT NULL,
+    outlet TEXT NOT NULL,
+    published {day},
+    language TEXT NOT NULL DEFAULT '',
+    archive_url TEXT NOT NULL DEFAULT '',
+    origin TEXT NOT NULL DEFAULT 'bundled',
+    UNIQUE (event_id_cnty, url)
+)""",
+        f"""CREATE TABLE verification_history (
+    id {pk},
+    event_id_cnty TEXT NOT NULL,
+    old_status TEXT NOT NULL,
+    new_status TEXT NOT NULL,
+    who TEXT NOT NULL,
+    changed_at {ts} NOT NULL,
+    why TEXT NOT NULL,
+    undoes {ref} REFERENCES verification_history(id)
+)""",
+        "CREATE INDEX verification_history_incident ON verification_history (event_id_cnty, id)",
+        # The current status per incident (absent = reported), kept in the same transaction as the
+        # history: the status filter reads one indexed row instead of the latest history entry.
+        "CREATE TABLE incident_status (event_id_cnty TEXT PRIMARY KEY, status TEXT NOT NULL, reason TEXT NOT NULL)",
+        "CREATE INDEX incident_status_status ON incident_status (status)",
+        "CREATE TABLE sequences (sequence_id TEXT PRIMARY KEY, name TEXT NOT NULL, origin TEXT NOT NULL DEFAULT 'bundled')",
+        """CREATE TABLE sequence_steps (
+    sequence_id TEXT NOT NULL REFERENCES sequences(sequence_id) ON DELETE CASCADE,
+    step INTEGER NOT NULL,
+    event_id_cnty TEXT NOT NULL,
+    relation TEXT NOT NULL,
+    summary TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (sequence_id, step)
+)""",
+        "CREATE INDEX sequence_steps_incident ON sequence_steps (event_id_cnty)",
+        f"""CREATE TABLE duplicate_decisions (
+    id {pk},
+    action TEXT NOT NULL CHECK (action IN ('confirm', 'dismiss', 'undo')),
+    keep_id TEXT NOT NULL,
+    alias_id TEXT NOT NULL,
+    who TEXT NOT NULL,
+    decided_at {ts} NOT NULL,
+    why TEXT NOT NULL,
+    undoes {ref} REFERENCES duplicate_decisions(id)
+)""",
+        # Current merges (alias -> kept id), rewritten with every decision in the same transaction.
+        f"CREATE TABLE incident_aliases (alias_id TEXT PRIMARY KEY, keep_id TEXT NOT NULL, decision_id {ref} NOT NULL)",
+        "CREATE INDEX incident_aliases_keep ON incident_aliases (keep_id)",
+    )
+    if dialect == "sqlite":
+        guards = tuple(
+            f"CREATE TRIGGER {t}_append_only_{op.lower()} BEFORE {op} ON {t} "
+            f"BEGIN SELECT RAISE(ABORT, '{t} is append-only'); END"
+            for t in _APPEND_ONLY for op in ("UPDATE", "DELETE"))
+    else:
+        guards = (
+            "CREATE OR REPLACE FUNCTION conflictmap_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$",
+        ) + tuple(
+            f"CREATE TRIGGER {t}_append_only BEFORE UPDATE OR DELETE ON {t} "
+            "FOR EACH ROW EXECUTE FUNCTION conflictmap_append_only()" for t in _APPEND_ONLY)
+    return tables + guards + ("UPDATE data_version SET n = n + 1",)
+
+
+MIGRATIONS += (
+    Migration(
+        6, "analyst workflow: incident sources, verification history and status, sequences, duplicate decisions and aliases",
+        sqlite=_curation_tables("sqlite"),
+        postgres=_curation_tables("postgres"),
+    ),
+)
+LATEST_VERSION = max(m.version for m in MIGRATIONS)

@@ -251,6 +251,11 @@ def filter_sql(spec: FilterSpec | None, placeholder: str, date_param: Callable[[
                 ors.append(f"{col} LIKE {p} ESCAPE '\\'")
                 params.append(f"%{_like_escape(actor)}%")
         where.append("(" + " OR ".join(ors) + ")")
+    if getattr(spec, "statuses", ()):
+        # Verification status (migration 6): the current status row, absent = "reported".
+        where.append("COALESCE((SELECT s.status FROM incident_status s WHERE s.event_id_cnty = incidents.event_id_cnty), "
+                     f"'reported') IN ({', '.join([p] * len(spec.statuses))})")
+        params.extend(spec.statuses)
     return (" WHERE " + " AND ".join(where)) if where else "", params
 
 

@@ -1,0 +1,151 @@
+"""The analyst workflow as one object for the command line and the dashboard (no Streamlit here).
+
+:class:`CurationService` opens the configured store (seeding the bundled sources, statuses and
+sequences once per version of those files) and offers what the ``verify``, ``sequences`` and
+``duplicates`` commands and the dashboard's incident details and sequence page need.
+
+Usage::
+
+    with CurationService(get_settings()) as cur:
+        cur.change_status("CM-XKX-0028", "disputed", who="ana", why="police said no arrests")
+        shown = cur.annotate(incidents)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Self
+
+import geopandas as gpd
+import pandas as pd
+
+from geodata.curation import Curation, annotate
+from geodata.duplicates import Decision, suggest_duplicates
+from geodata.sequences import Sequence
+from geodata.verification import StatusChange
+
+if TYPE_CHECKING:
+    from geodata.store.curation_sql import CurationStore
+
+
+class CurationService:
+    """Sources, verification, sequences and duplicate decisions of the configured store.
+
+    Args:
+        settings: :class:`geodata.settings.Settings` (its ``db_url`` names the store).
+        db_url: another store URL (the command line's ``--db``).
+    """
+
+    def __init__(self, settings: Any, db_url: str | None = None) -> None:
+        self.settings = settings
+        self.db_url = db_url or settings.db_url
+        self._store: Any = None
+        self._cur: CurationStore | None = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the store connection (if opened)."""
+        if self._store is not None:
+            self._store.close()
+            self._store, self._cur = None, None
+
+    @property
+    def tables(self) -> CurationStore:
+        """The :class:`geodata.store.curation_sql.CurationStore`, opened and seeded on first use.
+
+        Raises:
+            StoreError: if the store cannot be opened or written.
+            DataError: if a bundled curation file is invalid.
+        """
+        if self._cur is None:
+            from geodata.incidents import BUNDLED_INCIDENTS
+            from geodata.sources import fallback_sources
+            from geodata.store import open_store
+            from geodata.store.curation_sql import open_curation
+
+            bundled = pd.read_csv(BUNDLED_INCIDENTS, usecols=["event_id_cnty", "source", "source_url"], dtype=str,
+                                  keep_default_na=False)
+            self._store = open_store(self.db_url, create=True)
+            try:
+                self._cur = open_curation(self._store, bundled["event_id_cnty"], fallback_sources(bundled))
+            except BaseException:
+                self.close()
+                raise
+        return self._cur
+
+    def data_version(self) -> str:
+        """The store's change token (changes with every status change, merge, upload…)."""
+        return str(self.tables.store.data_version())
+
+    def curation(self) -> Curation:
+        """Every curation table as a :class:`Curation`."""
+        return self.tables.curation()
+
+    def annotate(self, incidents: pd.DataFrame) -> pd.DataFrame:
+        """``incidents`` with status, sources, sequence and aliases (:func:`geodata.curation.annotate`)."""
+        return annotate(incidents, self.curation())
+
+    def change_status(self, event_id: str, status: str, who: str, why: str) -> StatusChange:
+        """Record a status change (see :meth:`CurationStore.change_status`)."""
+        return self.tables.change_status(event_id, status, who, why)
+
+    def undo_status(self, event_id: str, who: str, why: str = "undo") -> StatusChange:
+        """Undo the incident's latest status change."""
+        return self.tables.undo_status(event_id, who, why)
+
+    def history(self, event_id: str | None = None) -> list[StatusChange]:
+        """Status changes, oldest first."""
+        return self.tables.history(event_id)
+
+    def sequences(self) -> list[Sequence]:
+        """Stored sequences."""
+        return self.tables.sequences()
+
+    def suggestions(self, incidents: gpd.GeoDataFrame, across_datasets: bool = True) -> pd.DataFrame:
+        """Possible duplicate pairs among ``incidents`` not yet decided or merged."""
+        cur = self.tables
+        merged = set(cur.aliases())
+        live = incidents[~incidents["event_id_cnty"].astype(str).isin(merged).to_numpy()]
+        return suggest_duplicates(live, across_datasets=across_datasets, exclude=cur.decisions().decided_pairs())
+
+    def decide(self, action: str, keep: str, alias: str, who: str, why: str = "") -> Decision:
+        """Confirm (merge) or dismiss a pair."""
+        return self.tables.decide(action, keep, alias, who, why)
+
+    def undo_decision(self, decision_id: int, who: str, why: str = "undo") -> Decision:
+        """Undo a confirm, dismiss or undo."""
+        return self.tables.undo_decision(decision_id, who, why)
+
+    def decisions(self) -> list[Decision]:
+        """Every duplicate decision, oldest first."""
+        return self.tables.decisions().decisions
+
+
+def current_curation(settings: Any = None) -> Curation:
+    """The curation to show: the store's (bundled curation seeded into it) when the store can be
+    opened, else the bundled files alone — exports and popups still carry sources and statuses
+    when the store is unavailable.
+
+    Raises:
+        DataError: if a bundled curation file is invalid.
+    """
+    from geodata._errors import StoreFailure
+    from geodata.curation import bundled_curation
+    from geodata.settings import get_settings
+
+    try:
+        with CurationService(settings or get_settings()) as svc:
+            return svc.curation()
+    except StoreFailure:
+        return bundled_curation()
+
+
+def with_curation(incidents: pd.DataFrame, settings: Any = None) -> pd.DataFrame:
+    """``incidents`` annotated with the current curation, unless it already is (then returned as is)."""
+    if "verification_status" in incidents or "event_id_cnty" not in incidents:
+        return incidents
+    return annotate(incidents, current_curation(settings))
