@@ -3,7 +3,7 @@
 The entry point only assembles: it reads this rerun's data snapshot (:mod:`dashboard.data`, the
 one module that touches incidents), draws the shared sidebar (:mod:`dashboard.sidebar`), shows
 notices, and runs the page the user is on (``st.navigation``): the Map, Analysis, Upload and
-Export pages in ``dashboard/pages/`` each compute only what they show.
+Export pages in ``dashboard/views/`` each compute only what they show.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from dashboard.text import md_escape  # noqa: E402
 from geodata._errors import ConflictmapError  # noqa: E402
 from geodata.boundaries import HOW_TO_GET_BOUNDARIES  # noqa: E402
 
-PAGES = Path(__file__).resolve().parent / "pages"
+# Not "pages/": Streamlit treats a pages/ folder next to the entry point as an old-style multipage app.
+VIEWS = Path(__file__).resolve().parent / "views"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 #: Less empty space above the first element, so the map starts near the top of the window.
 LAYOUT_CSS = """<style>
@@ -73,9 +74,9 @@ if notes:
             st.text(note)  # plain text: may carry paths and commands
 
 page = st.navigation([
-    st.Page(PAGES / "map.py", title="Map", icon="🗺️", default=True),
-    st.Page(PAGES / "analysis.py", title="Analysis", icon="📊"),
-    st.Page(PAGES / "upload.py", title="Upload", icon="⬆️"),
-    st.Page(PAGES / "export.py", title="Export", icon="⬇️"),
+    st.Page(VIEWS / "map.py", title="Map", icon="🗺️", default=True),
+    st.Page(VIEWS / "analysis.py", title="Analysis", icon="📊"),
+    st.Page(VIEWS / "upload.py", title="Upload", icon="⬆️"),
+    st.Page(VIEWS / "export.py", title="Export", icon="⬇️"),
 ], position="top")
 page.run()
