@@ -18,6 +18,11 @@ import string
 _PUNCTUATION = re.compile("([" + re.escape(string.punctuation) + "])")
 #: Control characters (tabs and line breaks included) would start new Markdown blocks.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+#: GitHub-flavoured Markdown (which Streamlit uses) turns bare ``http://…``, ``www.…`` and e-mail
+#: addresses into links *after* escapes are resolved, so escaping cannot stop it: an invisible
+#: WORD JOINER after ``:`` in ``://``, after ``www`` and after ``@`` breaks the pattern instead.
+_AUTOLINK = re.compile(r"(:(?=//)|(?i:www)(?=\.)|@)")
+WORD_JOINER = "\u2060"
 
 
 def md_escape(value: object) -> str:
@@ -26,8 +31,10 @@ def md_escape(value: object) -> str:
     Args:
         value: anything; ``None`` becomes ``""``.
     Returns:
-        The text with every ASCII punctuation character backslash-escaped and control
-        characters (line breaks included) replaced by one space.
+        The text with every ASCII punctuation character backslash-escaped, control characters
+        (line breaks included) replaced by one space, and an invisible :data:`WORD_JOINER` where
+        a bare URL or e-mail address would otherwise become a link.
     """
-    text = "" if value is None else str(value)
-    return _PUNCTUATION.sub(r"\\\1", _CONTROL.sub(" ", text))
+    text = _CONTROL.sub(" ", "" if value is None else str(value))
+    # Joiners first (the pattern sees the plain text), then escapes (the joiner is not punctuation).
+    return _PUNCTUATION.sub(r"\\\1", _AUTOLINK.sub(lambda m: m.group(1) + WORD_JOINER, text))
