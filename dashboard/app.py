@@ -27,13 +27,14 @@ VIEWS = Path(__file__).resolve().parent / "views"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 #: Less empty space above the first element, so the map starts near the top of the window.
 LAYOUT_CSS = """<style>
-[data-testid="stMainBlockContainer"]{padding-top:3.2rem;padding-bottom:2rem}
+[data-testid="stMainBlockContainer"]{padding-top:3.2rem;padding-bottom:2rem;padding-left:2rem;padding-right:2rem}
 [data-testid="stSidebarHeader"]{height:2.5rem;padding-bottom:0}
 </style>"""
 
 st.set_page_config(page_title="conflictmap — northern Kosovo incidents", page_icon="🗺️", layout="wide")
 st.markdown(LAYOUT_CSS, unsafe_allow_html=True)  # constant CSS, no data in it
 
+st.sidebar.markdown("**conflictmap** · security incidents in northern Kosovo")
 try:
     snap = data.snapshot()
     cur = sidebar.render(snap)
@@ -74,9 +75,9 @@ if notes:
             st.text(note)  # plain text: may carry paths and commands
 
 page = st.navigation([
-    st.Page(VIEWS / "map.py", title="Map", icon="🗺️", default=True),
-    st.Page(VIEWS / "analysis.py", title="Analysis", icon="📊"),
-    st.Page(VIEWS / "upload.py", title="Upload", icon="⬆️"),
-    st.Page(VIEWS / "export.py", title="Export", icon="⬇️"),
+    st.Page(VIEWS / "map.py", title="Map", icon=":material/map:", default=True),
+    st.Page(VIEWS / "analysis.py", title="Analysis", icon=":material/bar_chart:"),
+    st.Page(VIEWS / "upload.py", title="Upload", icon=":material/upload:"),
+    st.Page(VIEWS / "export.py", title="Export", icon=":material/download:"),
 ], position="top")
 page.run()
