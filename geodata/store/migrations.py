@@ -110,4 +110,46 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
 )
 
-LATEST_VERSION: int = MIGRATIONS[-1].version
+MIGRATIONS += (
+    Migration(
+        3, "municipality stored per incident (indexed); change counter; store settings",
+        sqlite=(
+            "ALTER TABLE incidents ADD COLUMN municipality TEXT",
+            "ALTER TABLE incidents ADD COLUMN admin2_mismatch INTEGER",
+            "CREATE INDEX incidents_municipality ON incidents (municipality)",
+            "CREATE TABLE data_version (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL)",
+            "INSERT INTO data_version (id, n) VALUES (1, 0)",
+            "CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            "INSERT INTO store_meta (key, value) VALUES ('store_id', lower(hex(randomblob(8))))",
+        ),
+        postgres=(
+            "ALTER TABLE incidents ADD COLUMN municipality TEXT",
+            "ALTER TABLE incidents ADD COLUMN admin2_mismatch SMALLINT",
+            "CREATE INDEX incidents_municipality ON incidents (municipality)",
+            "CREATE TABLE data_version (id INTEGER PRIMARY KEY CHECK (id = 1), n BIGINT NOT NULL)",
+            "INSERT INTO data_version (id, n) VALUES (1, 0)",
+            "CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            "INSERT INTO store_meta (key, value) VALUES ('store_id', substr(md5(random()::text || clock_timestamp()::text), 1, 16))",
+        ),
+    ),
+    Migration(
+        4, "provenance per row per upload (upload_rows), for exact undo",
+        sqlite=(
+            "CREATE TABLE upload_rows (upload_id INTEGER NOT NULL REFERENCES uploads(id), "
+            "incident_id INTEGER NOT NULL REFERENCES incidents(id), PRIMARY KEY (upload_id, incident_id)) WITHOUT ROWID",
+            "CREATE INDEX upload_rows_incident ON upload_rows (incident_id)",
+            "INSERT INTO upload_rows (upload_id, incident_id) SELECT upload_id, id FROM incidents",
+            "UPDATE data_version SET n = n + 1",
+        ),
+        postgres=(
+            "CREATE TABLE upload_rows (upload_id BIGINT NOT NULL REFERENCES uploads(id), "
+            "incident_id BIGINT NOT NULL REFERENCES incidents(id), PRIMARY KEY (upload_id, incident_id))",
+            "CREATE INDEX upload_rows_incident ON upload_rows (incident_id)",
+            "INSERT INTO upload_rows (upload_id, incident_id) SELECT upload_id, id FROM incidents",
+            "UPDATE data_version SET n = n + 1",
+        ),
+    ),
+)
+
+#: The newest schema this code knows (migrations may leave gaps: other branches reserve numbers).
+LATEST_VERSION: int = max(m.version for m in MIGRATIONS)
