@@ -53,18 +53,16 @@ problems = sidebar.link_notice(cur)
 if problems:
     st.warning("This link asked for values the data does not have; the view shows what is available:\n\n"
                + "\n".join(f"- {md_escape(p)}" for p in problems), icon="🔗")
-if snap.loaded.boundary_error:
-    st.error("The configured municipal boundaries could not be loaded; the map shows none. "
-             "See “Set-up notes” in the sidebar.")
+if snap.layers.notices:
+    st.error("A map layer could not be loaded and is left out. See “Set-up notes” in the sidebar.")
 
 # ---------------------------------------------------------------- set-up hints (out of the way)
 notes = []
 if not st.get_option("server.enableStaticServing"):
     notes.append("Start the dashboard from the repository root (`streamlit run dashboard/app.py` reads "
                  ".streamlit/config.toml) or pass --server.enableStaticServing true.")
-if snap.loaded.boundary_error:
-    notes.append(f"Boundaries error: {snap.loaded.boundary_error}")
-if snap.loaded.bundle.municipalities is None:
+notes += snap.layers.notices
+if snap.layers.municipalities is None:
     notes.append(HOW_TO_GET_BOUNDARIES)
 if not snap.settings.tiles:
     notes.append("To offer your own tile server as a basemap, set CONFLICTMAP_TILES to its URL template "

@@ -36,7 +36,7 @@ class Current:
     @property
     def choices(self) -> S.FilterChoices:
         """What the filter widgets offer."""
-        return self.data.loaded.choices
+        return self.data.choices
 
 
 def current() -> Current:
@@ -84,9 +84,8 @@ def render(data: Snapshot) -> Current:
     Returns:
         The :class:`Current` filters and view (also available through :func:`current`).
     """
-    loaded = data.loaded
-    choices = loaded.choices
-    has_munis = loaded.bundle.municipalities is not None
+    choices = data.choices
+    has_munis = data.layers.municipalities is not None
     if "_from_url" not in st.session_state:
         st.session_state["_from_url"] = True
         _from_url(choices, custom_tiles=bool(data.settings.tiles))
@@ -126,8 +125,8 @@ def render(data: Snapshot) -> Current:
     sb.radio("Time step (timeline and playback)", S.STEPS, key=S.W_STEP, horizontal=True)
     view = S.ViewOptions(st.session_state[S.W_BASEMAP], st.session_state[S.W_METRIC], st.session_state[S.W_STEP],
                          st.session_state.get(W_CENTER), st.session_state.get(W_ZOOM))
-    if loaded.pushdown is not None:
-        sb.caption(f"Large store ({loaded.pushdown.count:,} incidents): each filter change is answered by the "
+    if data.large:
+        sb.caption(f"Large store ({data.facets.count:,} incidents): each filter change is answered by the "
                    "store's database instead of holding every incident in memory.")
 
     # The URL always describes the current view, so copying it shares it.

@@ -12,11 +12,13 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import data
+from dashboard.text import md_escape
+from geodata._errors import ConflictmapError
 from geodata.ingest import ColumnMapping, FormatError, IngestError, report_csv
 from geodata.ingest.formats import suggest_mapping
 from geodata.schema import INCIDENT_COLUMNS, REQUIRED_COLUMNS
+from geodata.service import user_message
 from geodata.settings import Settings
-from geodata.store import StoreError
 
 #: Session key of the last upload stored from this page (its report, for the notice and Undo).
 LAST_UPLOAD = "upload_last"
@@ -94,13 +96,13 @@ def _last_upload(settings: Settings, shown: tuple[int, int] | None) -> None:
     if yes.button("Yes, undo the upload", type="primary", key="upload_undo_yes"):
         st.session_state.pop(CONFIRM_UNDO, None)
         try:
-            removed = data.undo_upload(settings, int(done["id"]))
-        except (KeyError, StoreError) as exc:
+            outcome = data.undo_upload(settings, int(done["id"]))
+        except ConflictmapError as exc:
             st.error("The upload could not be undone.")
-            st.text(str(exc).strip("'\""))
+            st.text(user_message(exc))
             return
         st.session_state.pop(LAST_UPLOAD, None)
-        st.session_state[UNDONE] = f"Upload {done['id']} undone: {removed:,} incidents removed."
+        st.session_state[UNDONE] = md_escape(outcome.message()[:1].upper() + outcome.message()[1:] + ".")
         st.rerun()  # every count, the map and the charts follow the store's new version
     if no.button("Cancel", key="upload_undo_no"):
         st.session_state.pop(CONFIRM_UNDO, None)
@@ -143,7 +145,7 @@ def render(settings: Settings, shown: tuple[int, int] | None = None) -> None:
             return
     try:
         prepared = _prepared(raw, up.name, mapping, settings)
-    except IngestError as exc:
+    except ConflictmapError as exc:  # IngestError, or a layer file the service cannot read
         st.error("The file cannot be used as it is.")
         st.text(str(exc))
         return
@@ -161,13 +163,14 @@ def render(settings: Settings, shown: tuple[int, int] | None = None) -> None:
     if st.button("Store the valid rows", type="primary", disabled=valid == 0, key="upload_store"):
         bar = st.progress(0.0, text="storing")
         try:
-            done = data.store_upload(prepared, settings,
-                                     progress=lambda f, what: bar.progress(max(0.0, min((f - 0.6) / 0.4, 1.0)),
-                                                                           text=what))
-        except StoreError as exc:
+            outcome = data.store_upload(prepared, settings,
+                                        progress=lambda f, what: bar.progress(max(0.0, min((f - 0.6) / 0.4, 1.0)),
+                                                                              text=what))
+        except ConflictmapError as exc:
             st.error("Nothing was stored.")
-            st.text(str(exc))
+            st.text(user_message(exc))
             return
+        done = outcome.report
         st.session_state.pop("upload_prepared", None)
         st.session_state.pop(CONFIRM_UNDO, None)
         st.session_state[LAST_UPLOAD] = {"id": done.upload_id, "accepted": done.accepted,

@@ -219,7 +219,7 @@ def test_upload_page_stores_shows_new_counts_and_undoes_with_confirmation(env, t
     next(b for b in at.button if b.key == "upload_undo_yes").click().run()
     assert not at.exception, [e.message for e in at.exception]
     assert shown_count(at) == (total, total)
-    assert any("undone: 5 incidents removed" in i.value for i in at.info)
+    assert any("removed 5 incidents" in i.value for i in at.info)
     goto(at, "map")
     assert drawn_incidents(map_args(at)) == total
 

@@ -7,15 +7,16 @@ import streamlit as st
 
 from dashboard import sidebar
 from dashboard.text import md_escape
+from geodata.service import Summaries
 from layers.style import EVENT_COLORS
 
 
-def charts(summary: dict, step: str) -> None:
+def charts(summary: Summaries, step: str) -> None:
     """Timeline and breakdowns (Altair, event-type colours from layers.style)."""
     scale = alt.Scale(domain=list(EVENT_COLORS), range=list(EVENT_COLORS.values()))
     # No chart legend: the colours are the map legend's, and "By event type" names them.
     color = alt.Color("event_type:N", title="Event type", scale=scale, legend=None)
-    tl = summary["timeline"]
+    tl = summary.timeline
     st.markdown(f"**Incidents per {step}**")
     if tl.empty:
         st.caption("No incidents in the selection.")
@@ -32,7 +33,7 @@ def charts(summary: dict, step: str) -> None:
     cols = st.columns(3)
     for col, (title, by) in zip(cols, (("By event type", "event_type"), ("By actor (top 12)", "actor"),
                                        ("By municipality", "municipality"))):
-        data = summary[by]
+        data = getattr(summary, f"by_{by}")
         with col:
             st.markdown(f"**{title}**")
             if data.empty:

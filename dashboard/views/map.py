@@ -92,7 +92,7 @@ def map_panel() -> None:
     """The map, playback controls and the details of the clicked incident (a fragment)."""
     cur = sidebar.current()
     selection = cur.data.selection(cur.spec)
-    bundle = cur.data.loaded.bundle
+    layers = cur.data.layers
     step = cur.view.step
     options = playback.periods(selection["event_date"], step) if len(selection) else []
     if st.session_state.get("pb_playing") and st.session_state.get("pb_period") in options:
@@ -111,8 +111,8 @@ def map_panel() -> None:
 
     representation = choose_representation(len(selection))
     ctx = cur.data.context(cur.spec, cur.view)
-    m = build_map(MapInputs(incidents=selection, municipalities=bundle.municipalities, routes=bundle.routes,
-                            sites=bundle.sites, buffers=cur.data.buffers(cur.spec)),
+    m = build_map(MapInputs(incidents=selection, municipalities=layers.municipalities, routes=layers.routes,
+                            sites=layers.sites, buffers=cur.data.buffers(cur.spec)),
                   tiles=ctx.tiles, tiles_attribution=ctx.tiles_attribution, metric=cur.view.metric,
                   representation=representation, dynamic_incidents=True)
     group = incident_group(shown, representation, name=f"Incidents ({len(shown):,})")
@@ -167,7 +167,7 @@ def show_details(row) -> None:
 def key_figures() -> None:
     """Incidents, fatalities, actors and date span of the selection."""
     cur = sidebar.current()
-    figures = cur.data.summaries(cur.spec, cur.view.step)["figures"]
+    figures = cur.data.summaries(cur.spec, cur.view.step).figures
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Incidents", f"{figures.incidents:,}", help=f"of {cur.choices.total:,} in the data")
     c2.metric("Fatalities", f"{figures.fatalities:,}")
