@@ -55,6 +55,11 @@ def _count_text(n: int, total: int) -> str:
     return f"{n:,} of {total:,} incidents"
 
 
+def _sidebar_count(page, n: int, total: int):
+    """The sidebar's "N of M incidents"."""
+    return page.get_by_test_id("stSidebarUserContent").get_by_text(_count_text(n, total), exact=True)
+
+
 def _markers(page) -> int:
     frame = page.frame_locator(MAP_IFRAME)
     frame.locator("path.cm-incident").first.wait_for(timeout=45_000)
@@ -77,13 +82,13 @@ def test_upload_in_the_page_shows_the_new_rows_without_another_click(live, tmp_p
         try:
             page = context.new_page()
             page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
-            page.get_by_text(_count_text(total, total)).wait_for(timeout=60_000)
+            _sidebar_count(page, total, total).wait_for(timeout=60_000)
             assert _markers(page) == total
             _nav(page, "Upload")
             page.locator('input[type="file"]').set_input_files(str(csv))
             page.get_by_role("button", name="Store the valid rows").click(timeout=60_000)
             # No further click: the sidebar and the page count the new rows, Undo is offered.
-            page.get_by_text(_count_text(total + 5, total + 5)).wait_for(timeout=30_000)
+            _sidebar_count(page, total + 5, total + 5).wait_for(timeout=30_000)
             page.get_by_text(f"The map now shows {total + 5:,} of {total + 5:,} incidents").wait_for(timeout=10_000)
             assert page.get_by_role("button", name="Undo this upload…").is_visible()
             _nav(page, "Map")
@@ -105,14 +110,14 @@ def test_another_process_ingests_and_an_open_session_shows_it(live, tmp_path):
         try:
             page = context.new_page()
             page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
-            page.get_by_text(_count_text(total, total)).wait_for(timeout=60_000)
+            _sidebar_count(page, total, total).wait_for(timeout=60_000)
             assert _markers(page) == total
             done = subprocess.run([sys.executable, "-m", "geodata", "ingest", str(csv)], cwd=REPO, env=env,
                                   capture_output=True, text=True, timeout=120)
             assert done.returncode == 0, done.stderr
             assert not page.get_by_role("button", name="Reload data").count()
             _nav(page, "Analysis")  # the session's next rerun
-            page.get_by_text(_count_text(total + 4, total + 4)).wait_for(timeout=30_000)
+            _sidebar_count(page, total + 4, total + 4).wait_for(timeout=30_000)
             _nav(page, "Map")
             page.get_by_text(f"Showing all {total + 4:,} incidents").wait_for(timeout=30_000)
             assert _markers(page) == total + 4
