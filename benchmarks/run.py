@@ -486,13 +486,13 @@ def render_markdown(results: dict) -> str:
             f"{_fmt_s(median(d['all_to_map_s']))}, {d['all_mode']} | "
             f"{d['typical_html']['sent_mb']:.2f} / {d['typical_html']['export_mb']:.2f} MB | "
             f"{d['all_html']['sent_mb']:.2f} / {d['all_html']['export_mb']:.2f} MB | {d['peak_rss_mb']:,.0f} MB |")
-    lines += ["", "### Store-pushdown design (`geodata.pushdown.select_incidents`: SQL WHERE first, lean read for "
-              "aggregated views)", "",
-              "| rows | filter-to-map, typical change (of which SQL) | all incidents to map, view "
-              "| HTML sent / exported, all | peak memory |", "|---:|---:|---:|---:|---:|"]
+    lines += ["", "### Store selections (`IncidentService.select_for_map`: SQL WHERE first, columns by map view)", "",
+              "| rows | filter-to-map, typical change (of which SQL) | no-filter selection, server side "
+              "| all incidents to map, view | HTML sent / exported, all | peak memory |", "|---:|---:|---:|---:|---:|---:|"]
     for n, r in sizes:
         p = r["pushdown"]
         lines.append(f"| {int(n):,} | {_fmt_s(median(p['filter_to_map_s']))} ({_fmt_s(median(p['query_s']))}) | "
+                     f"{_fmt_s(median(p.get('all_select_s') or [float('nan')]))} | "
                      f"{_fmt_s(median(p['all_to_map_s']))}, {p['all_mode']} | "
                      f"{p['all_html']['sent_mb']:.2f} / {p['all_html']['export_mb']:.2f} MB | {p['peak_rss_mb']:,.0f} MB |")
     if sizes:

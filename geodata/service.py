@@ -18,6 +18,9 @@ changes the stored data — cache keys for everything derived from the store.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -158,12 +161,25 @@ def parse_upload_id(value: object) -> int:
     return n
 
 
+def _serialised(method):
+    """Run ``method`` under the service's lock: one service may be shared by several Streamlit
+    sessions (threads), and a database connection serves one statement at a time."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+    return wrapper
+
+
 class IncidentService:
     """Incidents, their summaries and uploads, for one configuration (:class:`Settings`).
 
     Args:
         settings: where the store, boundaries and routes are; ``None`` reads the environment.
         db_url: store URL overriding ``settings.db_url`` (the command lines' ``--db``).
+
+    Thread-safe: every method that touches the store holds one lock, so one service can be shared
+    (e.g. ``st.cache_resource``) by every session of a dashboard process.
     """
 
     def __init__(self, settings: Settings | None = None, db_url: str | None = None) -> None:
@@ -174,6 +190,7 @@ class IncidentService:
         self._context_key: tuple | None = None
         #: Incidents (re)located when the store was opened (after boundaries were installed or changed).
         self.enriched_rows = 0
+        self._lock = threading.RLock()
 
     # -- lifecycle -------------------------------------------------------------------------------
     def __enter__(self) -> "IncidentService":
@@ -182,6 +199,7 @@ class IncidentService:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @_serialised
     def close(self) -> None:
         """Close the store connection (the service can be used again: it reopens on demand)."""
         if self._store is not None:
@@ -189,6 +207,7 @@ class IncidentService:
             self._store = None
 
     @property
+    @_serialised
     def store(self):
         """The open store (:class:`geodata.store.protocol.IncidentStore`), opened and seeded on first use.
 
@@ -211,14 +230,17 @@ class IncidentService:
         return self._store
 
     # -- reading ---------------------------------------------------------------------------------
+    @_serialised
     def data_version(self) -> str:
         """A token that changes whenever any process changes the stored incidents (one tiny query).
 
         Raises:
             StoreError: if the store cannot be read.
         """
-        return f"{self.db_url}#{self.store.data_version()}"
+        # The URL is hashed: a PostgreSQL URL may carry a password, and the token ends up in cache keys.
+        return f"{hashlib.sha256(self.db_url.encode()).hexdigest()[:12]}:{self.store.data_version()}"
 
+    @_serialised
     def facets(self) -> Facets:
         """Filter choices from the store (distinct values, date range, count) and the context layers."""
         ctx = self.context()
@@ -233,12 +255,14 @@ class IncidentService:
             data_version=self.data_version(),
         )
 
+    @_serialised
     def count(self, spec: FilterSpec | None = None) -> int:
         """How many stored incidents match ``spec`` (exact; every incident when ``None``)."""
         if spec is None or spec == FilterSpec():
             return self.store.count()
         return len(self.select(spec, columns=("event_date",)).incidents)
 
+    @_serialised
     def select(self, spec: FilterSpec | None = None, columns: Sequence[str] | None = None, *,
                distances: bool | None = None, metric: str = "incidents", tiles: str | None = None,
                use_boundaries: bool = True) -> Selection:
@@ -278,6 +302,7 @@ class IncidentService:
             tiles_attribution=self.settings.tiles_attribution if tiles is None else None, notes=tuple(notes),
         )
 
+    @_serialised
     def select_for_map(self, spec: FilterSpec | None = None, extra_columns: Sequence[str] = (), *,
                        marker_rows: int | None = None, cluster_rows: int | None = None, **kwargs: Any) -> Selection:
         """:meth:`select` with the columns the map's representation needs, decided by the size.
@@ -337,6 +362,7 @@ class IncidentService:
         return analysis.table_view(selection.incidents, limit=limit)
 
     # -- context ---------------------------------------------------------------------------------
+    @_serialised
     def context(self) -> Context:
         """Municipal boundaries, routes and sites; a layer whose file is unusable becomes a notice.
 
@@ -348,9 +374,23 @@ class IncidentService:
         if self._context is None or key != self._context_key:
             self._context = load_context(self.settings)
             self._context_key = key
+            if self._store is not None:  # boundaries installed or changed while the store is open
+                self.enriched_rows = sync_enrichment(self._store, self._context)
         return self._context
 
     # -- uploads ---------------------------------------------------------------------------------
+    @staticmethod
+    def inspect_upload(data: bytes, encoding: str | None = None):
+        """Encoding, delimiter, columns and format of a file's start, without reading it all
+        (:class:`geodata.ingest.pipeline.FileInfo`; ``format`` is ``None`` when a mapping is needed).
+
+        Raises:
+            IngestError: if the file is empty, binary or undecodable.
+        """
+        from geodata.ingest import inspect_file
+
+        return inspect_file(data, encoding)
+
     def prepare_upload(self, data: bytes, file_name: str, fmt: str = "auto", mapping: ColumnMapping | None = None,
                        encoding: str | None = None, progress: Progress | None = None) -> Prepared:
         """Read, recognise and validate a file without storing it (the dashboard's preview).
@@ -362,6 +402,7 @@ class IncidentService:
 
         return prepare(data, file_name, fmt, mapping, encoding, self.context().municipalities, progress)
 
+    @_serialised
     def store_upload(self, prepared: Prepared, progress: Progress | None = None) -> UploadOutcome:
         """Store a prepared file as one upload (one transaction; municipality computed for its rows only).
 
@@ -376,6 +417,7 @@ class IncidentService:
                                 municipalities=self.context().municipalities)
         return UploadOutcome(report=report, total=self.store.count(), data_version=self.data_version())
 
+    @_serialised
     def ingest_file(self, path: Path, fmt: str = "auto", mapping: ColumnMapping | None = None,
                     encoding: str | None = None, progress: Progress | None = None) -> UploadOutcome:
         """Read, validate and store one file (the command line's ``ingest``).
@@ -393,6 +435,7 @@ class IncidentService:
         prepared = self.prepare_upload(data, Path(path).name, fmt, mapping, encoding, progress)
         return self.store_upload(prepared, progress)
 
+    @_serialised
     def uploads(self, include_bundled: bool = True) -> pd.DataFrame:
         """Every upload, newest first: id, file name, sha256, format, counts, status, dates."""
         table = self.store.list_uploads()
@@ -400,6 +443,7 @@ class IncidentService:
             table = table[table["format"] != "bundled"].reset_index(drop=True)
         return table
 
+    @_serialised
     def undo(self, upload_id: int | str) -> UndoOutcome:
         """Undo one upload: remove the incidents no other live upload holds.
 

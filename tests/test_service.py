@@ -352,3 +352,40 @@ def test_installing_boundaries_relocates_stored_incidents_once(tmp_path, clean_e
         assert s.enriched_rows == 0  # already done: opening again re-locates nothing
         assert s.select(FilterSpec(end=dt.date(2019, 12, 31), municipalities=("Leposaviq",))).incidents[
             "event_id_cnty"].tolist() == ["R-1"]
+
+
+def test_arrow_reads_equal_row_reads(tmp_path, clean_env, monkeypatch):
+    """SQLite reads go through the ADBC driver into Arrow; the sqlite3 row path gives the same frame."""
+    from geodata.store.base import BaseStore
+
+    hand = IncidentService(get_settings({"CONFLICTMAP_DATA_DIR": str(tmp_path / "var")}))
+    hand.ingest_file(acled_csv(tmp_path / "hand.csv", HAND_ROWS))
+    for columns in (None, ("event_id_cnty", "event_type", "fatalities", "municipality")):
+        fast = hand.select(FilterSpec(end=dt.date(2020, 12, 31)), columns=columns).incidents
+        assert hand.store._adbc is not None  # the Arrow path was taken
+        monkeypatch.setattr(type(hand.store), "_read_frame", BaseStore._read_frame)
+        rows = hand.select(FilterSpec(end=dt.date(2020, 12, 31)), columns=columns).incidents
+        monkeypatch.undo()
+        pd.testing.assert_frame_equal(fast.drop(columns="geometry"), rows.drop(columns="geometry"))
+        assert sorted(fast["event_id_cnty"]) == ["H-1", "H-2", "H-3", "H-4", "H-5"]
+    hand.close()
+
+
+def test_both_back_ends_implement_the_store_protocol(store_url):
+    from geodata.store import IncidentStore
+
+    with open_store(store_url) as store:
+        assert isinstance(store, IncidentStore)
+
+
+def test_info_with_an_unreadable_boundaries_file_is_a_note_not_a_crash(tmp_path, clean_env, capsys):
+    import json
+
+    from geodata.cli import main
+
+    clean_env.setenv("CONFLICTMAP_BOUNDARIES", str(tmp_path / "missing.geojson"))
+    assert main(["info"]) == 0
+    out, err = capsys.readouterr()
+    layers = {layer["name"]: layer for layer in json.loads(out)["layers"]}
+    assert layers["municipalities"]["present"] is False and layers["incidents"]["features"] == BUNDLED_COUNT
+    assert "note: Municipal boundaries left out" in err and "missing.geojson" in err

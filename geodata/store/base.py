@@ -79,6 +79,10 @@ class BaseStore:
         """A WHERE condition keeping (a superset of) the incidents within ``near``."""
         raise NotImplementedError
 
+    def _read_frame(self, sql: str, params: Sequence[object], columns: Sequence[str]) -> pd.DataFrame:
+        """Run an incident SELECT (``columns`` + upload id) into a typed frame, chunk by chunk."""
+        return incidents_frame_from_chunks(self._chunks(sql, params, READ_CHUNK_ROWS), columns)
+
     def _now_sql(self) -> str:
         raise NotImplementedError
 
@@ -306,7 +310,7 @@ class BaseStore:
         cols = tuple(READABLE_COLUMNS if columns is None else dict.fromkeys(columns))
         where, params = self._where(spec, near)
         self.last_query = select_sql(where, cols, order=columns is None if order is None else order)
-        frame = incidents_frame_from_chunks(self._chunks(self.last_query, params, READ_CHUNK_ROWS), cols)
+        frame = self._read_frame(self.last_query, params, cols)
         bundled = {f"upload:{r[0]}" for r in self._rows("SELECT id FROM uploads WHERE format = "
                                                          f"{self.mark}", (BUNDLED_FORMAT,))}
         if bundled and len(frame):
@@ -374,4 +378,4 @@ class BaseStore:
     def date_range(self) -> tuple[dt.date, dt.date] | None:
         """First and last stored event date, or ``None`` when the store is empty."""
         f = self.facets()
-        return None if f.first is None else (f.first, f.last)
+        return None if f.first is None or f.last is None else (f.first, f.last)

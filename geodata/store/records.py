@@ -324,9 +324,36 @@ def incidents_frame_from_chunks(chunks: Iterable[Sequence[tuple]],
     return _typed(df)
 
 
+def incidents_frame_from_arrow(table: pa.Table, columns: Sequence[str] = INCIDENT_COLUMNS) -> pd.DataFrame:
+    """An Arrow table of ``columns`` plus ``upload_id`` (as a driver returns it) -> typed incident frame.
+
+    Columns the driver typed differently (all-NULL columns, numbers stored as text) are cast to the
+    types :func:`incidents_frame_from_chunks` gives.
+
+    Raises:
+        pyarrow.ArrowInvalid: if a column cannot be cast (the caller falls back to the row path).
+    """
+    names = (*columns, "upload_id")
+    arrays = {}
+    for name, col in zip(names, table.columns):
+        if name in INT_COLUMNS or name in ("upload_id", "admin2_mismatch"):
+            target = pa.int64()
+        elif name in FLOAT_COLUMNS:
+            target = pa.float64()
+        else:
+            target = pa.string()
+        arrays[name] = col if col.type == target else col.cast(target)
+        if name == "event_date":  # parsed in Arrow: no per-row Python strings
+            import pyarrow.compute as pc
+
+            arrays[name] = pc.strptime(arrays[name], format="%Y-%m-%d", unit="us")
+    df = pa.table(arrays).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get, self_destruct=True)
+    return _typed(df)
+
+
 def _typed(df: pd.DataFrame) -> pd.DataFrame:
     """Dates parsed, numbers typed, ``upload_id`` replaced by ``origin`` = "upload:<id>"."""
-    if "event_date" in df:
+    if "event_date" in df and not pd.api.types.is_datetime64_any_dtype(df["event_date"]):
         df["event_date"] = pd.to_datetime(df["event_date"].astype(str), format="%Y-%m-%d")
     for c in INT_COLUMNS:
         if c in df:
