@@ -46,13 +46,13 @@ except ConflictmapError as exc:  # e.g. the PostGIS server is down: one message,
 # ---------------------------------------------------------------- notices (user-facing only)
 if st.get_option("server.address") not in LOOPBACK:
     st.warning("This dashboard is open to the network: anyone who can reach it can upload incidents and undo "
-               "uploads.", icon="⚠️")
+               "uploads.", icon=":material/warning:")
 if not st.get_option("server.enableStaticServing"):
     st.error("The map cannot load: static file serving is off. See “Set-up notes” in the sidebar.")
 problems = sidebar.link_notice(cur)
 if problems:
     st.warning("This link asked for values the data does not have; the view shows what is available:\n\n"
-               + "\n".join(f"- {md_escape(p)}" for p in problems), icon="🔗")
+               + "\n".join(f"- {md_escape(p)}" for p in problems), icon=":material/link:")
 if snap.layers.notices:
     st.error("A map layer could not be loaded and is left out. See “Set-up notes” in the sidebar.")
 
