@@ -30,6 +30,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state as S
+from geodata.analysis import KeyFigures
 from geodata.enrich import buffer_features
 from geodata.filters import ACTOR_COLUMNS, FilterSpec
 from geodata.ingest import ColumnMapping, FileInfo, inspect_file
@@ -98,6 +99,12 @@ def _summaries(key: tuple[str, ...], version: str, spec: FilterSpec, step: str, 
     return service(_settings).summaries(Selection(incidents=_sel), step, top=12)  # no store access
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def _figures(key: tuple[str, ...], version: str, spec: FilterSpec, _sel: gpd.GeoDataFrame) -> KeyFigures:
+    """Incidents, fatalities, distinct actors and date span (``_sel`` follows from the hashed arguments)."""
+    return IncidentService.key_figures(Selection(incidents=_sel))
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def _table(key: tuple[str, ...], version: str, spec: FilterSpec, limit: int | None,
            _sel: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -163,6 +170,10 @@ class Snapshot:
     def summaries(self, spec: FilterSpec, step: str) -> Summaries:
         """Key figures, timeline per ``step`` and breakdowns (event type, top 12 actors, municipality)."""
         return _summaries(self.key, self.version, spec, step, self.selection(spec), self.settings)
+
+    def figures(self, spec: FilterSpec) -> KeyFigures:
+        """Key figures of the selection only (what the Map page shows)."""
+        return _figures(self.key, self.version, spec, self.selection(spec))
 
     def table(self, spec: FilterSpec) -> pd.DataFrame:
         """The selection as display rows (a large store's: the newest ``S.PUSHDOWN_TABLE_ROWS``)."""

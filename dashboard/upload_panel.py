@@ -90,7 +90,7 @@ def _last_upload(settings: Settings, shown: tuple[int, int] | None) -> None:
         st.button("Undo this upload…", key="upload_undo", on_click=st.session_state.__setitem__,
                   args=(CONFIRM_UNDO, True))
         return
-    st.warning(f"Remove the {done['accepted']:,} incidents upload {done['id']} added? Incidents that other "
+    st.warning(f"Remove the {done['accepted']:,} incidents that upload {done['id']} added? Incidents that other "
                "uploads also hold stay.")
     yes, no = st.columns(2)
     if yes.button("Yes, undo the upload", type="primary", key="upload_undo_yes"):

@@ -167,7 +167,7 @@ def show_details(row) -> None:
 def key_figures() -> None:
     """Incidents, fatalities, actors and date span of the selection."""
     cur = sidebar.current()
-    figures = cur.data.summaries(cur.spec, cur.view.step).figures
+    figures = cur.data.figures(cur.spec)
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Incidents", f"{figures.incidents:,}", help=f"of {cur.choices.total:,} in the data")
     c2.metric("Fatalities", f"{figures.fatalities:,}")
