@@ -201,6 +201,11 @@ def test_boundaries_missing_notice(bundle):
     assert any(HOW_TO_GET_BOUNDARIES in t.value for t in at.sidebar.expander[-1].text)
     assert at.sidebar.expander[-1].label == "Set-up notes"
     assert not [r for r in at.radio if r.key == S.W_METRIC]
+    # Developer text (environment variables, shell commands) only inside "Set-up notes".
+    shown = [e.value for kind in ("caption", "markdown", "warning", "info", "error") for e in at.get(kind)]
+    shown += [e.value for kind in ("caption", "markdown") for e in at.sidebar.get(kind)]
+    assert not [v for v in shown if "CONFLICTMAP_" in v or "python -m" in v], shown
+    assert any("CONFLICTMAP_TILES" in t.value for t in at.sidebar.expander[-1].text)
     args = map_args(at)
     assert "Municipalities" not in args["layer_control"]
     assert "Patrol routes" in args["layer_control"] and "Religious sites" in args["layer_control"]
