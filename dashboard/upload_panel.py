@@ -121,7 +121,9 @@ def render(settings: Settings, shown: tuple[int, int] | None = None) -> None:
     _last_upload(settings, shown)
     st.caption("ACLED exports (either column generation), UCDP GED (with or without header), or any CSV through "
                f"a column mapping. Largest file: {settings.max_upload_mb} MB.")
-    up = st.file_uploader("CSV file", type=["csv", "txt", "tsv"], key=f"upload_csv_{st.session_state.get('upload_n', 0)}")
+    # A new key after each stored upload: the picker starts empty again.
+    picker = f"upload_csv_{st.session_state.get('upload_n', 0)}"
+    up = st.file_uploader("CSV file", type=["csv", "txt", "tsv"], key=picker)
     if up is None:
         return
     if up.size > settings.max_upload_mb * 1024 * 1024:

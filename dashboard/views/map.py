@@ -80,7 +80,8 @@ def _remember_view(out: dict | None) -> None:
         return
     c = S.parse_center(f"{center.get('lat')},{center.get('lng')}")
     z = S.parse_zoom(str(zoom))
-    if c is None or z is None or (c, z) == (st.session_state.get(sidebar.W_CENTER), st.session_state.get(sidebar.W_ZOOM)):
+    known = (st.session_state.get(sidebar.W_CENTER), st.session_state.get(sidebar.W_ZOOM))
+    if c is None or z is None or (c, z) == known:
         return
     st.session_state[sidebar.W_CENTER], st.session_state[sidebar.W_ZOOM] = c, z
     view = S.ViewOptions(center=c, zoom=z).to_query_params()
