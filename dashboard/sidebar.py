@@ -23,6 +23,8 @@ _BOUNDS = "_cm_bounds"
 LINK_NOTICE = "_cm_link_notice"
 #: Session keys of the map's centre and zoom (set by the map page, carried in the URL).
 W_CENTER, W_ZOOM = "v_center", "v_zoom"
+#: (centre, zoom) the session's link asked for, or None: the map starts there instead of fitting the data.
+INITIAL_VIEW = "_cm_initial_view"
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ def _from_url(choices: S.FilterChoices, custom_tiles: bool) -> None:
     st.session_state.update(values)
     st.session_state.update({S.W_BASEMAP: view.basemap, S.W_METRIC: view.metric, S.W_STEP: view.step,
                              W_CENTER: view.center, W_ZOOM: view.zoom})
+    st.session_state[INITIAL_VIEW] = (view.center, view.zoom) if view.center and view.zoom is not None else None
     problems = S.link_problems(get_all, spec, choices, view)
     if problems:
         st.session_state[LINK_NOTICE] = (tuple(problems), S.spec_from_widgets(values, choices))

@@ -73,6 +73,21 @@ def playback_controls(options: list[dt.date], step: str) -> tuple[dt.date, bool]
     return st.session_state["pb_period"], mode == "Up to period"
 
 
+def _start_at(m: folium.Map, view: tuple[tuple[float, float], int] | None) -> None:
+    """Open the map at a shared link's centre and zoom instead of fitting it to the data.
+
+    The same for the whole session (the map's script, and so the map, stay the same while the user
+    pans); where the user then goes is reported back by the browser (:func:`_remember_view`).
+    """
+    if view is None:
+        return
+    for name, child in list(m._children.items()):
+        if isinstance(child, folium.map.FitBounds):
+            del m._children[name]
+    m.location = [view[0][0], view[0][1]]
+    m.options["zoom"] = int(view[1])
+
+
 def _remember_view(out: dict | None) -> None:
     """Keep the map's centre and zoom (as the browser reports them) in the session and the URL."""
     center, zoom = (out or {}).get("center"), (out or {}).get("zoom")
@@ -116,14 +131,14 @@ def map_panel() -> None:
                             sites=layers.sites, buffers=cur.data.buffers(cur.spec)),
                   tiles=ctx.tiles, tiles_attribution=ctx.tiles_attribution, metric=cur.view.metric,
                   representation=representation, dynamic_incidents=True)
+    _start_at(m, st.session_state.get(sidebar.INITIAL_VIEW))
     group = incident_group(shown, representation, name=f"Incidents ({len(shown):,})")
     m.get_root().header.add_child(folium.Element(MAP_CSS))
     localize_links(m, VENDOR_URL)
     localize_links(group, VENDOR_URL)  # the group joins the map inside st_folium
     out = st_folium(m, key=MAP_KEY, height=MAP_HEIGHT, use_container_width=True,
                     returned_objects=["last_object_clicked", "center", "zoom"], feature_group_to_add=group,
-                    layer_control=layer_control(), center=st.session_state.get(sidebar.W_CENTER),
-                    zoom=st.session_state.get(sidebar.W_ZOOM))
+                    layer_control=layer_control())
     _remember_view(out)
 
     chosen = playback_controls(options, step)
