@@ -12,6 +12,7 @@ import datetime as dt
 
 import streamlit as st
 
+from dashboard.text import md_escape
 from geodata.export import FORMATS, LAYER_NAMES, export_bytes, export_filename
 from geodata.selection import Selection
 
@@ -33,7 +34,7 @@ def render(context: Selection) -> None:
 
     n = len(context.incidents)
     st.subheader("Share this view")
-    st.caption(f"{context.spec.describe()} — {n:,} incident{'' if n == 1 else 's'}. "
+    st.caption(f"{md_escape(context.spec.describe())} — {n:,} incident{'' if n == 1 else 's'}. "
                "The HTML map opens offline by double-click, with nothing to install.")
     stamp = _stamp()
     mode = REPRESENTATION_LABELS[choose_representation(n)]

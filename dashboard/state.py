@@ -14,7 +14,7 @@ from typing import Callable, Mapping
 import geopandas as gpd
 import pandas as pd
 
-from geodata.filters import FilterSpec, actor_options
+from geodata.filters import QUERY_KEYS, FilterSpec, actor_options
 from geodata.schema import EVENT_TYPES
 
 #: Basemap choices: key -> label. "custom" is offered only when settings.tiles is set.
@@ -26,7 +26,9 @@ BASEMAPS: dict[str, str] = {
 METRICS: dict[str, str] = {"incidents": "Incident count", "fatalities": "Fatalities"}
 STEPS = ("day", "week", "month")
 #: URL keys of the view options (distinct from :data:`geodata.filters.QUERY_KEYS`).
-VIEW_KEYS = {"basemap": "map", "metric": "metric", "step": "step"}
+VIEW_KEYS = {"basemap": "map", "metric": "metric", "step": "step", "center": "c", "zoom": "z"}
+#: Highest zoom level a shared link may ask for (Leaflet tile servers stop near 19).
+MAX_ZOOM_LEVEL = 22
 
 #: A large store's table lists at most this many incidents (the newest): a million-row table costs
 #: gigabytes to serialise and no one reads it; the map, charts and figures cover the whole selection.
@@ -164,16 +166,25 @@ def spec_from_widgets(values: Mapping[str, object], choices: FilterChoices) -> F
 
 @dataclass(frozen=True)
 class ViewOptions:
-    """How the selection is shown: basemap, choropleth metric and playback/timeline step."""
+    """How the selection is shown: basemap, choropleth metric, playback/timeline step and the map's
+    centre (lat, lon) and zoom (``None``: fitted to the data)."""
 
     basemap: str = "none"
     metric: str = "incidents"
     step: str = "month"
+    center: tuple[float, float] | None = None
+    zoom: int | None = None
 
     def to_query_params(self) -> dict[str, str]:
         """Non-default options as URL parameters."""
         default = ViewOptions()
-        return {VIEW_KEYS[k]: getattr(self, k) for k in VIEW_KEYS if getattr(self, k) != getattr(default, k)}
+        out = {VIEW_KEYS[k]: getattr(self, k) for k in ("basemap", "metric", "step")
+               if getattr(self, k) != getattr(default, k)}
+        if self.center is not None:
+            out[VIEW_KEYS["center"]] = f"{self.center[0]:.5f},{self.center[1]:.5f}"
+        if self.zoom is not None:
+            out[VIEW_KEYS["zoom"]] = str(int(self.zoom))
+        return out
 
     @classmethod
     def from_query_params(cls, get_all: Callable[[str], list[str]], custom_tiles: bool = False) -> "ViewOptions":
@@ -194,6 +205,8 @@ class ViewOptions:
             basemap=basemap if basemap in allowed else "none",
             metric=metric if metric in METRICS else "incidents",
             step=step if step in STEPS else "month",
+            center=parse_center(first("center")),
+            zoom=parse_zoom(first("zoom")),
         )
 
     def tiles(self, configured: str | None) -> str | None:
@@ -205,6 +218,105 @@ class ViewOptions:
         return None
 
 
+def parse_center(value: str | None) -> tuple[float, float] | None:
+    """``"lat,lon"`` -> (lat, lon) when both are finite and in range, else ``None``."""
+    try:
+        lat, lon = (float(v) for v in str(value).split(","))
+    except (TypeError, ValueError):
+        return None
+    if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):  # also false for NaN
+        return None
+    return (round(lat, 5), round(lon, 5))
+
+
+def parse_zoom(value: str | None) -> int | None:
+    """A zoom level 0..MAX_ZOOM_LEVEL from text, else ``None``."""
+    try:
+        zoom = int(float(str(value)))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return zoom if 0 <= zoom <= MAX_ZOOM_LEVEL else None
+
+
 def query_params(spec: FilterSpec, view: ViewOptions) -> dict[str, str | list[str]]:
     """Everything a shared link needs: the filters and the view options."""
     return {**spec.to_query_params(), **view.to_query_params()}
+
+
+def link_problems(get_all: Callable[[str], list[str]], spec: FilterSpec, choices: FilterChoices,
+                  view: ViewOptions) -> list[str]:
+    """What a shared link asked for that the dashboard could not show as asked.
+
+    Args:
+        get_all: the link's parameters (``st.query_params.get_all``).
+        spec, view: what :meth:`FilterSpec.from_query_params` / :meth:`ViewOptions.from_query_params`
+            made of them.
+        choices: what the data offers.
+    Returns:
+        One plain-text line per value dropped, clamped or not understood (raw values quoted as
+        given: escape before showing them anywhere that renders Markdown).
+    """
+    problems: list[str] = []
+    listed = (("actor", spec.actors, choices.actors), ("event type", spec.event_types, choices.event_types),
+              ("sub-event type", spec.sub_event_types,
+               choices.sub_event_types(tuple(t for t in spec.event_types if t in choices.event_types))),
+              ("municipality", spec.municipalities, choices.municipalities),
+              ("patrol route", spec.near_routes, choices.routes), ("religious site", spec.near_sites, choices.sites))
+    for label, values, options in listed:
+        problems += [f"{label} “{v}” is not in the data (dropped)" for v in values if v not in options]
+    for label, day in (("start date", spec.start), ("end date", spec.end)):
+        if day is not None and not choices.first <= day <= choices.last:
+            to = min(max(day, choices.first), choices.last)
+            problems.append(f"{label} {day.isoformat()} is outside the data (moved to {to.isoformat()})")
+    parsers: dict[str, Callable[[str], object]] = {
+        "start": dt.date.fromisoformat, "end": dt.date.fromisoformat, "min_fatalities": int, "near_km": float}
+    for name, parse in parsers.items():
+        raw = [str(v) for v in get_all(QUERY_KEYS[name]) if v not in (None, "")]
+        try:
+            if raw:
+                parse(raw[0])
+        except ValueError:
+            problems.append(f"{QUERY_KEYS[name]}=“{raw[0]}” was not understood (ignored)")
+    shown = view.to_query_params()
+    for name, key in VIEW_KEYS.items():
+        raw = [str(v) for v in get_all(key) if v not in (None, "")]
+        if raw and key not in shown and raw[0] != getattr(ViewOptions(), name):
+            problems.append(f"{key}=“{raw[0]}” is not available (ignored)")
+    return problems
+
+
+def follow_dates(value: object, old: tuple[dt.date, dt.date] | None, new: tuple[dt.date, dt.date]) -> tuple:
+    """The date-range widget's value after the data's range changed from ``old`` to ``new``.
+
+    An end still at the old bounds was not set by the user: it follows the data (so new incidents
+    show and no ``start=``/``end=`` appears in the URL). A date the user chose is kept, clamped to
+    the new range (the widget refuses values outside it).
+    """
+    dates = tuple(value) if isinstance(value, (tuple, list)) else (value,) if value else ()
+    first, last = new
+
+    def clamp(d: dt.date) -> dt.date:
+        return min(max(d, first), last)
+
+    start = first if not dates or (old and dates[0] == old[0]) else clamp(dates[0])
+    if len(dates) < 2:
+        return (start,) if dates else (first, last)
+    end = last if old and dates[1] == old[1] else clamp(dates[1])
+    return (start, max(start, end))
+
+
+def prune_values(values: Mapping[str, object], choices: FilterChoices) -> dict[str, list[str]]:
+    """Multiselect values no longer offered (e.g. an actor whose only upload was undone), removed.
+
+    Returns:
+        ``{widget key: kept values}`` for the widgets whose value changes.
+    """
+    options = {W_ACTORS: choices.actors, W_TYPES: choices.event_types, W_MUNIS: choices.municipalities,
+               W_ROUTES: choices.routes, W_SITES: choices.sites}
+    out: dict[str, list[str]] = {}
+    for key, allowed in options.items():
+        current = list(values.get(key) or [])
+        kept = [v for v in current if v in allowed]
+        if kept != current:
+            out[key] = kept
+    return out

@@ -1,20 +1,31 @@
-"""The dashboard's "Upload" tab: CSV file in, validation report out, new incidents on the map.
+"""The dashboard's Upload page: CSV file in, validation report out, new incidents on the map.
 
-Only widgets are wired here; reading, detection, mapping, validation and storing are the pure
-functions of :mod:`geodata.ingest` and :mod:`geodata.store`. Everything from the file is shown as
-plain text (``st.text``, ``st.dataframe``), never as Markdown or HTML.
+Only widgets are wired here; reading, validation, storing and undo go through
+:mod:`dashboard.data`. Everything from the file is shown as plain text (``st.text``,
+``st.dataframe``), never as Markdown or HTML. After storing, the page reruns: the sidebar, map,
+charts and table read the store's new data version, and this page shows the new counts and offers
+to undo the upload (with a confirmation).
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from geodata.ingest import ColumnMapping, FormatError, IngestError, inspect_file, prepare, report_csv, store_prepared
+from dashboard import data
+from dashboard.text import md_escape
+from geodata._errors import ConflictmapError
+from geodata.ingest import ColumnMapping, FormatError, IngestError, report_csv
 from geodata.ingest.formats import suggest_mapping
-from geodata.ingest.pipeline import load_boundaries_if_installed
 from geodata.schema import INCIDENT_COLUMNS, REQUIRED_COLUMNS
+from geodata.service import user_message
 from geodata.settings import Settings
-from geodata.store import StoreError, open_store
+
+#: Session key of the last upload stored from this page (its report, for the notice and Undo).
+LAST_UPLOAD = "upload_last"
+#: Session key set while the Undo confirmation is open.
+CONFIRM_UNDO = "upload_confirm_undo"
+#: Session key of the last undo's outcome message.
+UNDONE = "upload_undone"
 
 
 def _mapping_editor(columns: list[str]) -> ColumnMapping | None:
@@ -49,40 +60,80 @@ def _mapping_editor(columns: list[str]) -> ColumnMapping | None:
     return mapping
 
 
-def _prepared(data: bytes, name: str, mapping: ColumnMapping | None, settings: Settings):
+def _prepared(raw: bytes, name: str, mapping: ColumnMapping | None, settings: Settings):
     """Prepare once per (file, mapping): widget clicks rerun the script, a 200 MB parse must not."""
-    key = (hash(data), name, mapping.to_json() if mapping else "")
+    key = (hash(raw), name, mapping.to_json() if mapping else "")
     cache = st.session_state.get("upload_prepared")
     if cache and cache[0] == key:
         return cache[1]
     bar = st.progress(0.0, text="reading")
-    result = prepare(data, name, "mapping" if mapping else "auto", mapping,
-                     municipalities=load_boundaries_if_installed(settings),
-                     progress=lambda f, what: bar.progress(min(f / 0.6, 1.0), text=what))
+    result = data.prepare_upload(raw, name, mapping, settings,
+                                 progress=lambda f, what: bar.progress(min(f / 0.6, 1.0), text=what))
     bar.empty()
     st.session_state["upload_prepared"] = (key, result)
     return result
 
 
-def render(settings: Settings) -> None:
-    """Draw the Upload tab.
+def _last_upload(settings: Settings, shown: tuple[int, int] | None) -> None:
+    """The upload just stored from this page: what it did, the counts now, and Undo (confirmed)."""
+    done = st.session_state.get(LAST_UPLOAD)
+    undone = st.session_state.pop(UNDONE, None)
+    if undone:
+        st.info(undone)
+    if not done:
+        return
+    now = f" The map now shows {shown[0]:,} of {shown[1]:,} incidents." if shown else ""
+    st.success(f"Upload {done['id']} stored: {done['accepted']:,} new incidents "
+               f"({done['duplicates']:,} were already stored, {done['rejected']:,} rejected).{now}")
+    st.text(f"File: {done['file_name']}")
+    if not st.session_state.get(CONFIRM_UNDO):
+        st.button("Undo this upload…", key="upload_undo", on_click=st.session_state.__setitem__,
+                  args=(CONFIRM_UNDO, True))
+        return
+    st.warning(f"Remove the {done['accepted']:,} incidents that upload {done['id']} added? Incidents that other "
+               "uploads also hold stay.")
+    yes, no = st.columns(2)
+    if yes.button("Yes, undo the upload", type="primary", key="upload_undo_yes"):
+        st.session_state.pop(CONFIRM_UNDO, None)
+        try:
+            outcome = data.undo_upload(settings, int(done["id"]))
+        except ConflictmapError as exc:
+            st.error("The upload could not be undone.")
+            st.text(user_message(exc))
+            return
+        st.session_state.pop(LAST_UPLOAD, None)
+        st.session_state[UNDONE] = md_escape(outcome.message()[:1].upper() + outcome.message()[1:] + ".")
+        st.rerun()  # every count, the map and the charts follow the store's new version
+    if no.button("Cancel", key="upload_undo_no"):
+        st.session_state.pop(CONFIRM_UNDO, None)
+        st.rerun()
+
+
+def render(settings: Settings, shown: tuple[int, int] | None = None) -> None:
+    """Draw the Upload page.
 
     Args:
         settings: gives the store URL and the upload size limit (``max_upload_mb``).
+        shown: (incidents in the current selection, incidents in the data), for the notice after
+            an upload; ``None`` leaves the counts out.
     """
     st.subheader("Upload incidents (CSV)")
+    _last_upload(settings, shown)
     st.caption("ACLED exports (either column generation), UCDP GED (with or without header), or any CSV through "
                f"a column mapping. Largest file: {settings.max_upload_mb} MB.")
-    up = st.file_uploader("CSV file", type=["csv", "txt", "tsv"], key="upload_csv")
+    # A new key after each stored upload: the picker starts empty again.
+    picker = f"upload_csv_{st.session_state.get('upload_n', 0)}"
+    up = st.file_uploader("CSV file", type=["csv", "txt", "tsv"], key=picker)
     if up is None:
         return
     if up.size > settings.max_upload_mb * 1024 * 1024:
         st.error(f"This file is {up.size / 1024 / 1024:.0f} MB; the limit is {settings.max_upload_mb} MB "
-                 "(setting CONFLICTMAP_MAX_UPLOAD_MB). Split the file, or use `python -m geodata ingest FILE`.")
+                 "(setting CONFLICTMAP_MAX_UPLOAD_MB). Split the file, or use the command line ingest "
+                 "(see the README).")
         return
-    data = up.getvalue()
+    raw = up.getvalue()
     try:
-        info = inspect_file(data)
+        info = data.inspect_upload(raw)
     except IngestError as exc:
         st.error("The file cannot be read.")
         st.text(str(exc))
@@ -95,8 +146,8 @@ def render(settings: Settings) -> None:
         if mapping is None:
             return
     try:
-        prepared = _prepared(data, up.name, mapping, settings)
-    except IngestError as exc:
+        prepared = _prepared(raw, up.name, mapping, settings)
+    except ConflictmapError as exc:  # IngestError, or a layer file the service cannot read
         st.error("The file cannot be used as it is.")
         st.text(str(exc))
         return
@@ -114,17 +165,19 @@ def render(settings: Settings) -> None:
     if st.button("Store the valid rows", type="primary", disabled=valid == 0, key="upload_store"):
         bar = st.progress(0.0, text="storing")
         try:
-            store = open_store(settings.db_url, create=True)
-            try:
-                done = store_prepared(prepared, store, settings,
-                                      progress=lambda f, what: bar.progress(max(0.0, min((f - 0.6) / 0.4, 1.0)), text=what))
-            finally:
-                store.close()
-        except StoreError as exc:
+            outcome = data.store_upload(prepared, settings,
+                                        progress=lambda f, what: bar.progress(max(0.0, min((f - 0.6) / 0.4, 1.0)),
+                                                                              text=what))
+        except ConflictmapError as exc:
             st.error("Nothing was stored.")
-            st.text(str(exc))
+            st.text(user_message(exc))
             return
+        done = outcome.report
         st.session_state.pop("upload_prepared", None)
-        st.cache_data.clear()  # the map's cached incident layer must reload
-        st.success(f"Upload {done.upload_id}: {done.accepted} new incidents are now on the map "
-                   f"({done.duplicates} were already stored, {done.rejected} rejected).")
+        st.session_state.pop(CONFIRM_UNDO, None)
+        st.session_state[LAST_UPLOAD] = {"id": done.upload_id, "accepted": done.accepted,
+                                         "duplicates": done.duplicates, "rejected": done.rejected,
+                                         "file_name": done.file_name}
+        # A fresh file picker, and a full rerun: the sidebar, map, charts and table read the new data.
+        st.session_state["upload_n"] = st.session_state.get("upload_n", 0) + 1
+        st.rerun()

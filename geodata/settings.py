@@ -23,6 +23,10 @@ CONFLICTMAP_TILES              basemap tile URL template (e.g. a local tile     
                                server) — ``none`` for no tiles
 CONFLICTMAP_TILES_ATTRIBUTION  attribution shown for that tile URL               ``Map tiles: CONFLICTMAP_TILES``
 CONFLICTMAP_MAX_UPLOAD_MB      largest CSV accepted in the dashboard             200
+CONFLICTMAP_SERVE_ADDRESS      address ``scripts/start.sh`` serves the dashboard  ``127.0.0.1`` (this machine
+                               on; another address (``0.0.0.0``: every network)  only)
+                               lets anyone who reaches it upload and undo, and
+                               the terminal and the page warn so
 CONFLICTMAP_PUSHDOWN_ROWS      above this many stored incidents the dashboard    200000 (= the map's
                                filters in the store (SQL) per filter change      cluster limit)
                                instead of holding every incident in memory
@@ -94,6 +98,8 @@ class Settings:
     country_boundary_file: Path | None = None
     country_boundary_url: str = DEFAULT_COUNTRY_BOUNDARY_URL
     country_boundary_sha256: str = DEFAULT_COUNTRY_BOUNDARY_SHA256
+    #: Address the dashboard serves on (``scripts/start.sh``); loopback unless the user says otherwise.
+    serve_address: str = "127.0.0.1"
     ingest_pause_rows: int | None = None
     ingest_pause_file: Path | None = None
 
@@ -148,6 +154,7 @@ def get_settings(env: dict[str, str] | None = None) -> Settings:
         tiles_attribution=e.get("CONFLICTMAP_TILES_ATTRIBUTION") or f"Map tiles: {tiles}",
         max_upload_mb=max_mb,
         pushdown_rows=pushdown_rows,
+        serve_address=(e.get("CONFLICTMAP_SERVE_ADDRESS") or "127.0.0.1").strip(),
         ingest_pause_rows=pause_rows,
         ingest_pause_file=Path(pause_file) if pause_file else None,
         country_boundary_file=Path(e["CONFLICTMAP_COUNTRY_BOUNDARY"]).expanduser()

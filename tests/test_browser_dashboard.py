@@ -67,15 +67,9 @@ def _wait_for_health(port: int, proc: subprocess.Popen, timeout: float = 60.0) -
     raise TimeoutError("streamlit did not become healthy")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, adm2_path):
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is not installed (Debian package 'chromium'; scripts/setup.sh --system)")
+def start_server(env: dict[str, str]) -> tuple[int, subprocess.Popen]:
+    """``streamlit run dashboard/app.py`` on a free loopback port with ``env``; waits until healthy."""
     port = _free_port()
-    env = {**os.environ, "CONFLICTMAP_BOUNDARIES": str(adm2_path),
-           "CONFLICTMAP_DATA_DIR": str(tmp_path_factory.mktemp("var"))}
-    env.pop("CONFLICTMAP_DB", None)
-    env.pop("CONFLICTMAP_TILES", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
@@ -83,13 +77,33 @@ def server(tmp_path_factory, adm2_path):
     )
     try:
         _wait_for_health(port, proc)
+    except BaseException:
+        stop_server(proc)
+        raise
+    return port, proc
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, adm2_path):
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is not installed (Debian package 'chromium'; scripts/setup.sh --system)")
+    env = {**os.environ, "CONFLICTMAP_BOUNDARIES": str(adm2_path),
+           "CONFLICTMAP_DATA_DIR": str(tmp_path_factory.mktemp("var"))}
+    env.pop("CONFLICTMAP_DB", None)
+    env.pop("CONFLICTMAP_TILES", None)
+    port, proc = start_server(env)
+    try:
         yield port, env
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)
 
 
 MAP_IFRAME = 'iframe[title*="streamlit_folium"]'

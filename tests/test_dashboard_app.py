@@ -1,4 +1,4 @@
-"""The Streamlit dashboard through AppTest: filters, URL state, map arguments, notices, panels.
+"""The Streamlit dashboard through AppTest: filters, URL state, map arguments, notices, pages.
 
 Every expected count is computed with :func:`geodata.filters.apply_filters` on the same data the
 app loads (same settings), never hard-coded.
@@ -43,6 +43,10 @@ def bundle(env):
     return load_bundle(get_settings())
 
 
+PAGES = {"map": "views/map.py", "analysis": "views/analysis.py", "upload": "views/upload.py",
+         "export": "views/export.py"}
+
+
 def run_app(query: dict | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     if query:
@@ -50,6 +54,19 @@ def run_app(query: dict | None = None) -> AppTest:
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     return at
+
+
+def goto(at: AppTest, page: str) -> AppTest:
+    """Switch to one of the dashboard's pages (as the navigation does) and rerun."""
+    at.switch_page(PAGES[page]).run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def table_rows(at: AppTest):
+    """The Analysis page's incident table."""
+    goto(at, "analysis")
+    return at.dataframe[-1].value
 
 
 def shown_count(at: AppTest) -> tuple[int, int]:
@@ -84,8 +101,10 @@ def test_app_runs_and_shows_every_incident(bundle):
     total = len(bundle.incidents)
     assert shown_count(at) == (total, total)
     assert drawn_incidents(map_args(at)) == total
-    assert [t.label for t in at.tabs] == ["Map", "Table", "Upload", "Export"]
-    assert len(at.dataframe[-1].value) == total  # the table tab
+    assert not at.tabs  # pages, not tabs: the Map page computes no table
+    assert not at.dataframe
+    assert len(table_rows(at)) == total
+    assert not at.get("component_instance")  # the Analysis page draws no map
 
 
 def _filter_cases(bundle):
@@ -139,7 +158,7 @@ def test_query_parameters_restore_filters_and_view(bundle):
     assert at.multiselect(key="f_types").value == ["Strategic developments", "Protests"]
     assert at.text_input(key="f_text").value == "police"
     assert at.radio(key=S.W_BASEMAP).value == "osm"
-    assert at.radio(key=S.W_METRIC).value == "fatalities"
+    assert at.session_state[S.W_METRIC] == "fatalities"  # kept (no switch without municipalities)
     assert at.radio(key=S.W_STEP).value == "week"
     assert "tile.openstreetmap.org" in map_args(at)["script"]
     assert FilterSpec.from_mapping(dict(at.query_params)) == spec
@@ -177,7 +196,16 @@ def test_map_assets_come_from_the_app_not_a_cdn(bundle):
 def test_boundaries_missing_notice(bundle):
     assert bundle.municipalities is None
     at = run_app()
-    assert any(HOW_TO_GET_BOUNDARIES in w.value for w in at.warning)
+    # A set-up hint, out of the way: in the sidebar's "Set-up notes", as plain text; no metric switch.
+    assert not at.warning
+    assert any(HOW_TO_GET_BOUNDARIES in t.value for t in at.sidebar.expander[-1].text)
+    assert at.sidebar.expander[-1].label == "Set-up notes"
+    assert not [r for r in at.radio if r.key == S.W_METRIC]
+    # Developer text (environment variables, shell commands) only inside "Set-up notes".
+    shown = [e.value for kind in ("caption", "markdown", "warning", "info", "error") for e in at.get(kind)]
+    shown += [e.value for kind in ("caption", "markdown") for e in at.sidebar.get(kind)]
+    assert not [v for v in shown if "CONFLICTMAP_" in v or "python -m" in v], shown
+    assert any("CONFLICTMAP_TILES" in t.value for t in at.sidebar.expander[-1].text)
     args = map_args(at)
     assert "Municipalities" not in args["layer_control"]
     assert "Patrol routes" in args["layer_control"] and "Religious sites" in args["layer_control"]
@@ -187,7 +215,7 @@ def test_choropleth_with_official_boundaries(env, adm2_path):
     env.setenv("CONFLICTMAP_BOUNDARIES", str(adm2_path))
     b = load_bundle(get_settings())
     at = run_app()
-    assert not any(HOW_TO_GET_BOUNDARIES in w.value for w in at.warning)
+    assert not any(HOW_TO_GET_BOUNDARIES in t.value for t in at.text)
     args = map_args(at)
     assert "Municipalities (incidents)" in args["layer_control"]
     assert "Municipalities: incidents in selection" in args["html"] + args["script"]
@@ -242,22 +270,24 @@ def test_upload_and_export_panels_are_optional(bundle, monkeypatch):
         monkeypatch.setitem(sys.modules, f"dashboard.{name}", None)  # the import raises ImportError
         monkeypatch.delattr(dashboard, name, raising=False)  # an earlier import left it on the package
     at = run_app()
-    infos = [i.value for i in at.info]
-    assert "Upload is not available in this build" in infos
-    assert "Export is not available in this build" in infos
+    assert "Upload is not available in this build" in [i.value for i in goto(at, "upload").info]
+    assert "Export is not available in this build" in [i.value for i in goto(at, "export").info]
 
 
 def test_upload_and_export_panels_are_called(bundle, monkeypatch):
     calls: dict[str, object] = {}
     up, ex = types.ModuleType("dashboard.upload_panel"), types.ModuleType("dashboard.export_panel")
-    up.render = lambda settings: calls.setdefault("upload", settings)
+    up.render = lambda settings, shown=None: calls.setdefault("upload", settings)
     ex.render = lambda ctx: calls.setdefault("export", ctx)
     import dashboard
 
     for name, module in (("upload_panel", up), ("export_panel", ex)):
         monkeypatch.setitem(sys.modules, f"dashboard.{name}", module)
         monkeypatch.setattr(dashboard, name, module, raising=False)
-    run_app({"type": "Protests"})
+    at = run_app({"type": "Protests"})
+    assert not calls  # the Map page renders neither panel
+    goto(at, "upload")
+    goto(at, "export")
     assert calls["upload"] == get_settings()
     ctx = calls["export"]
     assert isinstance(ctx, Selection)
@@ -314,9 +344,8 @@ def test_real_upload_and_export_panels_render_in_their_tabs(bundle):
     pytest.importorskip("dashboard.upload_panel", reason="the upload panel is not in this build")
     pytest.importorskip("dashboard.export_panel", reason="the export panel is not in this build")
     at = run_app({"type": "Battles"})
-    upload_tab, export_tab = at.tabs[2], at.tabs[3]
-    assert upload_tab.get("file_uploader"), "the Upload tab shows no file uploader"
-    labels = [d.proto.label for d in export_tab.get("download_button")]
+    assert goto(at, "upload").get("file_uploader"), "the Upload page shows no file uploader"
+    labels = [d.proto.label for d in goto(at, "export").get("download_button")]
     assert "Map (standalone HTML)" in labels and "CSV (Excel)" in labels
     assert not [i.value for i in at.info if "not available" in i.value]
 

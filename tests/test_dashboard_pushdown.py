@@ -21,7 +21,7 @@ from geodata.layers_data import load_bundle  # noqa: E402
 from geodata.settings import get_settings  # noqa: E402
 from geodata.store import open_store  # noqa: E402
 from tests.acled_gen import write_acled_csv  # noqa: E402
-from tests.test_dashboard_app import drawn_incidents, map_args, run_app, shown_count  # noqa: E402
+from tests.test_dashboard_app import drawn_incidents, map_args, run_app, shown_count, table_rows  # noqa: E402
 
 STORED = 300
 #: The store also holds the bundled incidents (seeded as an upload): its count includes them.
@@ -82,7 +82,7 @@ def test_large_store_is_not_loaded_whole(full, reads):
     assert large_store_caption(at) == IN_STORE
     assert shown_count(at) == (total, total)
     assert drawn_incidents(map_args(at)) == total
-    assert len(at.dataframe[-1].value) == total
+    assert len(table_rows(at)) == total
     # Choices come from the store's SQL: its actors and its earliest date are offered.
     assert "Synthetic Actor A" in at.multiselect(key=S.W_ACTORS).options
     first = full.incidents["event_date"].min().date()
@@ -105,7 +105,7 @@ def test_filters_are_answered_by_the_store(full, key, value, spec):
     assert not at.exception, [e.message for e in at.exception]
     assert shown_count(at) == (want, total)
     assert drawn_incidents(map_args(at)) == want
-    assert len(at.dataframe[-1].value) == want
+    assert len(table_rows(at)) == want
 
 
 def test_big_selections_are_read_lean_and_still_shown(full, monkeypatch):
@@ -119,7 +119,8 @@ def test_big_selections_are_read_lean_and_still_shown(full, monkeypatch):
     assert shown_count(at) == (total, total)
     assert '"aggregate"' in map_args(at)["feature_group"]
     assert at.metric[0].value == f"{total:,}"
-    assert len(at.dataframe[-1].value) == total
+    assert len(table_rows(at)) == total
+    at.switch_page("views/map.py")
     spec = FilterSpec(actors=("Synthetic Actor A",))
     want = expected(full, spec)
     assert 10 < want <= 200
@@ -128,11 +129,11 @@ def test_big_selections_are_read_lean_and_still_shown(full, monkeypatch):
     assert shown_count(at) == (want, total)
     args = map_args(at)
     assert '"cluster"' in args["feature_group"] and drawn_incidents(args) == want
-    assert len(at.dataframe[-1].value) == want
+    assert len(table_rows(at)) == want
     # A large store's table lists only the newest rows, and says so.
     monkeypatch.setattr(S, "PUSHDOWN_TABLE_ROWS", 25)
     at = run_app({"type": "Battles"})
-    listed = at.dataframe[-1].value
+    listed = table_rows(at)
     assert len(listed) == 25
     battles = full.incidents[full.incidents["event_type"] == "Battles"]
     newest = sorted(battles["event_date"].dt.date, reverse=True)[:25]

@@ -71,3 +71,49 @@ def test_tiles_for_each_basemap():
     assert S.ViewOptions("osm").tiles(None) == "osm"
     assert S.ViewOptions("custom").tiles("http://tiles.local/{z}/{x}/{y}.png") == "http://tiles.local/{z}/{x}/{y}.png"
     assert S.ViewOptions("custom").tiles(None) is None
+
+
+def test_dates_follow_the_data_unless_set():
+    d = dt.date
+    old, new = (d(2021, 1, 1), d(2024, 12, 31)), (d(2020, 6, 1), d(2026, 6, 1))
+    assert S.follow_dates((d(2021, 1, 1), d(2024, 12, 31)), old, new) == new  # untouched: follows
+    assert S.follow_dates((d(2022, 3, 1), d(2024, 12, 31)), old, new) == (d(2022, 3, 1), d(2026, 6, 1))
+    assert S.follow_dates((d(2021, 1, 1), d(2023, 5, 5)), old, new) == (d(2020, 6, 1), d(2023, 5, 5))
+    # The data shrank (an undo): a chosen date outside the new range is clamped, never refused.
+    assert S.follow_dates((d(2022, 3, 1), d(2024, 10, 1)), old, (d(2022, 6, 1), d(2023, 1, 1))) == \
+        (d(2022, 6, 1), d(2023, 1, 1))
+    assert S.follow_dates((d(2022, 3, 1),), old, new) == (d(2022, 3, 1),)  # still picking the end
+
+
+def test_prune_values_drops_choices_no_longer_offered(choices):
+    values = {S.W_ACTORS: [choices.actors[0], "Gone"], S.W_TYPES: ["Riots"], S.W_ROUTES: ["Old route"]}
+    assert S.prune_values(values, choices) == {S.W_ACTORS: [choices.actors[0]], S.W_ROUTES: []}
+
+
+def test_link_problems_name_every_dropped_clamped_or_unreadable_value(choices):
+    params = {"actor": ["Nobody", choices.actors[0]], "type": ["Parades"], "end": ["1999-01-01"],
+              "minfat": ["many"], "km": ["far"], "map": ["custom"], "c": ["95,20"], "z": ["3"]}
+    get_all = lambda k: params.get(k, [])  # noqa: E731
+    spec = FilterSpec.from_query_params(get_all)
+    view = S.ViewOptions.from_query_params(get_all)
+    problems = S.link_problems(get_all, spec, choices, view)
+    text = "\n".join(problems)
+    assert "actor “Nobody”" in text and choices.actors[0] not in text
+    assert "event type “Parades”" in text
+    assert f"end date 1999-01-01 is outside the data (moved to {choices.first.isoformat()})" in text
+    assert "minfat=“many”" in text and "km=“far”" in text
+    assert "map=“custom”" in text and "c=“95,20”" in text
+    assert "z=" not in text  # a valid zoom is no problem
+    assert len(problems) == 7
+    assert S.link_problems(lambda k: [], FilterSpec(), choices, S.ViewOptions()) == []
+
+
+def test_centre_and_zoom_in_the_url():
+    view = S.ViewOptions(center=(42.912345678, 20.8), zoom=11)
+    params = view.to_query_params()
+    assert params == {"c": "42.91235,20.80000", "z": "11"}
+    assert S.ViewOptions.from_query_params(lambda k: [params[k]] if k in params else []) == \
+        S.ViewOptions(center=(42.91235, 20.8), zoom=11)
+    for bad in ("nan,20", "42", "x,y", "91,0", "0,181", "inf,1"):
+        assert S.parse_center(bad) is None, bad
+    assert S.parse_zoom("99") is None and S.parse_zoom("-1") is None and S.parse_zoom("1e400") is None

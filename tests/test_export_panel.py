@@ -6,6 +6,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from dashboard.text import md_escape
+
 REPO = str(Path(__file__).resolve().parents[1])
 
 
@@ -33,7 +35,7 @@ def test_panel_offers_every_export():
     assert not at.exception, at.exception
     labels = _download_labels(at)
     assert labels == ["Map (standalone HTML)", "Map image (PNG)", "CSV (Excel)", "GeoJSON", "GeoPackage (all layers)"]
-    assert "event type: Battles" in at.caption[0].value
+    assert md_escape("event type: Battles") in at.caption[0].value  # user text: shown, never as Markdown
     at.selectbox(key="cm_export_layer").set_value("municipalities").run()
     assert not at.exception
     assert any("python -m geodata boundaries" in i.value for i in at.info)  # no boundaries in this selection

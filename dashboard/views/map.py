@@ -1,0 +1,200 @@
+"""Map page: the map first (tall, above the fold), then time playback, key figures and the details of
+the incident clicked on the map. Only wiring: data from :mod:`dashboard.data`, the map from
+:mod:`layers.map`.
+
+Time playback swaps the incident layer through ``st_folium(feature_group_to_add=...)`` inside a
+fragment, so stepping through periods does not remount the map (zoom and pan are kept). The map's
+centre and zoom are carried in the URL (``c=lat,lon`` and ``z=``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import folium
+import streamlit as st
+from streamlit_folium import st_folium
+
+from dashboard import sidebar
+from dashboard import state as S
+from dashboard.text import md_escape
+from geodata import analysis, playback
+from layers.assets import localize_links, write_static_assets
+from layers.incidents import choose_representation
+from layers.map import MapInputs, build_map, incident_group, layer_control
+
+STATIC_VENDOR = Path(__file__).resolve().parents[1] / "static" / "vendor"
+VENDOR_URL = "/app/static/vendor/"  # where Streamlit static serving exposes STATIC_VENDOR
+MAP_KEY = "conflictmap"
+#: Tall enough to be the page, short enough that a 900 px high window shows all of it.
+MAP_HEIGHT = 700
+PLAY_SECONDS = 1.5
+#: A click on an incident marker reports the marker's own position; anything farther is not a hit.
+CLICK_TOLERANCE_M = 100.0
+#: Compact attribution and legend so they do not cover the map in a dashboard column.
+MAP_CSS = """<style>
+.leaflet-control-layers{font:12px/1.4 sans-serif!important}
+.leaflet-popup-content{font:12px/1.4 sans-serif!important;margin:10px 12px}
+.leaflet-control-attribution{font:10px/1.3 sans-serif!important;max-width:75%;white-space:normal}
+.cm-legend{font-size:11px!important;line-height:1.25!important;max-height:55%;overflow:auto}
+</style>"""
+
+
+@st.cache_resource(show_spinner=False)
+def ensure_static_assets(dest: str) -> str:
+    """Write Leaflet and plugins (folium-offline) where static serving finds them, once per process."""
+    return str(write_static_assets(Path(dest)))
+
+
+def playback_controls(options: list[dt.date], step: str) -> tuple[dt.date, bool] | None:
+    """Playback widgets; returns (period, cumulative) or None when playback is off."""
+    mode = st.radio("Time playback", ["Off", "Up to period", "Within period"], key="pb_mode", horizontal=True,
+                    help="Step through the selection period by period (step set in the sidebar).")
+    if mode == "Off" or not options:
+        st.session_state["pb_playing"] = False
+        return None
+    if st.session_state.get("pb_period") not in options:
+        st.session_state["pb_period"] = options[0]
+
+    def move(delta: int) -> None:
+        st.session_state["pb_period"] = playback.step(options, st.session_state.get("pb_period"), delta)
+
+    b1, b2, b3, sl = st.columns([1, 1, 1, 9], vertical_alignment="bottom")
+    b1.button("◀", on_click=move, args=(-1,), key="pb_prev", help="Previous period")
+    if b2.button("⏸" if st.session_state.get("pb_playing") else "▶", key="pb_play", help="Play / pause"):
+        st.session_state["pb_playing"] = not st.session_state.get("pb_playing", False)
+        if st.session_state["pb_playing"] and st.session_state["pb_period"] == options[-1]:
+            st.session_state["pb_period"] = options[0]
+        st.rerun()  # full rerun: starts or stops the fragment's timer
+    b3.button("▶|", on_click=move, args=(1,), key="pb_next", help="Next period")
+    sl.select_slider("Period", options, key="pb_period", label_visibility="collapsed",
+                     format_func=lambda d: playback.period_label(d, step))
+    return st.session_state["pb_period"], mode == "Up to period"
+
+
+def _start_at(m: folium.Map, view: tuple[tuple[float, float], int] | None) -> None:
+    """Open the map at a shared link's centre and zoom instead of fitting it to the data.
+
+    The same for the whole session (the map's script, and so the map, stay the same while the user
+    pans); where the user then goes is reported back by the browser (:func:`_remember_view`).
+    """
+    if view is None:
+        return
+    for name, child in list(m._children.items()):
+        if isinstance(child, folium.map.FitBounds):
+            del m._children[name]
+    m.location = [view[0][0], view[0][1]]
+    m.options["zoom"] = int(view[1])
+
+
+def _remember_view(out: dict | None) -> None:
+    """Keep the map's centre and zoom (as the browser reports them) in the session and the URL."""
+    center, zoom = (out or {}).get("center"), (out or {}).get("zoom")
+    if not center or zoom is None:
+        return
+    c = S.parse_center(f"{center.get('lat')},{center.get('lng')}")
+    z = S.parse_zoom(str(zoom))
+    known = (st.session_state.get(sidebar.W_CENTER), st.session_state.get(sidebar.W_ZOOM))
+    if c is None or z is None or (c, z) == known:
+        return
+    st.session_state[sidebar.W_CENTER], st.session_state[sidebar.W_ZOOM] = c, z
+    view = S.ViewOptions(center=c, zoom=z).to_query_params()
+    st.query_params[S.VIEW_KEYS["center"]] = view[S.VIEW_KEYS["center"]]
+    st.query_params[S.VIEW_KEYS["zoom"]] = view[S.VIEW_KEYS["zoom"]]
+
+
+def map_panel() -> None:
+    """The map, playback controls and the details of the clicked incident (a fragment)."""
+    cur = sidebar.current()
+    selection = cur.data.selection(cur.spec)
+    layers = cur.data.layers
+    step = cur.view.step
+    options = playback.periods(selection["event_date"], step) if len(selection) else []
+    if st.session_state.get("pb_playing") and st.session_state.get("pb_period") in options:
+        nxt = playback.step(options, st.session_state["pb_period"], 1)
+        if nxt == st.session_state["pb_period"]:
+            st.session_state["pb_playing"] = False
+            st.rerun()  # full rerun: drops the fragment's timer
+        st.session_state["pb_period"] = nxt
+    mode_on = st.session_state.get("pb_mode", "Off") != "Off" and options
+    if mode_on and st.session_state.get("pb_period") not in options:
+        st.session_state["pb_period"] = options[0]  # before the slider is drawn: map and slider agree
+    shown = selection
+    if mode_on:
+        shown = playback.select_period(selection, st.session_state["pb_period"], step,
+                                       st.session_state.get("pb_mode") == "Up to period")
+
+    representation = choose_representation(len(selection))
+    ctx = cur.data.context(cur.spec, cur.view)
+    m = build_map(MapInputs(incidents=selection, municipalities=layers.municipalities, routes=layers.routes,
+                            sites=layers.sites, buffers=cur.data.buffers(cur.spec)),
+                  tiles=ctx.tiles, tiles_attribution=ctx.tiles_attribution, metric=cur.view.metric,
+                  representation=representation, dynamic_incidents=True)
+    _start_at(m, st.session_state.get(sidebar.INITIAL_VIEW))
+    group = incident_group(shown, representation, name=f"Incidents ({len(shown):,})")
+    m.get_root().header.add_child(folium.Element(MAP_CSS))
+    localize_links(m, VENDOR_URL)
+    localize_links(group, VENDOR_URL)  # the group joins the map inside st_folium
+    out = st_folium(m, key=MAP_KEY, height=MAP_HEIGHT, use_container_width=True,
+                    returned_objects=["last_object_clicked", "center", "zoom"], feature_group_to_add=group,
+                    layer_control=layer_control())
+    _remember_view(out)
+
+    chosen = playback_controls(options, step)
+    if chosen is None:
+        st.caption(f"Showing all {len(selection):,} incidents of the selection.")
+    else:
+        period, cumulative = chosen
+        label = playback.period_label(period, step)
+        st.caption(f"Showing {len(shown):,} incidents {'up to the end of' if cumulative else 'in'} "
+                   f"{md_escape(label)} (municipality colours: whole selection).")
+
+    clicked = (out or {}).get("last_object_clicked")
+    row = (analysis.nearest_incident(shown, clicked["lat"], clicked["lng"], max_m=CLICK_TOLERANCE_M)
+           if clicked else None)
+    st.subheader("Incident details")
+    if row is None:
+        st.caption("Click an incident on the map to see its details here." if not clicked
+                   else "No incident of the current view at the clicked point.")
+        return
+    show_details(row)
+
+
+def show_details(row) -> None:
+    """The clicked incident, as text (never HTML or Markdown)."""
+    facts = {
+        "Date": f"{row['event_date']:%Y-%m-%d}",
+        "Event": f"{row.get('event_type')} — {row.get('sub_event_type')}",
+        "Where": ", ".join(str(v) for v in (row.get("location"), row.get("municipality")) if v),
+        "Actors": " vs ".join(str(v) for v in (row.get("actor1"), row.get("actor2")) if v),
+        "Associated actors": "; ".join(str(v) for v in (row.get("assoc_actor_1"), row.get("assoc_actor_2")) if v),
+        "Fatalities": str(row.get("fatalities")),
+        "Source": str(row.get("source") or ""),
+        "Event id": str(row.get("event_id_cnty") or ""),
+    }
+    st.dataframe({"field": list(facts), "value": list(facts.values())}, hide_index=True, width="stretch")
+    st.text(str(row.get("notes") or ""))
+    url = analysis.http_url_or_none(row.get("source_url"))
+    if url:
+        st.link_button("Open the source report", url)
+
+
+def key_figures() -> None:
+    """Incidents, fatalities, actors and date span of the selection."""
+    cur = sidebar.current()
+    figures = cur.data.figures(cur.spec)
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Incidents", f"{figures.incidents:,}", help=f"of {cur.choices.total:,} in the data")
+    c2.metric("Fatalities", f"{figures.fatalities:,}")
+    c3.metric("Distinct actors", f"{figures.actors:,}", help="primary and associated actors")
+    c4.metric("Date span", (f"{figures.span_days:,} day{'' if figures.span_days == 1 else 's'}"
+                            if figures.first else "—"))
+    if figures.first:
+        c4.caption(f"{figures.first:%Y-%m-%d} → {figures.last:%Y-%m-%d}")
+
+
+ensure_static_assets(str(STATIC_VENDOR))
+playing = bool(st.session_state.get("pb_playing"))
+st.fragment(run_every=PLAY_SECONDS if playing else None)(map_panel)()
+key_figures()
