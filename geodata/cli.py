@@ -14,6 +14,7 @@ import sys
 COMMAND_MODULES: tuple[str, ...] = (
     "geodata.cli_layers",   # info, export, boundaries
     "geodata.cli_ingest",   # ingest, uploads, undo
+    "geodata.sync.cli",     # sync
 )
 
 

@@ -26,6 +26,8 @@ CONFLICTMAP_INGEST_PAUSE_ROWS  test hook: an ingest pauses inside its           
                                transaction after this many rows …
 CONFLICTMAP_INGEST_PAUSE_FILE  … and creates this file to say it is paused       unset
                                (used by the kill-mid-upload test only)
+CONFLICTMAP_ACLED_URL          base URL of ACLED's API (``sync acled``)           ``https://acleddata.com``
+CONFLICTMAP_UCDP_URL           base URL of UCDP's API (``sync ucdp``)             ``https://ucdpapi.pcr.uu.se``
 =============================  ===============================================  ==========================
 """
 
@@ -56,6 +58,9 @@ METRIC_CRS = "EPSG:32634"
 WGS84 = "EPSG:4326"
 #: Default of CONFLICTMAP_PUSHDOWN_ROWS (see :attr:`Settings.pushdown_rows`).
 DEFAULT_PUSHDOWN_ROWS = 200_000
+#: Defaults of CONFLICTMAP_ACLED_URL and CONFLICTMAP_UCDP_URL (see :mod:`geodata.sync`).
+DEFAULT_ACLED_URL = "https://acleddata.com"
+DEFAULT_UCDP_URL = "https://ucdpapi.pcr.uu.se"
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,8 @@ class Settings:
     pushdown_rows: int = DEFAULT_PUSHDOWN_ROWS
     ingest_pause_rows: int | None = None
     ingest_pause_file: Path | None = None
+    acled_url: str = DEFAULT_ACLED_URL
+    ucdp_url: str = DEFAULT_UCDP_URL
 
     @property
     def boundaries_cache(self) -> Path:
@@ -127,4 +134,6 @@ def get_settings(env: dict[str, str] | None = None) -> Settings:
         pushdown_rows=pushdown_rows,
         ingest_pause_rows=pause_rows,
         ingest_pause_file=Path(pause_file) if pause_file else None,
+        acled_url=(e.get("CONFLICTMAP_ACLED_URL") or DEFAULT_ACLED_URL).rstrip("/"),
+        ucdp_url=(e.get("CONFLICTMAP_UCDP_URL") or DEFAULT_UCDP_URL).rstrip("/"),
     )
