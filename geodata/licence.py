@@ -132,7 +132,10 @@ def shareable(incidents: pd.DataFrame, full_rows: bool = False) -> pd.DataFrame:
     """The incident rows as they may leave the dashboard.
 
     Restricted rows (ACLED, undeclared uploads) lose the :data:`ACLED_WITHHELD` columns' values
-    unless ``full_rows``; every row gains ``dataset`` and ``licence`` columns.
+    unless ``full_rows``; every row gains ``dataset``, ``licence`` and ``terms`` columns. ``terms``
+    carries the attribution the row's source requires (ACLED's, UCDP's) and, in a full-rows export,
+    :data:`INTERNAL_USE_NOTICE` on every restricted row — so CSV, GeoJSON and GeoPackage files say on
+    their face what they hold.
 
     Args:
         incidents: incident frame or GeoDataFrame (geometry kept).
@@ -151,6 +154,10 @@ def shareable(incidents: pd.DataFrame, full_rows: bool = False) -> pd.DataFrame:
                 out[col] = values
     out["dataset"] = lic["dataset"].to_numpy()
     out["licence"] = lic["licence"].to_numpy()
+    terms = np.where(lic["dataset"].eq(UCDP.dataset), UCDP.attribution, "").astype(object)
+    restricted_text = INTERNAL_USE_NOTICE + " " + ACLED_ATTRIBUTION_FULL if full_rows else ACLED_ATTRIBUTION
+    terms[lic["restricted"].to_numpy()] = restricted_text
+    out["terms"] = terms
     return out
 
 

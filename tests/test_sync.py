@@ -382,3 +382,30 @@ def test_session_has_bounded_retries():
     retry = s.get_adapter("https://acleddata.com").max_retries
     assert retry.total == 3 and 429 in retry.status_forcelist and retry.respect_retry_after_header
     assert retry.retry_after_max <= 300
+
+
+def test_synced_acled_rows_leave_only_within_the_terms(clean_env, tmp_path, acled_api):
+    """End to end: sync into the configured store, then `python -m geodata export` and `python -m dashboard
+    export-html` withhold notes and actors of ACLED rows unless --full-rows, which the file then states."""
+    from dashboard.cli import main as dashboard_main
+    from geodata.cli import main as geodata_main
+
+    db = f"sqlite:///{tmp_path / 'var' / 'incidents.sqlite'}"
+    clean_env.setenv("CONFLICTMAP_DB", db)
+    store = open_store(db)
+    try:
+        sync_acled(_settings(tmp_path, acled_api.url), store, env=ACLED_ENV)
+    finally:
+        store.close()
+    out = tmp_path / "out.csv"
+    assert geodata_main(["export", "--format", "csv", "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8-sig")
+    assert "SYN1" in text and "Synthetic test event 1." not in text and "Synthetic Armed Group" not in text
+    assert "Armed Conflict Location & Event Data (ACLED)" in text
+    assert geodata_main(["export", "--format", "csv", "--out", str(out), "--full-rows"]) == 0
+    text = out.read_text(encoding="utf-8-sig")
+    assert "Synthetic test event 1." in text and "INTERNAL USE ONLY" in text
+    html = tmp_path / "map.html"
+    assert dashboard_main(["export-html", "--out", str(html), "--no-boundaries"]) == 0
+    page = html.read_text(encoding="utf-8")
+    assert "Synthetic Armed Group" not in page and "Armed Conflict Location &amp; Event Data" in page
