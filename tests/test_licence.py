@@ -45,12 +45,12 @@ def test_row_licences_infer_and_respect_stored_columns(mixed):
     assert list(lic["dataset"]) == ["ACLED", "conflictmap", "UCDP GED"]
     assert list(lic["restricted"]) == [True, False, False]
     stored = mixed.assign(dataset=["ACLED", "conflictmap", "UCDP GED"], licence=["ACLED Terms of Use", "", "CC BY 4.0"])
-    assert list(licence.row_licences(stored)["licence"]) == ["ACLED Terms of Use", CONFLICTMAP_NAME(), "CC BY 4.0"]
+    assert list(licence.row_licences(stored)["licence"]) == ["ACLED Terms of Use", conflictmap_name(), "CC BY 4.0"]
     declared = mixed.assign(dataset=["upload", "upload", "upload"], licence=["CC BY 4.0 (own survey)", "", "secret"])
     assert list(licence.row_licences(declared)["restricted"]) == [False, True, True]
 
 
-def CONFLICTMAP_NAME() -> str:  # noqa: N802 (reads like the constant it returns)
+def conflictmap_name() -> str:  # noqa: N802 (reads like the constant it returns)
     return licence.CONFLICTMAP.name
 
 
