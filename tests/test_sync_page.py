@@ -57,7 +57,7 @@ def test_sources_page_shows_state_and_syncs_configured_source(page_env, tmp_path
 
 
 def test_sources_page_failure_is_one_message_and_changes_nothing(page_env):
-    env, api = page_env
+    env, _api = page_env
     env.setenv("ACLED_USERNAME", "analyst@example.org")
     env.setenv("ACLED_PASSWORD", "wrong")
     at = AppTest.from_function(_page, args=(REPO,), default_timeout=60).run()

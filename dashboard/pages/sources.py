@@ -21,8 +21,8 @@ from geodata.settings import get_settings
 #: Shown per source: name, how to configure it, licence line (constant text: safe as Markdown).
 SOURCES: dict[str, tuple[str, str, str]] = {
     "acled": ("ACLED", "set ACLED_USERNAME and ACLED_PASSWORD (environment or .streamlit/secrets.toml)",
-              f"ACLED Terms of Use ({ACLED_TERMS_URL}): exports withhold notes, actors and sources of ACLED "
-              "events unless 'Full rows, internal use only' is ticked."),
+              (f"ACLED Terms of Use ({ACLED_TERMS_URL}): exports withhold notes, actors and sources of ACLED "
+               "events unless 'Full rows, internal use only' is ticked.")),
     "ucdp": ("UCDP GED", "set UCDP_TOKEN (environment or .streamlit/secrets.toml)",
              "CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/): shared in full, with attribution."),
 }
@@ -115,9 +115,9 @@ def render() -> None:
                     since = cols[1].date_input("From", value=dt.date(2024, 1, 1), key="cm_sync_acled_since")
             else:
                 version = cols[1].text_input("GED version", value="26.1", key="cm_sync_ucdp_version")
-            if cols[2].button("Sync now", key=f"cm_sync_{source}_now", type="primary"):
-                if _run_sync(source, country, since, version):
-                    st.rerun()  # redraw the table with the new state
+            clicked = cols[2].button("Sync now", key=f"cm_sync_{source}_now", type="primary")
+            if clicked and _run_sync(source, country, since, version):
+                st.rerun()  # redraw the table with the new state
 
 
 if __name__ == "__main__":  # run as a page file (st.Page("dashboard/pages/sources.py"))
