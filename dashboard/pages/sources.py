@@ -102,6 +102,8 @@ def render() -> None:
                 st.text("Never synced.")
             else:
                 table = rows.rename(columns={"source": "source/country", "last_sync_at": "last sync (UTC)"})
+                stamps = pd.to_datetime(table["last sync (UTC)"], errors="coerce", utc=True)
+                table["last sync (UTC)"] = stamps.dt.strftime("%Y-%m-%d %H:%M").fillna("")
                 st.dataframe(table.drop(columns=["cursor", "upload_id"]), hide_index=True, width="stretch")
             if not configured[source]:
                 st.text(f"Not configured: {how}.")
