@@ -240,7 +240,7 @@ def test_ucdp_pages_kept_fields_and_changed_row(store_url, tmp_path, ucdp_api):
         first = sync_ucdp(settings, store, version="26.1", env=env, pagesize=2)
         assert first.line() == "fetched=5 new=5 updated=0 deleted=0 rejected=0"
         calls = ucdp_api.requests_to("/api/gedevents/26.1")
-        assert [c.query.get("page") for c in calls] == ["0", "1", "2"]          # NextPageUrl followed
+        assert [c.query.get("page") for c in calls] == [None, "1", "2"]          # NextPageUrl followed
         assert all(c.headers["x-ucdp-access-token"] == ucdp_api.token for c in calls)
         assert calls[0].query["Country"] == "345,347"
         rows = stored_columns(store, ["event_id_cnty", "fatalities", "source_extra", "dataset", "licence"])
@@ -409,3 +409,17 @@ def test_synced_acled_rows_leave_only_within_the_terms(clean_env, tmp_path, acle
     assert dashboard_main(["export-html", "--out", str(html), "--no-boundaries"]) == 0
     page = html.read_text(encoding="utf-8")
     assert "Synthetic Armed Group" not in page and "Armed Conflict Location &amp; Event Data" in page
+
+
+def test_cli_every_repeats_and_reports_each_round(tmp_path, acled_api):
+    env = _cli_env(tmp_path, CONFLICTMAP_ACLED_URL=acled_api.url, **ACLED_ENV)
+    proc = subprocess.Popen([sys.executable, "-m", "geodata", "sync", "acled", "--every", "1m"], env=env,
+                            cwd=tmp_cwd(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = proc.stdout.readline().strip()
+    finally:
+        proc.terminate()
+        _out, err = proc.communicate(timeout=20)
+    assert first == "fetched=7 new=6 updated=0 deleted=0 rejected=1"
+    assert "next sync in 1m" in err
+    assert "record 7 rejected: event_type: unknown event type 'Picnic'" in err

@@ -21,7 +21,7 @@ from geodata.store.sync_sql import SyncBatch, apply_sync, sync_cursor
 from geodata.sync import acled, ucdp
 from geodata.sync.credentials import ACLED_PASSWORD, ACLED_USERNAME, UCDP_TOKEN, get_secret
 from geodata.sync.http import CredentialsError, make_session
-from geodata.sync.rows import prepare_records
+from geodata.sync.rows import Pulled, prepare_records
 
 Progress = Callable[[str], None]
 DEFAULT_COUNTRY = "Kosovo"
@@ -46,6 +46,19 @@ class SyncCounts:
 
 def _quiet(_m: str) -> None:
     return None
+
+
+#: Rejected records described one by one in the progress output (the rest are counted).
+MAX_REJECTS_SHOWN = 20
+
+
+def _report_rejected(name: str, pulled: Pulled, say: Progress) -> None:
+    """One progress line per rejected record (position in the pull, column, reason), at most 20."""
+    errors = pulled.result.errors
+    for issue in errors[:MAX_REJECTS_SHOWN]:
+        say(f"{name}: record {issue.line} rejected: {issue.column}: {issue.reason}")
+    if len(errors) > MAX_REJECTS_SHOWN:
+        say(f"{name}: … and {len(errors) - MAX_REJECTS_SHOWN} more problems")
 
 
 def source_key(source: str, country: str) -> str:
@@ -105,6 +118,7 @@ def sync_acled(settings: Settings, store: Any, country: str = DEFAULT_COUNTRY, s
     }
     if new_cursor["timestamp"] is None:
         new_cursor.pop("timestamp")
+    _report_rejected("ACLED", pulled, say)
     say(f"ACLED: {len(rows)} events, {pulled.rejected} rejected, {len(gone)} on the deleted list; writing to the store")
     batch = SyncBatch(
         source=key, label=f"ACLED API: {country}", fmt="acled-sync", dataset=licence.ACLED.dataset,
@@ -137,6 +151,7 @@ def sync_ucdp(settings: Settings, store: Any, version: str = DEFAULT_UCDP_VERSIO
     rows = ucdp.fetch_events(settings.ucdp_url, version, token, session or make_session(), country, pagesize=pagesize,
                              progress=say)
     pulled = prepare_records(rows, "ucdp")
+    _report_rejected("UCDP", pulled, say)
     say(f"UCDP: {len(rows)} events, {pulled.rejected} rejected; writing to the store")
     batch = SyncBatch(
         source=source_key("ucdp", country), label=f"UCDP GED {version} API: {country}", fmt="ucdp-sync",

@@ -78,7 +78,8 @@ def fetch_events(base: str, version: str, token: str, session: requests.Session,
     say = progress or (lambda _m: None)
     base = base.rstrip("/")
     url: str | None = f"{base}/api/gedevents/{version.strip()}"
-    params: dict[str, Any] | None = {"pagesize": min(pagesize, MAX_PAGESIZE), "page": 0, "Country": country_codes(country)}
+    # No "page" on the first request: the server starts at its first page, whatever its numbering.
+    params: dict[str, Any] | None = {"pagesize": min(pagesize, MAX_PAGESIZE), "Country": country_codes(country)}
     headers = {"x-ucdp-access-token": token}
     out: list[dict[str, Any]] = []
     for page in range(1, MAX_PAGES + 1):
