@@ -142,7 +142,7 @@ class AcledClient:
             "refresh_expires_at": now + REFRESH_LIFETIME,
         }
         self.cache.save(self._account, tokens)
-        return tokens["access_token"]
+        return str(answer["access_token"])
 
     def token(self) -> str:
         """A valid access token: cached, else refreshed, else from the password grant.

@@ -55,7 +55,7 @@ def _clean(text: str) -> str:
     return "".join(ch if ch.isprintable() else " " for ch in str(text)).strip()[:500]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``sync`` command to the CLI."""
     p = subparsers.add_parser(
         "sync", help="pull ACLED or UCDP GED from their APIs into the incident store",
