@@ -210,12 +210,16 @@ class FakeAcled(FakeApi):
             rows = sorted(self.events.values(), key=lambda r: r["event_id_cnty"])
             if "country" in query:
                 rows = [r for r in rows if r["country"] == query["country"]]
+            if query.get("timestamp_where", ">=") != ">=":
+                return 400, {}, {"message": "this fake knows timestamp_where >= only"}
             if "timestamp" in query:
                 rows = [r for r in rows if int(r["timestamp"]) >= int(query["timestamp"])]
             if query.get("event_date_where") == "BETWEEN":
                 lo, hi = query["event_date"].split("|")
                 rows = [r for r in rows if lo <= r["event_date"] <= hi]
         elif path == "/api/deleted/read":
+            if query.get("deleted_timestamp_where", ">=") != ">=":
+                return 400, {}, {"message": "this fake knows deleted_timestamp_where >= only"}
             since = int(query.get("deleted_timestamp", 0))
             rows = [d for d in self.deleted if int(d["deleted_timestamp"]) >= since]
         else:

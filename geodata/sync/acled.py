@@ -138,7 +138,9 @@ class AcledClient:
         tokens = {
             "access_token": answer["access_token"],
             "access_expires_at": now + float(answer.get("expires_in") or ACCESS_LIFETIME),
-            "refresh_token": answer.get("refresh_token") if isinstance(answer.get("refresh_token"), str) else "",
+            # A refresh answer without a new refresh token leaves the old one in use.
+            "refresh_token": answer.get("refresh_token") if isinstance(answer.get("refresh_token"), str)
+            else form.get("refresh_token", ""),
             "refresh_expires_at": now + REFRESH_LIFETIME,
         }
         self.cache.save(self._account, tokens)
@@ -218,6 +220,7 @@ class AcledClient:
         params: dict[str, Any] = {"country": country}
         if timestamp is not None:
             params["timestamp"] = int(timestamp)
+            params["timestamp_where"] = ">="  # explicit: rows changed at or after the newest seen
         elif since is not None:
             params["event_date"] = f"{since.isoformat()}|{(today or dt.date.today()).isoformat()}"
             params["event_date_where"] = "BETWEEN"
@@ -233,7 +236,8 @@ class AcledClient:
             SourceError: if a row lacks ``event_id_cnty``.
         """
         out: list[dict[str, Any]] = []
-        for rows in self._pages("/api/deleted/read", {"deleted_timestamp": int(since_timestamp)},
+        for rows in self._pages("/api/deleted/read", {"deleted_timestamp": int(since_timestamp),
+                                                      "deleted_timestamp_where": ">="},
                                 min(limit, MAX_LIMIT), "deletions"):
             for row in rows:
                 if not str(row.get("event_id_cnty") or "").strip():
