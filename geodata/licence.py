@@ -47,9 +47,9 @@ class Licence:
 ACLED_TERMS_URL = "https://acleddata.com/terms-of-use/"
 ACLED_ATTRIBUTION = ("Source: Armed Conflict Location & Event Data (ACLED), acleddata.com. "
                      f"Used under ACLED's Terms of Use ({ACLED_TERMS_URL}); "
-                     "notes, actors and sources of ACLED events are withheld.")
+                     "notes, actors and sources of ACLED events are withheld")
 ACLED_ATTRIBUTION_FULL = ("Source: Armed Conflict Location & Event Data (ACLED), acleddata.com. "
-                          f"Used under ACLED's Terms of Use ({ACLED_TERMS_URL}).")
+                          f"Used under ACLED's Terms of Use ({ACLED_TERMS_URL})")
 
 CONFLICTMAP = Licence("conflictmap", "conflictmap: compiled from public reporting, each row cites its source",
                       "", "Incidents compiled by conflictmap from public reporting (sources per row)", False)

@@ -139,7 +139,7 @@ def about_html(selection: Selection, representation: str, generated_at: dt.datet
         f"<div><b>Selection:</b> {esc(selection.spec.describe())}</div>",
         f"<div><b>Shown:</b> {esc(export_subtitle(selection, representation, generated_at).split(' · ')[0])}</div>",
     ]
-    sources = source_counts(selection.incidents)
+    sources = source_counts(shareable(selection.incidents, full_rows))  # ACLED's sources stay withheld too
     if sources:
         shown = "".join(f"<li>{esc(name)} ({k:,})</li>" for name, k in sources[:MAX_SOURCES_LISTED])
         more = len(sources) - MAX_SOURCES_LISTED

@@ -114,11 +114,11 @@ def test_html_export_withholds_acled_details_and_carries_attribution(mixed):
 
     sel = Selection(incidents=mixed)
     html = build_export(sel).html
-    assert ACLED_NOTE not in html and ACLED_ACTOR not in html
+    assert ACLED_NOTE not in html and ACLED_ACTOR not in html and "Synthetic ACLED Source" not in html
     assert BUNDLED_NOTE in html
     assert "Armed Conflict Location &amp; Event Data (ACLED)" in html and "INTERNAL USE ONLY" not in html
     full = build_export(sel, full_rows=True).html
-    assert ACLED_NOTE in full and "INTERNAL USE ONLY" in full
+    assert ACLED_NOTE in full and "INTERNAL USE ONLY" in full and "Synthetic ACLED Source" in full
     assert "<title>INTERNAL USE ONLY (full ACLED rows)" in full
 
 
