@@ -174,6 +174,7 @@ class FakeAcled(FakeApi):
         self.valid_refresh: set[str] = set()
         self.issued = 0
         self.lock = threading.Lock()
+        self.rotate_refresh = True  # False: a refresh answer carries no new refresh token, the old one stays valid
 
     def _issue(self) -> dict[str, Any]:
         with self.lock:
@@ -193,6 +194,10 @@ class FakeAcled(FakeApi):
                 return 400, {}, {"error": "invalid_grant", "error_description": "The user credentials were incorrect."}
             if body.get("grant_type") == "refresh_token":
                 if body.get("refresh_token") in self.valid_refresh:
+                    if not self.rotate_refresh:
+                        issued = self._issue()
+                        self.valid_refresh.discard(issued.pop("refresh_token"))
+                        return 200, {}, issued
                     self.valid_refresh.discard(body["refresh_token"])
                     return 200, {}, self._issue()
                 return 400, {}, {"error": "invalid_grant"}

@@ -157,6 +157,21 @@ def test_tokens_cached_0600_then_refresh_before_password(tmp_path, acled_api):
         store.close()
 
 
+def test_refresh_answer_without_new_refresh_token_keeps_the_old_one(tmp_path, acled_api):
+    acled_api.rotate_refresh = False
+    settings = _settings(tmp_path, acled_api.url)
+    store = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    try:
+        sync_acled(settings, store, env=ACLED_ENV)
+        for _ in range(2):
+            acled_api.valid_access.clear()
+            sync_acled(settings, store, env=ACLED_ENV)
+        grants = [(r.body["grant_type"], r.body.get("refresh_token")) for r in acled_api.requests_to("/oauth/token")]
+        assert grants == [("password", None), ("refresh_token", "refresh-1"), ("refresh_token", "refresh-1")]
+    finally:
+        store.close()
+
+
 def test_bad_password_is_a_credentials_error_and_stores_nothing(tmp_path, acled_api):
     settings = _settings(tmp_path, acled_api.url)
     store = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
