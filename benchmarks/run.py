@@ -18,8 +18,10 @@ runs in fresh subprocesses so that the peak memory (``ru_maxrss``) of each stage
   ``apply_filters`` → ``layers.map.build_map`` → rendered HTML. Also the "all incidents" view, the
   HTML sent to the browser and the exported (assets inlined) file, and the AppTest time of
   ``dashboard/app.py`` per rerun when that file exists;
-* ``pushdown``: the same filter changes answered by the store (``store.read_incidents(spec)``, SQL
-  WHERE on indexed columns) instead of an in-memory frame, in its own process (its own memory);
+* ``pushdown``: the same filter changes answered by the store through the service
+  (``IncidentService.select_for_map``: SQL WHERE on indexed columns, columns chosen by the map's
+  representation) instead of an in-memory frame, in its own process (its own memory); also the
+  no-filter selection alone (``all_select_s``, server side);
 * ``naive``: one ``folium.Marker`` with a popup per row in a ``MarkerCluster``, at 10,000 rows, against
   conflictmap's map of the same rows.
 
@@ -135,11 +137,11 @@ def machine_info() -> dict:
 
 # ----------------------------------------------------------------------------- workers (subprocesses)
 def worker_ingest(csv: Path, db: Path, repeats: int) -> dict:
-    """Plain read_csv baseline and CSV ingest into a fresh SQLite store (median of ``repeats``)."""
+    """Plain read_csv baseline and CSV ingest through the service into a fresh SQLite store (median of
+    ``repeats``); the store is opened (and the bundled incidents seeded) before the clock starts."""
     import pandas as pd
 
-    from geodata.ingest.pipeline import ingest_file
-    from geodata.store import open_store
+    from geodata.service import IncidentService
 
     read_runs = [timed(pd.read_csv, csv)[0] for _ in range(repeats)]
     ingest_runs, report = [], None
@@ -147,9 +149,11 @@ def worker_ingest(csv: Path, db: Path, repeats: int) -> dict:
         target = db if i == repeats - 1 else db.with_name(f"scratch_{i}.sqlite")
         for f in target.parent.glob(target.name + "*"):
             f.unlink()
-        store = open_store(f"sqlite:///{target}")
-        seconds, report = timed(ingest_file, csv, store)
-        store.close()
+        settings, *_ = _context(db.parent, target)
+        with IncidentService(settings) as svc:
+            svc.store  # noqa: B018 (open, migrate and seed outside the timing)
+            seconds, outcome = timed(svc.ingest_file, csv)
+        report = outcome.report
         ingest_runs.append(seconds)
         if target != db:
             for f in target.parent.glob(target.name + "*"):
@@ -190,14 +194,16 @@ def _sizes(html: str) -> dict:
 
 
 def worker_dashboard(db: Path, data_dir: Path, repeats: int) -> dict:
-    """The app's pipeline: load + enrich once, then filter -> map -> HTML per filter change."""
-    from geodata.enrich import enrich_incidents
+    """Everything in memory: one full read through the service (municipality stored, distances
+    computed), then filter -> map -> HTML per filter change in pandas."""
     from geodata.filters import FilterSpec, apply_filters
-    from geodata.incidents import load_incidents
+    from geodata.pushdown import add_distances
+    from geodata.service import IncidentService
 
     settings, env, munis, routes, sites = _context(data_dir, db)
-    t_read, frame = timed(load_incidents, settings)
-    t_enrich, frame = timed(enrich_incidents, frame, munis, routes, sites)
+    with IncidentService(settings) as svc:
+        t_read, frame = timed(lambda: svc.select(distances=False).incidents)
+    t_enrich, frame = timed(add_distances, frame, routes, sites, "bench")
     out: dict = {"load_read_s": t_read, "load_enrich_s": t_enrich, "rows": len(frame),
                  "boundaries": munis is not None}
     runs, selected, modes = [], [], []
@@ -264,20 +270,20 @@ def worker_apptest(db: Path, data_dir: Path, repeats: int) -> dict:
 
 
 def worker_pushdown(db: Path, data_dir: Path, repeats: int) -> dict:
-    """Filter changes answered by the store's SQL (``geodata.pushdown.select_incidents``) -> map -> HTML."""
-    import geodata.pushdown as pushdown
+    """Filter changes answered by the store through the service (``IncidentService.select_for_map``:
+    SQL first, columns chosen by the map's representation) -> map -> HTML."""
     from geodata.filters import FilterSpec
-    from geodata.incidents import load_bundled_incidents
-    from geodata.store import open_store
+    from geodata.service import IncidentService
     from layers.incidents import CLUSTER_LIMIT, MARKER_LIMIT
 
     settings, _env, munis, routes, sites = _context(data_dir, db)
-    store = open_store(settings.db_url, create=False)
-    bundled = load_bundled_incidents()
+    svc = IncidentService(settings)
+    store = svc.store
+    svc.context()
     runs, selected, query_s = [], [], []
     sql_time = [0.0]
 
-    def timing(fn):  # the SQL part of a selection, whichever read it takes, is timed separately
+    def timing(fn):  # the SQL part of a selection (count and read) is timed separately
         def wrapped(*a, **kw):
             t = time.perf_counter()
             try:
@@ -286,14 +292,11 @@ def worker_pushdown(db: Path, data_dir: Path, repeats: int) -> dict:
                 sql_time[0] += time.perf_counter() - t
         return wrapped
 
-    store.read_incidents = timing(store.read_incidents)
-    pushdown.read_lean = timing(pushdown.read_lean)
-    pushdown.count_matching = timing(pushdown.count_matching)
+    store.read = timing(store.read)
+    store.count = timing(store.count)
 
     def select(spec):
-        return pushdown.select_incidents(store, spec, municipalities=munis, routes=routes, sites=sites,
-                                         extra=bundled, lean_above=MARKER_LIMIT,
-                                         aggregate_above=CLUSTER_LIMIT)
+        return svc.select_for_map(spec, marker_rows=MARKER_LIMIT, cluster_rows=CLUSTER_LIMIT).incidents
 
     for spec in filter_specs(repeats + 1):
         sql_time[0] = 0.0
@@ -304,16 +307,17 @@ def worker_pushdown(db: Path, data_dir: Path, repeats: int) -> dict:
         query_s.append(sql_time[0])
         selected.append(len(selection))
     sql = store.last_query[store.last_query.find(" WHERE"):] if " WHERE" in store.last_query else store.last_query
-    all_runs = []
+    all_runs, all_select = [], []
     for _ in range(max(1, repeats // 2)):
         t0 = time.perf_counter()
         everything = select(FilterSpec())
+        all_select.append(time.perf_counter() - t0)
         html, mode = _map_html(everything, munis, routes, sites)
         all_runs.append(time.perf_counter() - t0)
-    store.close()
+    svc.close()
     return {"filter_to_map_s": runs[1:], "query_s": query_s[1:], "selected": selected[1:], "sql": sql[:400],
-            "all_to_map_s": all_runs, "all_mode": mode, "all_rows": len(everything), "all_html": _sizes(html),
-            "peak_rss_mb": peak_rss_mb()}
+            "all_to_map_s": all_runs, "all_select_s": all_select, "all_mode": mode, "all_rows": len(everything),
+            "all_html": _sizes(html), "peak_rss_mb": peak_rss_mb()}
 
 
 def worker_naive(csv: Path, rows: int, repeats: int) -> dict:
@@ -482,13 +486,13 @@ def render_markdown(results: dict) -> str:
             f"{_fmt_s(median(d['all_to_map_s']))}, {d['all_mode']} | "
             f"{d['typical_html']['sent_mb']:.2f} / {d['typical_html']['export_mb']:.2f} MB | "
             f"{d['all_html']['sent_mb']:.2f} / {d['all_html']['export_mb']:.2f} MB | {d['peak_rss_mb']:,.0f} MB |")
-    lines += ["", "### Store-pushdown design (`geodata.pushdown.select_incidents`: SQL WHERE first, lean read for "
-              "aggregated views)", "",
-              "| rows | filter-to-map, typical change (of which SQL) | all incidents to map, view "
-              "| HTML sent / exported, all | peak memory |", "|---:|---:|---:|---:|---:|"]
+    lines += ["", "### Store selections (`IncidentService.select_for_map`: SQL WHERE first, columns by map view)", "",
+              "| rows | filter-to-map, typical change (of which SQL) | no-filter selection, server side "
+              "| all incidents to map, view | HTML sent / exported, all | peak memory |", "|---:|---:|---:|---:|---:|---:|"]
     for n, r in sizes:
         p = r["pushdown"]
         lines.append(f"| {int(n):,} | {_fmt_s(median(p['filter_to_map_s']))} ({_fmt_s(median(p['query_s']))}) | "
+                     f"{_fmt_s(median(p.get('all_select_s') or [float('nan')]))} | "
                      f"{_fmt_s(median(p['all_to_map_s']))}, {p['all_mode']} | "
                      f"{p['all_html']['sent_mb']:.2f} / {p['all_html']['export_mb']:.2f} MB | {p['peak_rss_mb']:,.0f} MB |")
     if sizes:

@@ -1,8 +1,9 @@
 """Command line of the dashboard's exports: ``python -m dashboard export-html|export-png``.
 
 Both commands take the same filter options as the dashboard and ``python -m geodata export``
-(:mod:`geodata.filter_args`), load the configured data (:func:`geodata.selection.load_selection`)
-and write one file atomically. No Streamlit is imported.
+(:mod:`geodata.filter_args`), select through the service (:class:`geodata.service.IncidentService`)
+and write one file atomically. No Streamlit is imported. Errors of the project
+(:class:`geodata._errors.ConflictmapError`) print one line and exit 2.
 """
 
 from __future__ import annotations
@@ -64,14 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _selection(args):
-    from geodata.selection import load_selection
+    from geodata.service import IncidentService, user_message
     from geodata.settings import get_settings
 
     tiles = None if args.__dict__.get("tiles") is None else ("" if args.tiles.lower() == "none" else args.tiles)
-    sel = load_selection(get_settings(), spec_from_args(args), metric=args.metric, tiles=tiles,
+    with IncidentService(get_settings()) as svc:
+        sel = svc.select(spec_from_args(args), distances=True, metric=args.metric, tiles=tiles,
                          use_boundaries=not args.no_boundaries)
     for note in sel.notes:
-        print(f"note: {note}", file=sys.stderr)
+        print(f"note: {user_message(Exception(note))}", file=sys.stderr)
     return sel
 
 
@@ -98,13 +100,16 @@ def _export_png(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one export command; returns the exit code (2 for bad options or unreadable input)."""
+    from geodata._errors import ConflictmapError, OutputError
+    from geodata.service import user_message
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
-    except ValueError as exc:  # bad filter combination, invalid data files (their errors subclass ValueError)
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except (OSError, RuntimeError) as exc:  # unwritable --out, boundary errors, too-large export
-        print(f"error: {exc}", file=sys.stderr)
+        try:
+            return int(args.func(args) or 0)
+        except OSError as exc:  # the --out file cannot be written: the only OS error expected here
+            raise OutputError(f"cannot write {args.out}: {exc.strerror or exc}") from exc
+    except ConflictmapError as exc:
+        print(f"error: {user_message(exc)}", file=sys.stderr)
         return 2

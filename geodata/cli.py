@@ -28,10 +28,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command; returns the process exit code (2 for usage or unreadable input)."""
+    """Run one command; returns the process exit code.
+
+    2 for usage errors and for every :class:`~geodata._errors.ConflictmapError` (unreadable input,
+    unusable data, store failures such as a full disk or a read-only store, unwritable output): one
+    line on stderr, no traceback. Anything else is a bug and keeps its traceback.
+    """
+    from geodata._errors import ConflictmapError
+    from geodata.service import user_message
+
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except ConflictmapError as exc:
+        print(f"error: {user_message(exc)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

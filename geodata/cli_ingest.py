@@ -1,8 +1,12 @@
 """Commands ``ingest``, ``uploads`` and ``undo``: CSV files into the incident store and back out.
 
 ``python -m geodata ingest FILE`` prints ``accepted=N rejected=N duplicates=N`` as its last line
-and exits 0 when the file was processed (even with rejected rows), 2 when it cannot be read or
-its format is not recognised (reason on stderr).
+and exits 0 when the file was processed (even with rejected rows), 2 when it cannot be read, its
+format is not recognised or the store cannot be written (disk full, read-only) — one line on
+stderr. Everything goes through :class:`geodata.service.IncidentService`.
+
+Upload ids: the bundled incidents are stored as an upload too (format "bundled", usually id 1);
+``uploads`` lists only the users' uploads unless ``--all`` is given, and ``undo`` refuses the bundled one.
 """
 
 from __future__ import annotations
@@ -30,10 +34,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     u = subparsers.add_parser("uploads", help="list uploads in the incident store")
     u.add_argument("--db", help="store URL (default: the CONFLICTMAP_DB setting)")
+    u.add_argument("--all", action="store_true", help="also list the upload holding the bundled incidents")
     u.set_defaults(func=cmd_uploads)
 
-    d = subparsers.add_parser("undo", help="remove the incidents of one upload")
-    d.add_argument("upload_id", type=int)
+    d = subparsers.add_parser("undo", help="remove the incidents of one upload (those no other upload holds)")
+    d.add_argument("upload_id", help="the upload's id (see `uploads`)")
     d.add_argument("--db", help="store URL (default: the CONFLICTMAP_DB setting)")
     d.set_defaults(func=cmd_undo)
 
@@ -57,112 +62,100 @@ def _progress_printer(size: int):
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    """Run ``ingest``; returns the exit code."""
-    from geodata.ingest import ColumnMapping, FormatError, IngestError, prepare, report_csv, store_prepared
-    from geodata.ingest.pipeline import load_boundaries_if_installed
-    from geodata.store import StoreError, open_store
+    """Run ``ingest``; returns the exit code.
 
-    settings = get_settings()
-    mapping = None
-    if args.mapping is not None:
-        try:
-            mapping = ColumnMapping.load(args.mapping)
-        except FormatError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
+    Raises:
+        ConflictmapError: unreadable file, unknown format, bad mapping, store failure (the caller
+            prints one line and exits 2).
+    """
+    from geodata.ingest import ColumnMapping, report_csv
+    from geodata.ingest.pipeline import IngestError
+    from geodata.service import IncidentService
+
+    mapping = ColumnMapping.load(args.mapping) if args.mapping is not None else None
     try:
         data = args.file.read_bytes()
     except OSError as exc:
-        print(f"error: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
+        raise IngestError(f"cannot read {args.file}: {exc.strerror or exc}") from exc
     progress = _progress_printer(len(data))
     fmt = "mapping" if mapping is not None and args.format == "auto" else args.format
-    try:
-        prepared = prepare(data, args.file.name, fmt, mapping, args.encoding,
-                           load_boundaries_if_installed(settings), progress)
-    except IngestError as exc:
-        print(f"error: {args.file}: {exc}", file=sys.stderr)
-        return 2
-    # The store is opened only for a readable file, so a failed ingest creates no empty store.
-    try:
-        store = open_store(args.db or settings.db_url, create=True)
-    except StoreError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    try:
-        report = store_prepared(prepared, store, settings, progress)
-    except StoreError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        store.close()
+    with IncidentService(get_settings(), db_url=args.db) as svc:
+        try:
+            prepared = svc.prepare_upload(data, args.file.name, fmt, mapping, args.encoding, progress)
+        except IngestError as exc:
+            raise IngestError(f"{args.file}: {exc}") from exc
+        # The store is opened only for a readable file, so a failed ingest creates no empty store.
+        report = svc.store_upload(prepared, progress).report
     if args.report is not None:
-        args.report.write_bytes(report_csv(report.issues))
+        from geodata._errors import OutputError
+
+        try:
+            args.report.write_bytes(report_csv(report.issues))
+        except OSError as exc:
+            raise OutputError(f"the upload was stored (upload {report.upload_id}), but the report cannot be "
+                              f"written to {args.report}: {exc.strerror or exc}") from exc
     errors = report.issues[report.issues["severity"] == "error"]
     for row in errors.head(20).itertuples():
-        print(f"line {row.line}: {row.column}: {row.reason}", file=sys.stderr)
+        print(_plain(f"line {row.line}: {row.column}: {row.reason}"), file=sys.stderr)
     if len(errors) > 20:
         print(f"... {len(errors) - 20} more (use --report FILE for all)", file=sys.stderr)
-    print(f"upload {report.upload_id}: {report.file_name} ({report.format}, {report.encoding}, "
-          f"delimiter {report.delimiter!r}), {report.rows_read} rows, {report.warnings} warnings")
+    print(_plain(f"upload {report.upload_id}: {report.file_name} ({report.format}, {report.encoding}, "
+                 f"delimiter {report.delimiter!r}), {report.rows_read} rows, {report.warnings} warnings"))
     print(report.summary_line())
     return 0
 
 
-def _existing_store(args: argparse.Namespace):
-    """The store named by ``--db`` or the settings, ``None`` if it does not exist yet.
+def _plain(text: str) -> str:
+    """``text`` without control characters (file names and cells come from users)."""
+    from geodata.service import user_message
 
-    Raises:
-        geodata.store.StoreError: if the store cannot be opened.
-    """
-    from geodata.store import open_store
+    return user_message(Exception(text))
 
-    return open_store(args.db or get_settings().db_url, create=False)
+
+def _exists(args: argparse.Namespace) -> bool:
+    """Whether the store named by ``--db`` or the settings exists (without creating it)."""
+    from geodata.store import store_exists
+
+    return store_exists(args.db or get_settings().db_url)
 
 
 def cmd_uploads(args: argparse.Namespace) -> int:
-    """Run ``uploads``: one line per upload."""
-    from geodata.store import StoreError
+    """Run ``uploads``: one line per upload (newest first)."""
+    from geodata.service import IncidentService
 
-    try:
-        store = _existing_store(args)
-    except StoreError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    if store is None:
+    if not _exists(args):
         print("no uploads yet")
         return 0
-    try:
-        table = store.list_uploads()
-    finally:
-        store.close()
+    with IncidentService(get_settings(), db_url=args.db) as svc:
+        table = svc.uploads(include_bundled=args.all)
     if table.empty:
         print("no uploads yet")
         return 0
     for r in table.itertuples():
-        print(f"{r.id}\t{r.uploaded_at}\t{r.status}\t{r.format}\taccepted={r.accepted} rejected={r.rejected} "
-              f"duplicates={r.duplicates}\t{r.sha256[:12]}\t{r.file_name}")
+        fields = (r.id, r.uploaded_at, r.status, r.format,
+                  f"accepted={r.accepted} rejected={r.rejected} duplicates={r.duplicates}", r.sha256[:12], r.file_name)
+        print("\t".join(_plain(str(f)) for f in fields))
     return 0
 
 
 def cmd_undo(args: argparse.Namespace) -> int:
-    """Run ``undo``: remove one upload's incidents (exit 1 if there is no such upload)."""
-    from geodata.store import StoreError
+    """Run ``undo``: remove one upload's incidents that no other upload holds.
 
-    try:
-        store = _existing_store(args)
-    except StoreError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    Raises:
+        InputError: bad id, no such upload, already undone, bundled data (exit 1, as before).
+    """
+    from geodata.service import IncidentService, parse_upload_id
+    from geodata.store import UploadNotFound
+
+    upload_id = parse_upload_id(args.upload_id)
+    if not _exists(args):
+        print(f"error: no upload {upload_id} (the store is empty)", file=sys.stderr)
         return 1
-    if store is None:
-        print(f"error: no upload {args.upload_id} (the store is empty)", file=sys.stderr)
-        return 1
-    try:
-        removed = store.undo_upload(args.upload_id)
-    except KeyError as exc:
-        print(f"error: {exc.args[0]}", file=sys.stderr)
-        return 1
-    finally:
-        store.close()
-    print(f"undone upload {args.upload_id}: removed {removed} incidents")
+    with IncidentService(get_settings(), db_url=args.db) as svc:
+        try:
+            outcome = svc.undo(upload_id)
+        except UploadNotFound as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    print(outcome.message())
     return 0

@@ -11,7 +11,6 @@ import geopandas as gpd
 
 from geodata.boundaries import HOW_TO_GET_BOUNDARIES, BoundaryError, download_boundaries, import_boundaries
 from geodata.export import add_export_arguments
-from geodata.layers_data import LayerBundle, load_bundle
 from geodata.settings import get_settings
 
 LAYER_NAMES = ("incidents", "sites", "routes", "municipalities")
@@ -25,8 +24,12 @@ def _layer_summary(name: str, gdf: gpd.GeoDataFrame | None, source: str, attribu
             "bounds": bounds, "source": source, "attribution": attribution}
 
 
-def info_summary(bundle: LayerBundle) -> dict:
-    """JSON-ready summary of every layer (name, count, CRS, bounds, source, attribution)."""
+def info_summary(bundle) -> dict:
+    """JSON-ready summary of every layer (name, count, CRS, bounds, source, attribution).
+
+    Args:
+        bundle: a :class:`geodata.layers_data.LayerBundle` or anything with the same attributes.
+    """
     muni = _layer_summary("municipalities", bundle.municipalities,
                           str(bundle.boundary_source.path) if bundle.boundary_source else "not installed",
                           bundle.boundary_source.attribution if bundle.boundary_source else "")
@@ -45,10 +48,28 @@ def info_summary(bundle: LayerBundle) -> dict:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    """Print the JSON layer summary."""
-    bundle = load_bundle(get_settings())
+    """Print the JSON layer summary; an unusable layer file is left out with a note on stderr."""
+    from types import SimpleNamespace
+
+    from geodata.incidents import BUNDLED_INCIDENTS
+    from geodata.service import IncidentService, user_message
+    from geodata.sites import BUNDLED_SITES
+
+    settings = get_settings()
+    with IncidentService(settings) as svc:
+        ctx = svc.context()
+        incidents = svc.select(columns=("latitude", "longitude"), distances=False).incidents
+    empty = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
+    bundle = SimpleNamespace(
+        incidents=incidents, sites=ctx.sites if ctx.sites is not None else empty,
+        routes=ctx.routes if ctx.routes is not None else empty, municipalities=ctx.municipalities,
+        boundary_source=ctx.boundary_source, routes_illustrative=ctx.routes_illustrative,
+        incident_source=f"{BUNDLED_INCIDENTS} + store {settings.db_url}", sites_source=str(BUNDLED_SITES),
+        routes_source=str(settings.routes_file))
     print(json.dumps(info_summary(bundle), ensure_ascii=False, indent=2))
-    if bundle.municipalities is None:
+    for note in ctx.notices:
+        print(f"note: {user_message(Exception(note))}", file=sys.stderr)
+    if ctx.municipalities is None:
         print(HOW_TO_GET_BOUNDARIES, file=sys.stderr)
     return 0
 
@@ -70,6 +91,13 @@ def cmd_boundaries(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"boundaries installed at {path}")
+    from geodata.service import IncidentService
+
+    # Stored incidents are located again with the new boundaries (once; see service.sync_enrichment).
+    with IncidentService(settings) as svc:
+        svc.store  # opening the store re-enriches it
+        if svc.enriched_rows:
+            print(f"located {svc.enriched_rows:,} stored incidents in the new boundaries")
     return 0
 
 

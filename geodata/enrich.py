@@ -20,6 +20,30 @@ ENRICHMENT_COLUMNS = (
 )
 
 
+def stated_municipality(incidents: pd.DataFrame) -> pd.Series:
+    """The canonical name of each row's stated ``admin2`` (alias table), "" when unknown or absent."""
+    if "admin2" not in incidents:
+        return pd.Series("", index=incidents.index, dtype=object)
+    lookup = {v: canonical_municipality(v) or "" for v in pd.unique(incidents["admin2"])}
+    return incidents["admin2"].map(lookup).fillna("").astype(object)
+
+
+def locate_rows(rows: pd.DataFrame, municipalities: gpd.GeoDataFrame | None) -> pd.DataFrame:
+    """``municipality`` and ``admin2_mismatch`` for plain rows with ``latitude``/``longitude`` (ingest).
+
+    The enrichment stored with each incident (schema 3): computed once per upload, for that
+    upload's rows only. See :func:`assign_municipality` for the rules.
+    """
+    if rows.empty:
+        return pd.DataFrame({"municipality": pd.Series(dtype=object),
+                             "admin2_mismatch": pd.Series(dtype="boolean")}, index=rows.index)
+    points = gpd.GeoDataFrame(
+        rows[["admin2"]] if "admin2" in rows else pd.DataFrame(index=rows.index),
+        geometry=gpd.points_from_xy(rows["longitude"].astype(float), rows["latitude"].astype(float)),
+        crs="EPSG:4326")
+    return assign_municipality(points, municipalities)
+
+
 def assign_municipality(incidents: gpd.GeoDataFrame, municipalities: gpd.GeoDataFrame | None) -> pd.DataFrame:
     """Find each incident's municipality from its coordinates and compare with its stated admin2.
 

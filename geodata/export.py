@@ -218,10 +218,11 @@ def run_export(args: argparse.Namespace, settings) -> int:
     """
     from geodata.boundaries import HOW_TO_GET_BOUNDARIES
     from geodata.filter_args import spec_from_args
-    from geodata.selection import load_selection
+    from geodata.service import IncidentService
 
     try:
-        selection = load_selection(settings, spec_from_args(args))
+        with IncidentService(settings) as svc:
+            selection = svc.select(spec_from_args(args), distances=True)
         out = Path(args.out)
         full_rows = bool(getattr(args, "full_rows", False))
         if needs_notice(selection.incidents, full_rows):

@@ -3,8 +3,8 @@
 :class:`Selection` is the one object the dashboard's export panel, ``python -m dashboard
 export-html|export-png`` and ``python -m geodata export`` hand to the exporters
 (:mod:`layers.export_html`, :mod:`layers.static_png`, :mod:`geodata.export`). It is a plain
-dataclass so building one needs no Streamlit; :func:`load_selection` builds one from the
-configured data for the command line.
+dataclass so building one needs no Streamlit; :meth:`geodata.service.IncidentService.select`
+builds one from the store and the context layers.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import geopandas as gpd
 
-from geodata.filters import FilterSpec, apply_filters
+from geodata.filters import FilterSpec
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,30 +43,14 @@ class Selection:
 
 def load_selection(settings, spec: FilterSpec, *, metric: str = "incidents", tiles: str | None = None,
                    use_boundaries: bool = True) -> Selection:
-    """Load the configured layers (:func:`geodata.layers_data.load_bundle`) and apply ``spec``.
+    """Deprecated: :meth:`geodata.service.IncidentService.select` (kept for older callers).
 
-    Args:
-        settings: :class:`geodata.settings.Settings`.
-        spec: the filters.
-        metric: choropleth metric.
-        tiles: tile URL override (``""`` for none); ``None`` uses ``settings.tiles``.
-        use_boundaries: include the installed municipal boundaries (when present).
     Returns:
-        A :class:`Selection`; when boundaries are not installed ``municipalities`` is ``None`` and
-        ``notes`` says how to get them.
+        A :class:`Selection`; ``notes`` says which layer could not be used and how to get boundaries.
     Raises:
-        geodata.boundaries.BoundaryError: if ``CONFLICTMAP_BOUNDARIES`` names a missing/unreadable file.
-        ValueError: (IncidentDataError, SiteDataError, RouteDataError) on invalid data files.
+        StoreError: if the store cannot be opened.
     """
-    from geodata.boundaries import HOW_TO_GET_BOUNDARIES
-    from geodata.layers_data import load_bundle
+    from geodata.service import IncidentService
 
-    bundle = load_bundle(settings)
-    notes = () if bundle.municipalities is not None or not use_boundaries else (HOW_TO_GET_BOUNDARIES,)
-    chosen = apply_filters(bundle.incidents, spec, bundle.routes, bundle.sites)
-    return Selection(
-        incidents=chosen, spec=spec, municipalities=bundle.municipalities if use_boundaries else None,
-        routes=bundle.routes, sites=bundle.sites,
-        tiles=settings.tiles if tiles is None else (tiles or None), metric=metric,
-        tiles_attribution=settings.tiles_attribution if tiles is None else None, notes=notes,
-    )
+    with IncidentService(settings) as svc:
+        return svc.select(spec, metric=metric, tiles=tiles, use_boundaries=use_boundaries)

@@ -24,6 +24,7 @@ def test_ingest_reingest_uploads_undo(tmp_path, corpus):
     p = run(tmp_path, "ingest", str(corpus / "acled_bad_rows.csv"), "--report", str(tmp_path / "rej.csv"))
     assert p.returncode == 0, p.stderr
     assert p.stdout.splitlines()[-1] == "accepted=2 rejected=8 duplicates=0"
+    first = p.stdout.splitlines()[-2].split(":")[0].removeprefix("upload ")
     with open(tmp_path / "rej.csv", encoding="utf-8-sig", newline="") as f:
         rows = list(csv.DictReader(f))
     assert [(r["line"], r["column"], r["severity"]) for r in rows][:2] == [("4", "actor1", "error"),
@@ -31,12 +32,24 @@ def test_ingest_reingest_uploads_undo(tmp_path, corpus):
     assert len([r for r in rows if r["severity"] == "error"]) == 8 and len(rows) == 9
     p = run(tmp_path, "ingest", str(corpus / "acled_bad_rows.csv"))
     assert p.stdout.splitlines()[-1] == "accepted=0 rejected=8 duplicates=2"
+    second = p.stdout.splitlines()[-2].split(":")[0].removeprefix("upload ")
     assert (tmp_path / "incidents.sqlite").exists()
     p = run(tmp_path, "uploads")
     assert p.returncode == 0 and len(p.stdout.splitlines()) == 2 and "acled_bad_rows.csv" in p.stdout
-    p = run(tmp_path, "undo", "1")
-    assert p.returncode == 0 and "removed 2 incidents" in p.stdout
-    assert run(tmp_path, "undo", "1").returncode == 1
+    assert [first, second][::-1] == [line.split("\t")[0] for line in p.stdout.splitlines()]  # newest first
+    p = run(tmp_path, "uploads", "--all")  # the bundled incidents are an upload too
+    assert len(p.stdout.splitlines()) == 3 and "\tbundled\t" in p.stdout.splitlines()[-1]
+    # Exact undo: the first upload's rows are also held by the second, so they stay.
+    p = run(tmp_path, "undo", first)
+    assert p.returncode == 0
+    assert p.stdout == f"undone upload {first}: removed 0 incidents; 2 stay because another upload also holds them\n"
+    p = run(tmp_path, "undo", second)
+    assert p.returncode == 0 and p.stdout == f"undone upload {second}: removed 2 incidents\n"
+    p = run(tmp_path, "undo", first)
+    assert p.returncode == 1 and p.stderr == f"error: upload {first} was already undone\n"
+    bundled = run(tmp_path, "uploads", "--all").stdout.splitlines()[-1].split("\t")[0]
+    p = run(tmp_path, "undo", bundled)
+    assert p.returncode == 1 and "bundled" in p.stderr
     p = run(tmp_path, "ingest", str(corpus / "acled_bad_rows.csv"))
     assert p.stdout.splitlines()[-1] == "accepted=2 rejected=8 duplicates=0"
 
@@ -80,3 +93,11 @@ def test_report_csv_is_formula_safe(tmp_path):
     issues = pd.DataFrame([{"line": 2, "column": "event_type", "severity": "error", "reason": "=HYPERLINK(\"http://x\")"}])
     text = report_csv(issues).decode("utf-8-sig")
     assert "\"'=HYPERLINK" in text and "\n\"=" not in text and ",\"=" not in text
+
+
+@pytest.mark.parametrize("arg", ["99999999999999999999", "-3", "0", "abc"])
+def test_undo_with_an_impossible_id_is_one_clear_line(tmp_path, arg):
+    p = run(tmp_path, "undo", arg)
+    assert p.returncode == 2 and "Traceback" not in p.stderr and "OverflowError" not in p.stderr
+    assert p.stderr.startswith("error: ") and len(p.stderr.strip().splitlines()) == 1
+    assert "upload id" in p.stderr

@@ -149,12 +149,17 @@ def test_sigkill_mid_upload_leaves_store_unchanged(tmp_path, store_url, corpus):
     _kill_mid_upload(tmp_path, store_url, big)
     after = open_store(store_url)
     try:
-        assert after.count_incidents() == 2
-        assert list(after.list_uploads()["file_name"]) == ["acled_legacy.csv"]
+        # The killed command had opened the store through the service, which seeds the bundled
+        # incidents first (their own committed upload); the killed upload left nothing.
+        ups = after.list_uploads()
+        assert list(ups["file_name"]) == ["incidents.csv", "acled_legacy.csv"]
+        assert list(ups["format"]) == ["bundled", "acled"]
+        bundled = int(ups["accepted"].iloc[0])
+        assert bundled > 0 and after.count_incidents() == 2 + bundled
         # The store is healthy: the same file goes in completely afterwards.
         r = ingest_file(big, after)
         assert (r.accepted, r.rejected, r.duplicates) == (200_000, 0, 0)
-        assert after.count_incidents() == 200_002
+        assert after.count_incidents() == 200_002 + bundled
     finally:
         after.close()
 

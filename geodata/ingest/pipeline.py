@@ -19,7 +19,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geodata.ingest import formats
-from geodata.ingest.checks import municipality_warnings
+from geodata.enrich import locate_rows
 from geodata.ingest.formats import ColumnMapping, FormatError
 from geodata.ingest.reading import ReadError, decode, detect_delimiter, first_record, read_table, sample_text
 from geodata.settings import Settings
@@ -203,8 +203,12 @@ def prepare(
     result = validate_incidents(mapped, raw.lines)
     for line, reason in raw.issues:
         result.errors.append(RowIssue(line, "(row)", reason))
+    # The municipality of each row is computed here, once, and stored with the row (schema 3).
+    located = locate_rows(result.valid, municipalities)
+    result.valid = result.valid.assign(municipality=located["municipality"].to_numpy(dtype=object),
+                                       admin2_mismatch=pd.array(located["admin2_mismatch"], dtype="boolean"))
     if municipalities is not None:
-        result.warnings.extend(municipality_warnings(result.valid, municipalities))
+        result.warnings.extend(_municipality_warnings(result.valid))
     result.errors.sort(key=lambda e: e.line)
     result.warnings.sort(key=lambda e: e.line)
     progress(0.6, "validated")
@@ -213,6 +217,22 @@ def prepare(
         has_header=raw.has_header, file_columns=[str(c) for c in raw.frame.columns],
         rows_read=len(raw.frame) + len(raw.issues), result=result,
     )
+
+
+def _municipality_warnings(valid: pd.DataFrame) -> list[RowIssue]:
+    """Warn (never reject) where a row's stated ``admin2`` disagrees with its coordinates."""
+    bad = (valid["admin2_mismatch"].fillna(False).astype(bool) & valid["admin2"].astype(str).str.strip().ne("")).to_numpy()
+    if not bad.any():
+        return []
+    # Plain arrays: a file can hold a hundred thousand disagreeing rows.
+    lines = valid["line"].to_numpy()[bad]
+    stated = valid["admin2"].astype(str).to_numpy()[bad]
+    found = valid["municipality"].astype(str).to_numpy()[bad]
+    return [
+        RowIssue(int(line), "admin2", f"stated municipality {st[:60]!r} disagrees with the coordinates, "
+                 f"which lie in {fo!r}", "warning")
+        for line, st, fo in zip(lines, stated, found)
+    ]
 
 
 def _pause_hook(settings: Settings | None) -> Callable[[int], None] | None:
@@ -230,14 +250,15 @@ def _pause_hook(settings: Settings | None) -> Callable[[int], None] | None:
 
 
 def store_prepared(prepared: Prepared, store, settings: Settings | None = None,
-                   progress: Progress | None = None) -> IngestReport:
+                   progress: Progress | None = None, municipalities: gpd.GeoDataFrame | None = None) -> IngestReport:
     """Write a prepared file to the store as one upload (one transaction).
 
     Args:
-        prepared: from :func:`prepare`.
-        store: an open store (:func:`geodata.store.open_store`).
+        prepared: from :func:`prepare` (whose rows already carry their municipality).
+        store: an open store (:class:`geodata.store.IncidentStore`).
         settings: for the test pause hook; ``None`` disables it.
         progress: called with (fraction, stage).
+        municipalities: boundaries to locate rows with, only for rows prepared without a municipality.
     Returns:
         The :class:`IngestReport` with the upload id and counts.
     Raises:
@@ -245,6 +266,9 @@ def store_prepared(prepared: Prepared, store, settings: Settings | None = None,
     """
     progress = progress or _noop
     valid = prepared.result.valid
+    if "municipality" not in valid:
+        located = locate_rows(valid, municipalities)
+        valid = valid.assign(municipality=located["municipality"], admin2_mismatch=located["admin2_mismatch"])
     total = max(len(valid), 1)
     pause = _pause_hook(settings)
 

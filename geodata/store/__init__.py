@@ -1,21 +1,24 @@
 """The durable incident store: SQLite by default, PostgreSQL/PostGIS for ``postgresql://`` URLs.
 
-Both back-ends offer the same methods: ``add_upload``, ``list_uploads``, ``undo_upload``,
-``read_incidents(spec)``, ``count_incidents``, ``schema_version`` and ``close``, plus the
-``last_query`` attribute.
+Both back-ends implement :class:`geodata.store.protocol.IncidentStore` (``add_upload``,
+``list_uploads``, ``undo_upload``, ``read``, ``count``, ``facets``, ``data_version`` …) through
+one shared base class (:mod:`geodata.store.base`); every SQL statement of conflictmap lives in
+this package. Stores are context managers: ``with open_store(url) as s: ...``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Union
 
-from geodata.store.records import StoreError, UploadMeta
+from geodata.store.protocol import IncidentStore
+from geodata.store.records import Proximity, StoreError, StoreFacets, UndoResult, UploadMeta, UploadNotFound
 from geodata.store.sqlite import SQLiteStore
 
-Store = Union[SQLiteStore, "PostGISStore"]  # noqa: F821 (PostGIS is imported lazily)
+#: Kept for older imports: every store implements :class:`IncidentStore`.
+Store = IncidentStore
 
-__all__ = ["open_store", "Store", "StoreError", "UploadMeta", "SQLiteStore", "sqlite_path"]
+__all__ = ["open_store", "IncidentStore", "Store", "StoreError", "StoreFacets", "UndoResult", "UploadMeta",
+           "UploadNotFound", "Proximity", "SQLiteStore", "sqlite_path", "store_exists"]
 
 
 def sqlite_path(url: str) -> Path:
@@ -29,7 +32,7 @@ def sqlite_path(url: str) -> Path:
     return Path(url[len("sqlite:///"):]).expanduser()
 
 
-def open_store(url: str, create: bool = True):
+def open_store(url: str, create: bool = True) -> IncidentStore | None:
     """Open the incident store named by ``url``.
 
     Args:
@@ -57,3 +60,16 @@ def open_store(url: str, create: bool = True):
             return None
         return store
     raise StoreError(f"unknown store URL {url!r}: use sqlite:///path or postgresql://user@host/db")
+
+
+def store_exists(url: str) -> bool:
+    """Whether the store named by ``url`` exists and has the conflictmap schema (nothing is created).
+
+    Raises:
+        StoreError: if the URL is unknown or the server cannot be reached.
+    """
+    store = open_store(url, create=False)
+    if store is None:
+        return False
+    store.close()
+    return True

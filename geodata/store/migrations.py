@@ -110,6 +110,47 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        3, "municipality stored per incident (indexed); change counter; store settings",
+        sqlite=(
+            "ALTER TABLE incidents ADD COLUMN municipality TEXT",
+            "ALTER TABLE incidents ADD COLUMN admin2_mismatch INTEGER",
+            "CREATE INDEX incidents_municipality ON incidents (municipality)",
+            "CREATE TABLE data_version (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL)",
+            "INSERT INTO data_version (id, n) VALUES (1, 0)",
+            "CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            "INSERT INTO store_meta (key, value) VALUES ('store_id', lower(hex(randomblob(8))))",
+        ),
+        postgres=(
+            "ALTER TABLE incidents ADD COLUMN municipality TEXT",
+            "ALTER TABLE incidents ADD COLUMN admin2_mismatch SMALLINT",
+            "CREATE INDEX incidents_municipality ON incidents (municipality)",
+            "CREATE TABLE data_version (id INTEGER PRIMARY KEY CHECK (id = 1), n BIGINT NOT NULL)",
+            "INSERT INTO data_version (id, n) VALUES (1, 0)",
+            "CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            "INSERT INTO store_meta (key, value) VALUES ('store_id', substr(md5(random()::text || clock_timestamp()::text), 1, 16))",
+        ),
+    ),
+    Migration(
+        4, "provenance per row per upload (upload_rows), for exact undo",
+        sqlite=(
+            "CREATE TABLE upload_rows (upload_id INTEGER NOT NULL REFERENCES uploads(id), "
+            "incident_id INTEGER NOT NULL REFERENCES incidents(id), PRIMARY KEY (upload_id, incident_id)) WITHOUT ROWID",
+            "CREATE INDEX upload_rows_incident ON upload_rows (incident_id)",
+            "INSERT INTO upload_rows (upload_id, incident_id) SELECT upload_id, id FROM incidents",
+            "UPDATE data_version SET n = n + 1",
+        ),
+        postgres=(
+            "CREATE TABLE upload_rows (upload_id BIGINT NOT NULL REFERENCES uploads(id), "
+            "incident_id BIGINT NOT NULL REFERENCES incidents(id), PRIMARY KEY (upload_id, incident_id))",
+            "CREATE INDEX upload_rows_incident ON upload_rows (incident_id)",
+            "INSERT INTO upload_rows (upload_id, incident_id) SELECT upload_id, id FROM incidents",
+            "UPDATE data_version SET n = n + 1",
+        ),
+    ),
+)
+
 
 def _sync_tables(dialect: str) -> tuple[str, ...]:
     """Migration 5 (sync): dataset/licence/source_extra per incident, sync_state, sync_changes."""
@@ -122,9 +163,10 @@ def _sync_tables(dialect: str) -> tuple[str, ...]:
         "ALTER TABLE incidents ADD COLUMN source_extra TEXT NOT NULL DEFAULT ''",
         # Rows stored before: the upload's format says where they came from (geodata.licence).
         "UPDATE incidents SET dataset = CASE (SELECT format FROM uploads WHERE uploads.id = incidents.upload_id) "
-        "WHEN 'acled' THEN 'ACLED' WHEN 'ucdp' THEN 'UCDP GED' ELSE 'upload' END, "
+        "WHEN 'acled' THEN 'ACLED' WHEN 'ucdp' THEN 'UCDP GED' WHEN 'bundled' THEN 'conflictmap' ELSE 'upload' END, "
         "licence = CASE (SELECT format FROM uploads WHERE uploads.id = incidents.upload_id) "
         "WHEN 'acled' THEN 'ACLED Terms of Use' WHEN 'ucdp' THEN 'CC BY 4.0' "
+        "WHEN 'bundled' THEN 'conflictmap: compiled from public reporting, each row cites its source' "
         "ELSE 'not declared (handled like ACLED data)' END",
         "CREATE INDEX incidents_dataset ON incidents (dataset)",
         f"""CREATE TABLE sync_state (
@@ -151,9 +193,10 @@ def _sync_tables(dialect: str) -> tuple[str, ...]:
     )
 
 
-MIGRATIONS = MIGRATIONS + (
+MIGRATIONS += (
     Migration(5, "sync: dataset, licence and kept source fields per incident; sync_state; sync_changes",
               sqlite=_sync_tables("sqlite"), postgres=_sync_tables("postgres")),
 )
 
-LATEST_VERSION: int = MIGRATIONS[-1].version
+#: The newest schema this code knows (migrations may leave gaps: other branches reserve numbers).
+LATEST_VERSION: int = max(m.version for m in MIGRATIONS)

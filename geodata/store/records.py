@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from geodata._errors import StoreFailure
+from geodata._errors import InputError, StoreFailure
 
 import datetime as dt
 import hashlib
@@ -16,8 +16,14 @@ import pyarrow as pa
 from geodata.filters import FilterSpec
 from geodata.schema import FLOAT_COLUMNS, INCIDENT_COLUMNS, INT_COLUMNS
 
+#: Enrichment stored per incident at ingest (schema 3): municipality from the coordinates (through
+#: the alias table when no boundaries are installed) and whether it differs from the stated admin2
+#: (1/0, NULL when it cannot be judged). NULL municipality = not enriched yet.
+ENRICHED_COLUMNS: tuple[str, ...] = ("municipality", "admin2_mismatch")
 #: Columns written per incident, in this order (``upload_id`` is added by the store).
-STORED_COLUMNS: tuple[str, ...] = ("dedup_key", "source_line") + INCIDENT_COLUMNS
+STORED_COLUMNS: tuple[str, ...] = ("dedup_key", "source_line") + INCIDENT_COLUMNS + ENRICHED_COLUMNS
+#: Every column :meth:`read` can return (besides ``origin``).
+READABLE_COLUMNS: tuple[str, ...] = INCIDENT_COLUMNS + ENRICHED_COLUMNS
 
 #: Columns of the content key used when a row has no ``event_id_cnty``.
 CONTENT_KEY_COLUMNS: tuple[str, ...] = (
@@ -34,6 +40,60 @@ BatchHook = Callable[[int], None]
 
 class StoreError(StoreFailure):
     """The store cannot be opened, migrated or written."""
+
+
+class UploadNotFound(InputError, KeyError):
+    """There is no such upload, it was undone already, or it cannot be undone (the bundled data)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else "no such upload"
+
+
+@dataclass(frozen=True)
+class UndoResult:
+    """What undoing one upload did: ``removed`` incidents deleted, ``kept`` held by another live upload."""
+
+    upload_id: int
+    removed: int
+    kept: int
+
+    def __int__(self) -> int:  # old callers compared undo_upload(...) with a number
+        return self.removed
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, int):
+            return self.removed == other
+        if isinstance(other, UndoResult):
+            return (self.upload_id, self.removed, self.kept) == (other.upload_id, other.removed, other.kept)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class Proximity:
+    """A proximity restriction as the store needs it (built by the service from routes/sites).
+
+    Attributes:
+        bbox: (minx, miny, maxx, maxy) in EPSG:4326 around the buffered features (a superset).
+        metric_wkt: the chosen features' union in EPSG:32634, as WKT (PostGIS ``ST_DWithin``).
+        radius_m: distance in metres (already including a small safety margin).
+    """
+
+    bbox: tuple[float, float, float, float]
+    metric_wkt: str
+    radius_m: float
+
+
+@dataclass(frozen=True)
+class StoreFacets:
+    """Counts and distinct values of the stored incidents (hashable: safe in Streamlit caches)."""
+
+    count: int
+    first: dt.date | None
+    last: dt.date | None
+    actors: tuple[str, ...]
+    municipalities: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -90,6 +150,8 @@ def row_columns(valid: pd.DataFrame) -> list[np.ndarray]:
     """The values of :data:`STORED_COLUMNS` as object arrays ready for the database driver.
 
     Missing numbers become ``None``; dates become ISO strings; text stays exactly as validated.
+    ``municipality``/``admin2_mismatch`` come from ``valid`` when present (the pipeline enriches
+    each upload's rows once), else from the stated admin2 through the alias table.
     """
     cols: list[np.ndarray] = [dedup_keys(valid).to_numpy(dtype=object)]
     if "line" in valid:
@@ -111,6 +173,15 @@ def row_columns(valid: pd.DataFrame) -> list[np.ndarray]:
         else:
             arr = s.fillna("").to_numpy(dtype=object)
         cols.append(arr)
+    if "municipality" not in valid:
+        from geodata.enrich import stated_municipality
+
+        valid = valid.assign(municipality=stated_municipality(valid), admin2_mismatch=pd.NA)
+    cols.append(valid["municipality"].fillna("").astype(str).to_numpy(dtype=object))
+    mismatch = pd.array(valid["admin2_mismatch"], dtype="boolean")
+    arr = np.array(mismatch.astype("Int64").astype(object), dtype=object)
+    arr[mismatch.isna()] = None
+    cols.append(arr)
     return cols
 
 
@@ -137,10 +208,10 @@ def _like_escape(value: str) -> str:
 def filter_sql(spec: FilterSpec | None, placeholder: str, date_param: Callable[[dt.date], object]) -> tuple[str, list]:
     """Translate the store-side part of a :class:`FilterSpec` into a parameterised WHERE clause.
 
-    Dates, event types, sub-event types, minimum fatalities and actors are pushed down. Actors
-    are matched as a superset (actor1/actor2 exactly, or an associated-actor list containing the
-    name); the exact associated-actor match, text, municipality and proximity stay with
-    :func:`geodata.filters.apply_filters` at the call site.
+    Dates, event types, sub-event types, municipality (the stored column), minimum fatalities and
+    actors are pushed down. Actors are matched as a superset (actor1/actor2 exactly, or an
+    associated-actor list containing the name); the exact associated-actor match, text and
+    proximity stay with :func:`geodata.filters.apply_filters` at the call site.
 
     Args:
         spec: the selection, or ``None`` for everything.
@@ -164,6 +235,9 @@ def filter_sql(spec: FilterSpec | None, placeholder: str, date_param: Callable[[
         if values:
             where.append(f"{col} IN ({', '.join([p] * len(values))})")
             params.extend(values)
+    if spec.municipalities:
+        where.append(f"municipality IN ({', '.join([p] * len(spec.municipalities))})")
+        params.extend(spec.municipalities)
     if spec.min_fatalities:
         where.append(f"fatalities >= {p}")
         params.append(int(spec.min_fatalities))
@@ -186,26 +260,25 @@ def checked_column(column: str) -> str:
     Raises:
         ValueError: for any other name.
     """
-    if column not in INCIDENT_COLUMNS:
+    if column not in READABLE_COLUMNS:
         raise ValueError(f"not an incident column: {column!r}")
     return column
 
 
-def select_sql(where: str) -> str:
-    """The incident SELECT returning canonical columns plus the upload id."""
-    return f"SELECT {', '.join(INCIDENT_COLUMNS)}, upload_id FROM incidents{where} ORDER BY event_date, id"
+def select_sql(where: str, columns: Sequence[str] = INCIDENT_COLUMNS, order: bool = True) -> str:
+    """The incident SELECT returning ``columns`` plus the upload id (ordered by date and id when ``order``)."""
+    cols = ", ".join(checked_column(c) for c in columns)
+    return f"SELECT {cols}, upload_id FROM incidents{where}" + (" ORDER BY event_date, id" if order else "")
 
 
 #: Rows converted per step when reading incidents: the driver's row tuples (about 2 kB of Python
 #: objects per row) exist for one chunk at a time, the frame itself is built from Arrow columns.
 READ_CHUNK_ROWS = 50_000
 
-_RESULT_COLUMNS: tuple[str, ...] = INCIDENT_COLUMNS + ("upload_id",)
-
 
 def _arrow_column(name: str, values: tuple) -> pa.Array:
     """One chunk of one result column as an Arrow array (typed like :func:`incidents_frame`'s result)."""
-    if name in INT_COLUMNS or name == "upload_id":
+    if name in INT_COLUMNS or name in ("upload_id", "admin2_mismatch"):
         try:
             return pa.array(values, type=pa.int64())
         except (pa.ArrowInvalid, pa.ArrowTypeError):  # e.g. numbers stored as text: parse like pandas
@@ -221,46 +294,84 @@ def _arrow_column(name: str, values: tuple) -> pa.Array:
         return pa.array([None if v is None else str(v) for v in values], type=pa.string())
 
 
-def incidents_frame_from_chunks(chunks: Iterable[Sequence[tuple]]) -> pd.DataFrame:
-    """Fetched rows, chunk by chunk, -> canonical incident frame (see :func:`incidents_frame`).
+def incidents_frame_from_chunks(chunks: Iterable[Sequence[tuple]],
+                                columns: Sequence[str] = INCIDENT_COLUMNS) -> pd.DataFrame:
+    """Fetched rows, chunk by chunk, -> typed incident frame.
 
     Each chunk of row tuples is turned into Arrow columns at once and can then be freed, so
     reading a million incidents never holds a million rows of Python objects (BENCHMARKS.md:
     2.8 GB peak that way). Text ends up in pandas' Arrow-backed ``str`` dtype.
 
     Args:
-        chunks: lists of row tuples in :func:`select_sql` column order (canonical columns, upload id).
+        chunks: lists of row tuples in :func:`select_sql` column order (``columns``, upload id).
+        columns: the columns selected.
     Returns:
-        Canonical columns (``event_date`` datetime64, integer columns ``Int64``) plus ``origin``.
+        ``columns`` (``event_date`` datetime64, integer columns ``Int64``, ``admin2_mismatch``
+        nullable boolean, ``municipality`` text with "" for none) plus ``origin`` = "upload:<id>".
     """
-    columns: dict[str, list[pa.Array]] = {c: [] for c in _RESULT_COLUMNS}
+    names = (*columns, "upload_id")
+    parts: dict[str, list[pa.Array]] = {c: [] for c in names}
     for rows in chunks:
         if not rows:
             continue
-        for name, values in zip(_RESULT_COLUMNS, zip(*rows)):
-            columns[name].append(_arrow_column(name, values))
-    if not columns["upload_id"]:
-        return _typed(pd.DataFrame([], columns=list(_RESULT_COLUMNS)))
-    table = pa.table({c: pa.chunked_array(parts) for c, parts in columns.items()})
-    del columns
+        for name, values in zip(names, zip(*rows)):
+            parts[name].append(_arrow_column(name, values))
+    if not parts["upload_id"]:
+        return _typed(pd.DataFrame({c: pd.Series([], dtype=object) for c in names}))
+    table = pa.table({c: pa.chunked_array(p) for c, p in parts.items()})
+    del parts
     df = table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get, self_destruct=True)
+    return _typed(df)
+
+
+def incidents_frame_from_arrow(table: pa.Table, columns: Sequence[str] = INCIDENT_COLUMNS) -> pd.DataFrame:
+    """An Arrow table of ``columns`` plus ``upload_id`` (as a driver returns it) -> typed incident frame.
+
+    Columns the driver typed differently (all-NULL columns, numbers stored as text) are cast to the
+    types :func:`incidents_frame_from_chunks` gives.
+
+    Raises:
+        pyarrow.ArrowInvalid: if a column cannot be cast (the caller falls back to the row path).
+    """
+    names = (*columns, "upload_id")
+    arrays = {}
+    for name, col in zip(names, table.columns):
+        if name in INT_COLUMNS or name in ("upload_id", "admin2_mismatch"):
+            target = pa.int64()
+        elif name in FLOAT_COLUMNS:
+            target = pa.float64()
+        else:
+            target = pa.string()
+        arrays[name] = col if col.type == target else col.cast(target)
+        if name == "event_date":  # parsed in Arrow: no per-row Python strings
+            import pyarrow.compute as pc
+
+            arrays[name] = pc.strptime(arrays[name], format="%Y-%m-%d", unit="us")
+    df = pa.table(arrays).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get, self_destruct=True)
     return _typed(df)
 
 
 def _typed(df: pd.DataFrame) -> pd.DataFrame:
     """Dates parsed, numbers typed, ``upload_id`` replaced by ``origin`` = "upload:<id>"."""
-    df["event_date"] = pd.to_datetime(df["event_date"].astype(str), format="%Y-%m-%d")
+    if "event_date" in df and not pd.api.types.is_datetime64_any_dtype(df["event_date"]):
+        df["event_date"] = pd.to_datetime(df["event_date"].astype(str), format="%Y-%m-%d")
     for c in INT_COLUMNS:
-        df[c] = pd.to_numeric(df[c]).astype("Int64")
+        if c in df:
+            df[c] = pd.to_numeric(df[c]).astype("Int64")
     for c in FLOAT_COLUMNS:
-        df[c] = df[c].astype(float)
+        if c in df:
+            df[c] = df[c].astype(float)
+    if "municipality" in df:
+        df["municipality"] = df["municipality"].fillna("").astype(object)
+    if "admin2_mismatch" in df:
+        df["admin2_mismatch"] = pd.array(pd.to_numeric(df["admin2_mismatch"]).astype("Int64"), dtype="Int64").astype("boolean")
     df["origin"] = "upload:" + df["upload_id"].astype(str)
     return df.drop(columns="upload_id")
 
 
-def incidents_frame(rows: list[tuple]) -> pd.DataFrame:
-    """Fetched rows -> canonical incident frame (``event_date`` datetime64, ``origin`` = "upload:<id>")."""
-    return incidents_frame_from_chunks([rows])
+def incidents_frame(rows: list[tuple], columns: Sequence[str] = INCIDENT_COLUMNS) -> pd.DataFrame:
+    """Fetched rows -> typed incident frame (see :func:`incidents_frame_from_chunks`)."""
+    return incidents_frame_from_chunks([rows], columns)
 
 
 def uploads_frame(rows: list[tuple]) -> pd.DataFrame:

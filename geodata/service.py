@@ -1,0 +1,498 @@
+"""The one incident service: what the dashboard, both command lines, the exports and the benchmarks call.
+
+No Streamlit here. Every reader of incidents goes through :meth:`IncidentService.select`, which
+returns one :class:`geodata.selection.Selection`; summaries, table rows, context layers, uploads
+and undo are methods of the same object, so a page or a command only wires its inputs to it.
+
+Usage::
+
+    with IncidentService(get_settings()) as svc:
+        sel = svc.select(FilterSpec(event_types=("Riots",)))
+        figures = svc.key_figures(sel)
+
+The service opens the store lazily and keeps one connection; it is cheap to create per command
+and per Streamlit session. :meth:`data_version` is a token that changes whenever any process
+changes the stored data — cache keys for everything derived from the store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import geopandas as gpd
+import pandas as pd
+
+from geodata import analysis
+from geodata._errors import InputError
+from geodata.filters import FilterSpec
+from geodata.ingest.formats import ColumnMapping
+from geodata.ingest.pipeline import IngestReport, Prepared, Progress
+from geodata.schema import EVENT_TYPES
+from geodata.selection import Selection
+from geodata.settings import Settings, get_settings
+
+#: Largest upload id the stores accept (SQLite INTEGER / PostgreSQL BIGINT).
+MAX_UPLOAD_ID = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class Facets:
+    """What the filter widgets offer, from cheap store queries (hashable: safe as a cache value).
+
+    Attributes:
+        count: stored incidents (bundled ones included).
+        first, last: event-date range, ``None`` when the store is empty.
+        actors: distinct actor names (primary and associated, ";"-lists split), sorted.
+        event_types: ACLED event types (the fixed list, so a filter can be set before data exist).
+        municipalities: municipalities the incidents lie in, plus those of the boundary layer.
+        routes, sites: route ``name`` and site ``name_en`` values for the proximity filter.
+        data_version: the :meth:`IncidentService.data_version` these facets were computed at.
+    """
+
+    count: int
+    first: dt.date | None
+    last: dt.date | None
+    actors: tuple[str, ...]
+    event_types: tuple[str, ...]
+    municipalities: tuple[str, ...]
+    routes: tuple[str, ...]
+    sites: tuple[str, ...]
+    data_version: str = ""
+
+    def sub_event_types(self, event_types: Sequence[str] = ()) -> tuple[str, ...]:
+        """ACLED sub-event types of the chosen event types (of all types when none is chosen)."""
+        chosen = tuple(event_types) or self.event_types
+        return tuple(s for t in chosen for s in EVENT_TYPES.get(t, ()))
+
+
+@dataclass(frozen=True, eq=False)
+class Context:
+    """The context layers and what went wrong loading each (a bad file is a notice, not a crash).
+
+    Attributes:
+        municipalities: official boundaries, ``None`` when not installed or unreadable.
+        routes, sites: line and point layers, ``None`` when their file is unusable.
+        notices: one plain-text line per layer that could not be used (and how to fix it).
+        boundary_source: :class:`geodata.boundaries.BoundarySource` of the boundaries, or ``None``.
+        routes_version: token of the routes file in use (path, size, mtime): distance caches key on it.
+    """
+
+    municipalities: gpd.GeoDataFrame | None
+    routes: gpd.GeoDataFrame | None
+    sites: gpd.GeoDataFrame | None
+    notices: tuple[str, ...] = ()
+    boundary_source: Any = None
+    routes_version: str = ""
+
+    @property
+    def routes_illustrative(self) -> bool:
+        """True when every route is marked illustrative in the data."""
+        return self.routes is not None and bool(len(self.routes)) and bool(self.routes["illustrative"].all())
+
+
+@dataclass(frozen=True)
+class Summaries:
+    """Key figures, timeline and breakdowns of one selection (see :mod:`geodata.analysis`)."""
+
+    figures: analysis.KeyFigures
+    timeline: pd.DataFrame
+    by_event_type: pd.DataFrame
+    by_actor: pd.DataFrame
+    by_municipality: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class UploadOutcome:
+    """What storing an upload did, and what the store holds afterwards.
+
+    Attributes:
+        report: the :class:`geodata.ingest.pipeline.IngestReport` (upload id, accepted, duplicates…).
+        total: stored incidents after the upload (bundled included).
+        data_version: the store's token after the upload (differs from before when rows landed).
+    """
+
+    report: IngestReport
+    total: int
+    data_version: str
+
+
+@dataclass(frozen=True)
+class UndoOutcome:
+    """What undoing an upload did.
+
+    Attributes:
+        upload_id: the upload undone.
+        removed: incidents deleted (held by no other live upload).
+        kept: incidents of this upload that stay because another live upload also holds them.
+        total: stored incidents afterwards.
+    """
+
+    upload_id: int
+    removed: int
+    kept: int
+    total: int
+
+    def message(self) -> str:
+        """One plain line for the command line and the dashboard."""
+        text = f"undone upload {self.upload_id}: removed {self.removed} incidents"
+        if self.kept:
+            text += f"; {self.kept} stay because another upload also holds them"
+        return text
+
+
+def parse_upload_id(value: object) -> int:
+    """An upload id from user text (command line, URL, widget).
+
+    Raises:
+        InputError: if ``value`` is not a whole number between 1 and :data:`MAX_UPLOAD_ID`.
+    """
+    try:
+        n = int(str(value).strip())
+    except ValueError:
+        raise InputError(f"not an upload id: {str(value)[:40]!r} (expected a whole number)") from None
+    if not 1 <= n <= MAX_UPLOAD_ID:
+        raise InputError(f"no upload {str(value)[:40]}: upload ids are whole numbers from 1 to {MAX_UPLOAD_ID}")
+    return n
+
+
+def _serialised(method):
+    """Run ``method`` under the service's lock: one service may be shared by several Streamlit
+    sessions (threads), and a database connection serves one statement at a time."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+    return wrapper
+
+
+class IncidentService:
+    """Incidents, their summaries and uploads, for one configuration (:class:`Settings`).
+
+    Args:
+        settings: where the store, boundaries and routes are; ``None`` reads the environment.
+        db_url: store URL overriding ``settings.db_url`` (the command lines' ``--db``).
+
+    Thread-safe: every method that touches the store holds one lock, so one service can be shared
+    (e.g. ``st.cache_resource``) by every session of a dashboard process.
+    """
+
+    def __init__(self, settings: Settings | None = None, db_url: str | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.db_url = db_url or self.settings.db_url
+        self._store = None
+        self._context: Context | None = None
+        self._context_key: tuple | None = None
+        #: Incidents (re)located when the store was opened (after boundaries were installed or changed).
+        self.enriched_rows = 0
+        self._lock = threading.RLock()
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def __enter__(self) -> "IncidentService":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @_serialised
+    def close(self) -> None:
+        """Close the store connection (the service can be used again: it reopens on demand)."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    @property
+    @_serialised
+    def store(self):
+        """The open store (:class:`geodata.store.protocol.IncidentStore`), opened and seeded on first use.
+
+        Raises:
+            StoreError: if the store cannot be opened, migrated or seeded.
+        """
+        if self._store is None:
+            from geodata.incidents import seed_bundled
+            from geodata.store import open_store
+
+            store = open_store(self.db_url, create=True)
+            try:
+                ctx = self.context()
+                self.enriched_rows = sync_enrichment(store, ctx)
+                seed_bundled(store, ctx.municipalities)
+            except BaseException:
+                store.close()
+                raise
+            self._store = store
+        return self._store
+
+    # -- reading ---------------------------------------------------------------------------------
+    @_serialised
+    def data_version(self) -> str:
+        """A token that changes whenever any process changes the stored incidents (one tiny query).
+
+        Raises:
+            StoreError: if the store cannot be read.
+        """
+        # The URL is hashed: a PostgreSQL URL may carry a password, and the token ends up in cache keys.
+        return f"{hashlib.sha256(self.db_url.encode()).hexdigest()[:12]}:{self.store.data_version()}"
+
+    @_serialised
+    def facets(self) -> Facets:
+        """Filter choices from the store (distinct values, date range, count) and the context layers."""
+        ctx = self.context()
+        f = self.store.facets()
+        names = () if ctx.municipalities is None else tuple(ctx.municipalities["municipality"].astype(str))
+        munis = sorted({m for m in (*f.municipalities, *names) if m}, key=str.casefold)
+        return Facets(
+            count=f.count, first=f.first, last=f.last, actors=f.actors, event_types=tuple(EVENT_TYPES),
+            municipalities=tuple(munis),
+            routes=tuple(ctx.routes["name"].astype(str)) if ctx.routes is not None else (),
+            sites=tuple(ctx.sites["name_en"].astype(str)) if ctx.sites is not None else (),
+            data_version=self.data_version(),
+        )
+
+    @_serialised
+    def count(self, spec: FilterSpec | None = None) -> int:
+        """How many stored incidents match ``spec`` (exact; every incident when ``None``)."""
+        if spec is None or spec == FilterSpec():
+            return self.store.count()
+        return len(self.select(spec, columns=("event_date",)).incidents)
+
+    @_serialised
+    def select(self, spec: FilterSpec | None = None, columns: Sequence[str] | None = None, *,
+               distances: bool | None = None, metric: str = "incidents", tiles: str | None = None,
+               use_boundaries: bool = True) -> Selection:
+        """The incidents matching ``spec``, with the context layers, as one :class:`Selection`.
+
+        The store answers dates, types, fatalities, municipality (a stored, indexed column), actors
+        (a superset) and a proximity box; pandas then decides what SQL cannot say exactly
+        (associated-actor list membership, text, exact distance).
+
+        Args:
+            spec: the filters; ``None`` for everything.
+            columns: incident columns to read (coordinates, ``municipality`` and whatever the filters
+                need are always added); ``None`` for every column. Fewer columns = faster reads.
+            distances: add ``nearest_route``/``dist_route_m``/``nearest_site``/``dist_site_m``
+                (computed for the selected rows, cached per routes-file version). ``None``: only
+                when every column is read and the selection is small enough for markers.
+            metric, tiles, use_boundaries: passed into the :class:`Selection` for exporters
+                (``tiles`` ``None`` = the configured tiles, ``""`` = none).
+        Returns:
+            A :class:`Selection` (``incidents`` is a GeoDataFrame in EPSG:4326 with ``origin``).
+        Raises:
+            StoreError: if the store cannot be read.
+        """
+        from geodata.boundaries import HOW_TO_GET_BOUNDARIES
+        from geodata.pushdown import select_rows
+
+        spec = spec or FilterSpec()
+        ctx = self.context()
+        incidents = select_rows(self.store, spec, columns, ctx, distances=distances)
+        notes = list(ctx.notices)
+        if use_boundaries and ctx.municipalities is None and HOW_TO_GET_BOUNDARIES not in notes:
+            notes.append(HOW_TO_GET_BOUNDARIES)
+        return Selection(
+            incidents=incidents, spec=spec, municipalities=ctx.municipalities if use_boundaries else None,
+            routes=ctx.routes, sites=ctx.sites,
+            tiles=self.settings.tiles if tiles is None else (tiles or None), metric=metric,
+            tiles_attribution=self.settings.tiles_attribution if tiles is None else None, notes=tuple(notes),
+        )
+
+    @_serialised
+    def select_for_map(self, spec: FilterSpec | None = None, extra_columns: Sequence[str] = (), *,
+                       marker_rows: int | None = None, cluster_rows: int | None = None, **kwargs: Any) -> Selection:
+        """:meth:`select` with the columns the map's representation needs, decided by the size.
+
+        At most ``marker_rows`` matching incidents: every column and distances (popups show them);
+        at most ``cluster_rows``: :data:`geodata.pushdown.LEAN_COLUMNS`; above: only
+        :data:`geodata.pushdown.AGGREGATE_COLUMNS` (hexagons, choropleth). ``extra_columns`` are
+        added to the lean reads (e.g. dates and actors for the charts).
+
+        Args:
+            spec: the filters.
+            extra_columns: columns the caller shows besides the map.
+            marker_rows, cluster_rows: default :data:`geodata.pushdown.DISTANCE_ROWS` (the map's
+                marker limit) and ``settings.pushdown_rows`` (its cluster limit).
+            kwargs: passed to :meth:`select` (metric, tiles, use_boundaries).
+        """
+        from geodata.pushdown import AGGREGATE_COLUMNS, DISTANCE_ROWS, LEAN_COLUMNS, proximity_for
+
+        spec = spec or FilterSpec()
+        ctx = self.context()
+        markers = DISTANCE_ROWS if marker_rows is None else marker_rows
+        clusters = self.settings.pushdown_rows if cluster_rows is None else cluster_rows
+        # The SQL count may over-select (actors, text): it only chooses how much to read.
+        n = self.store.count(spec, proximity_for(spec, ctx.routes, ctx.sites))
+        if n <= markers:
+            return self.select(spec, None, distances=True, **kwargs)
+        base = LEAN_COLUMNS if n <= clusters else AGGREGATE_COLUMNS
+        return self.select(spec, tuple(dict.fromkeys((*base, *extra_columns))), distances=False, **kwargs)
+
+    # -- summaries -------------------------------------------------------------------------------
+    @staticmethod
+    def key_figures(selection: Selection) -> analysis.KeyFigures:
+        """Incidents, fatalities, distinct actors and date span of ``selection``."""
+        return analysis.key_figures(selection.incidents)
+
+    @staticmethod
+    def timeline(selection: Selection, freq: str = "month") -> pd.DataFrame:
+        """Incidents and fatalities per period (``freq`` "day", "week" or "month") by event type."""
+        return analysis.timeline(selection.incidents, freq)
+
+    @staticmethod
+    def breakdown(selection: Selection, by: str, top: int | None = None) -> pd.DataFrame:
+        """Incidents and fatalities per value of ``by`` ("event_type", "actor", "municipality", …)."""
+        return analysis.breakdown(selection.incidents, by, top)
+
+    def summaries(self, selection: Selection, freq: str = "month", top: int = 10) -> Summaries:
+        """Key figures, the timeline and the three breakdowns of ``selection`` at once."""
+        return Summaries(
+            figures=self.key_figures(selection), timeline=self.timeline(selection, freq),
+            by_event_type=self.breakdown(selection, "event_type"), by_actor=self.breakdown(selection, "actor", top),
+            by_municipality=self.breakdown(selection, "municipality"),
+        )
+
+    @staticmethod
+    def table(selection: Selection, limit: int | None = None) -> pd.DataFrame:
+        """The selection as display rows, newest first (at most ``limit``; safe links only)."""
+        return analysis.table_view(selection.incidents, limit=limit)
+
+    # -- context ---------------------------------------------------------------------------------
+    @_serialised
+    def context(self) -> Context:
+        """Municipal boundaries, routes and sites; a layer whose file is unusable becomes a notice.
+
+        Reloaded when a file's path, size or modification time changes.
+        """
+        from geodata.layers_data import context_key, load_context
+
+        key = context_key(self.settings)
+        if self._context is None or key != self._context_key:
+            self._context = load_context(self.settings)
+            self._context_key = key
+            if self._store is not None:  # boundaries installed or changed while the store is open
+                self.enriched_rows = sync_enrichment(self._store, self._context)
+        return self._context
+
+    # -- uploads ---------------------------------------------------------------------------------
+    @staticmethod
+    def inspect_upload(data: bytes, encoding: str | None = None):
+        """Encoding, delimiter, columns and format of a file's start, without reading it all
+        (:class:`geodata.ingest.pipeline.FileInfo`; ``format`` is ``None`` when a mapping is needed).
+
+        Raises:
+            IngestError: if the file is empty, binary or undecodable.
+        """
+        from geodata.ingest import inspect_file
+
+        return inspect_file(data, encoding)
+
+    def prepare_upload(self, data: bytes, file_name: str, fmt: str = "auto", mapping: ColumnMapping | None = None,
+                       encoding: str | None = None, progress: Progress | None = None) -> Prepared:
+        """Read, recognise and validate a file without storing it (the dashboard's preview).
+
+        Raises:
+            IngestError: if the file cannot be read or its format is not recognised.
+        """
+        from geodata.ingest import prepare
+
+        return prepare(data, file_name, fmt, mapping, encoding, self.context().municipalities, progress)
+
+    @_serialised
+    def store_upload(self, prepared: Prepared, progress: Progress | None = None) -> UploadOutcome:
+        """Store a prepared file as one upload (one transaction; municipality computed for its rows only).
+
+        Returns:
+            An :class:`UploadOutcome` with the report and the store's count and version afterwards.
+        Raises:
+            StoreError: if the store cannot be written (nothing is kept).
+        """
+        from geodata.ingest import store_prepared
+
+        report = store_prepared(prepared, self.store, self.settings, progress,
+                                municipalities=self.context().municipalities)
+        return UploadOutcome(report=report, total=self.store.count(), data_version=self.data_version())
+
+    @_serialised
+    def ingest_file(self, path: Path, fmt: str = "auto", mapping: ColumnMapping | None = None,
+                    encoding: str | None = None, progress: Progress | None = None) -> UploadOutcome:
+        """Read, validate and store one file (the command line's ``ingest``).
+
+        Raises:
+            IngestError: if the file cannot be read or recognised (nothing stored).
+            StoreError: if the store cannot be written (nothing stored).
+        """
+        from geodata.ingest import IngestError
+
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise IngestError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        prepared = self.prepare_upload(data, Path(path).name, fmt, mapping, encoding, progress)
+        return self.store_upload(prepared, progress)
+
+    @_serialised
+    def uploads(self, include_bundled: bool = True) -> pd.DataFrame:
+        """Every upload, newest first: id, file name, sha256, format, counts, status, dates."""
+        table = self.store.list_uploads()
+        if not include_bundled:
+            table = table[table["format"] != "bundled"].reset_index(drop=True)
+        return table
+
+    @_serialised
+    def undo(self, upload_id: int | str) -> UndoOutcome:
+        """Undo one upload: remove the incidents no other live upload holds.
+
+        Raises:
+            InputError: if ``upload_id`` is not a valid id, there is no such upload, it was undone
+                already, or it is the bundled data.
+            StoreError: if the store cannot be written (nothing changes).
+        """
+        n = parse_upload_id(upload_id)
+        result = self.store.undo_upload(n)
+        return UndoOutcome(upload_id=n, removed=result.removed, kept=result.kept, total=self.store.count())
+
+
+def sync_enrichment(store, context: Context) -> int:
+    """Re-enrich every stored incident when the boundaries in use differ from those the store's
+    municipalities were computed with (recorded in the store as ``municipality_source``).
+
+    Installing boundaries (``python -m geodata boundaries``) or pointing ``CONFLICTMAP_BOUNDARIES``
+    elsewhere thus re-locates every incident once, on the next start; rows never enriched (NULL) are
+    always filled.
+
+    Returns:
+        Rows updated.
+    Raises:
+        StoreError: if the store cannot be written.
+    """
+    from geodata.enrich import locate_rows
+    from geodata.layers_data import boundaries_identity
+
+    ident = boundaries_identity(context.boundary_source)
+    recorded = store.get_meta("municipality_source")
+
+    def locate(rows: pd.DataFrame) -> pd.DataFrame:
+        return locate_rows(rows, context.municipalities)
+
+    if recorded == ident:
+        return store.fill_municipalities(locate, only_missing=True)
+    if recorded is None and (ident == "none" or store.count() == 0):
+        store.set_meta("municipality_source", ident)
+        return store.fill_municipalities(locate, only_missing=True)
+    done = store.fill_municipalities(locate, only_missing=False)
+    store.set_meta("municipality_source", ident)
+    return done
+
+
+_CONTROL = dict.fromkeys([*range(0, 32), 127, *range(128, 160)], " ")
+
+
+def user_message(exc: BaseException) -> str:
+    """The one line to show for a project error: no traceback, no newlines or control characters."""
+    text = str(exc).translate(_CONTROL).strip()
+    return " ".join(text.split()) or type(exc).__name__

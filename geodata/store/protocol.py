@@ -1,0 +1,90 @@
+"""The incident store's interface: what every back-end (SQLite, PostGIS) offers the service.
+
+Only :mod:`geodata.service` and the ingest pipeline talk to a store; they rely on this protocol,
+never on a back-end's connection or dialect.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, Sequence, runtime_checkable
+
+import pandas as pd
+
+from geodata.filters import FilterSpec
+from geodata.store.records import BatchHook, Proximity, StoreFacets, UndoResult, UploadMeta
+
+
+@runtime_checkable
+class IncidentStore(Protocol):
+    """A durable store of incidents and the uploads that brought them.
+
+    Every method raises :class:`geodata.store.StoreError` when the database cannot be read or
+    written; a failed write changes nothing.
+    """
+
+    dialect: str
+    last_query: str
+
+    def add_upload(self, valid: pd.DataFrame, meta: UploadMeta,
+                   after_batch: BatchHook | None = None) -> tuple[int, int, int]:
+        """Store validated (and enriched) rows as one upload in one transaction -> (id, inserted, duplicates)."""
+        ...
+
+    def list_uploads(self) -> pd.DataFrame:
+        """Every upload, newest first (id, file_name, sha256, format, counts, status, dates)."""
+        ...
+
+    def undo_upload(self, upload_id: int, *, allow_bundled: bool = False) -> UndoResult:
+        """Remove the upload's incidents that no other live upload holds (raises UploadNotFound)."""
+        ...
+
+    def read(self, spec: FilterSpec | None = None, columns: Sequence[str] | None = None,
+             near: Proximity | None = None, *, order: bool | None = None) -> pd.DataFrame:
+        """The incidents the store-side part of ``spec`` selects, ``columns`` only, read in chunks."""
+        ...
+
+    def count(self, spec: FilterSpec | None = None, near: Proximity | None = None) -> int:
+        """How many incidents the store-side part of ``spec`` selects."""
+        ...
+
+    def facets(self) -> StoreFacets:
+        """Distinct actors and municipalities, date range and count."""
+        ...
+
+    def municipality_counts(self, spec: FilterSpec | None = None) -> pd.DataFrame:
+        """Incidents and fatalities per stored municipality."""
+        ...
+
+    def data_version(self) -> str:
+        """A token that changes whenever any process changes the data."""
+        ...
+
+    def fill_municipalities(self, locate, *, only_missing: bool = True) -> int:
+        """(Re)compute the stored municipality of incidents."""
+        ...
+
+    def get_meta(self, key: str) -> str | None:
+        """A store setting."""
+        ...
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Save a store setting."""
+        ...
+
+    def bundled_uploads(self) -> list[tuple[int, str]]:
+        """(id, sha256) of every live upload holding the bundled incidents, newest first."""
+        ...
+
+    def schema_version(self) -> int:
+        """The highest migration applied."""
+        ...
+
+    def close(self) -> None:
+        """Close the connection."""
+        ...
+
+    def __enter__(self) -> "IncidentStore":
+        ...
+
+    def __exit__(self, *exc: object) -> None:
+        ...
