@@ -50,7 +50,7 @@ def test_row_licences_infer_and_respect_stored_columns(mixed):
     assert list(licence.row_licences(declared)["restricted"]) == [False, True, True]
 
 
-def conflictmap_name() -> str:  # noqa: N802 (reads like the constant it returns)
+def conflictmap_name() -> str:
     return licence.CONFLICTMAP.name
 
 

@@ -126,6 +126,35 @@ def test_acled_deletion_only_touches_rows_that_came_from_acled(tmp_path, acled_a
         store.close()
 
 
+def test_every_row_knows_its_dataset_and_acled_deletions_reach_uploaded_acled_files(store_url, tmp_path, acled_api):
+    import pandas as pd
+
+    from geodata.incidents import seed_bundled
+    from geodata.ingest import ingest_file
+
+    acled_file = tmp_path / "acled_export.csv"
+    pd.DataFrame([acled_event(50), acled_event(51)]).to_csv(acled_file, index=False)
+    store = open_store(store_url)
+    try:
+        seed_bundled(store)
+        ingest_file(acled_file, store, fmt="acled")
+        rows = stored_columns(store, ["event_id_cnty", "dataset", "licence"]).set_index("event_id_cnty")
+        assert rows.loc["SYN50", "dataset"] == "ACLED" and rows.loc["SYN50", "licence"] == "ACLED Terms of Use"
+        bundled = rows[rows.index.str.startswith("CM-XKX-")]
+        assert len(bundled) == 37 and set(bundled["dataset"]) == {"conflictmap"}
+        read = store.read(columns=("event_id_cnty", "dataset", "licence"))
+        assert set(read.loc[read["event_id_cnty"] == "SYN51", "dataset"]) == {"ACLED"}
+
+        acled_api.deleted.append({"event_id_cnty": "SYN50", "deleted_timestamp": str(T0)})
+        acled_api.deleted.append({"event_id_cnty": "CM-XKX-0001", "deleted_timestamp": str(T0)})  # not ACLED's row
+        counts = sync_acled(_settings(tmp_path, acled_api.url), store, env=ACLED_ENV)
+        assert (counts.new, counts.deleted) == (6, 1)
+        ids = _ids(store)
+        assert "SYN50" not in ids and "SYN51" in ids and "CM-XKX-0001" in ids
+    finally:
+        store.close()
+
+
 def test_tokens_cached_0600_then_refresh_before_password(tmp_path, acled_api):
     settings = _settings(tmp_path, acled_api.url)
     store = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
@@ -430,11 +459,17 @@ def test_cli_every_repeats_and_reports_each_round(tmp_path, acled_api):
     env = _cli_env(tmp_path, CONFLICTMAP_ACLED_URL=acled_api.url, **ACLED_ENV)
     proc = subprocess.Popen([sys.executable, "-m", "geodata", "sync", "acled", "--every", "1m"], env=env,
                             cwd=tmp_cwd(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    err: list[str] = []
     try:
         first = proc.stdout.readline().strip()
+        while not err or not err[-1].startswith("next sync"):  # the loop now sleeps until the next round
+            line = proc.stderr.readline()
+            if not line:
+                break
+            err.append(line.strip())
     finally:
         proc.terminate()
-        _out, err = proc.communicate(timeout=20)
+        proc.communicate(timeout=20)
     assert first == "fetched=7 new=6 updated=0 deleted=0 rejected=1"
-    assert "next sync in 1m" in err
-    assert "record 7 rejected: event_type: unknown event type 'Picnic'" in err
+    assert err[-1] == "next sync in 1m (Ctrl-C to stop)"
+    assert any(e.startswith("ACLED: record 7 rejected: event_type: unknown event type 'Picnic'") for e in err)

@@ -37,7 +37,7 @@ def test_sources_page_shows_state_and_syncs_configured_source(page_env, tmp_path
     env, api = page_env
     at = AppTest.from_function(_page, args=(REPO,), default_timeout=60).run()
     assert not at.exception, at.exception
-    assert [h.value for h in at.subheader] == ["ACLED", "UCDP GED"]
+    assert [h.value for h in at.subheader] == ["ACLED", "UCDP GED"]  # an empty store: no "In the store" table
     texts = [t.value for t in at.text]
     assert texts.count("Never synced.") == 2
     assert any(t.startswith("Not configured: set ACLED_USERNAME") for t in texts)
@@ -50,7 +50,9 @@ def test_sources_page_shows_state_and_syncs_configured_source(page_env, tmp_path
     at.button(key="cm_sync_acled_now").click().run()
     assert not at.exception, at.exception
     assert [s.value for s in at.success] == ["ACLED: fetched=4 new=3 updated=0 deleted=0 rejected=1"]
-    table = at.dataframe[0].value
+    held = at.dataframe[0].value
+    assert dict(zip(held["dataset"], held["incidents"])) == {"ACLED": 3}
+    table = at.dataframe[1].value
     assert list(table["source/country"]) == ["acled/Kosovo"] and int(table["new"].iat[0]) == 3
     assert "correct horse" not in str([e.value for e in at.text] + [e.value for e in at.caption])
     assert len(api.requests_to("/api/acled/read")) == 1

@@ -28,16 +28,17 @@ SOURCES: dict[str, tuple[str, str, str]] = {
 }
 
 
-def _state(db_url: str) -> pd.DataFrame:
-    """The store's ``sync_state`` (empty when nothing was synced or the store does not exist yet)."""
+def _state(db_url: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The store's ``sync_state`` and its incidents per dataset and licence (both empty when the store
+    does not exist yet)."""
     from geodata.store import open_store
-    from geodata.store.sync_sql import SYNC_STATE_COLUMNS, read_sync_state
+    from geodata.store.sync_sql import SYNC_STATE_COLUMNS, dataset_counts, read_sync_state
 
     store = open_store(db_url, create=False)
     if store is None:
-        return pd.DataFrame(columns=list(SYNC_STATE_COLUMNS))
+        return pd.DataFrame(columns=list(SYNC_STATE_COLUMNS)), pd.DataFrame(columns=["dataset", "licence", "incidents"])
     try:
-        return read_sync_state(store)
+        return read_sync_state(store), dataset_counts(store)
     finally:
         store.close()
 
@@ -84,12 +85,15 @@ def render() -> None:
     st.caption("Live sources pulled into the incident store. Each sync adds new events, updates corrected ones "
                "and removes events ACLED deleted, in one transaction.")
     try:
-        state = _state(settings.db_url)
+        state, held = _state(settings.db_url)
     except ConflictmapError as exc:
         st.error("The sync state cannot be read.")
         st.text(str(exc))
         return
     configured = configured_sources()
+    if len(held):
+        st.subheader("In the store")
+        st.dataframe(held, hide_index=True, width="stretch")
     last = st.session_state.get("cm_sources_last")
     if last:
         st.success(last.replace("*", "\\*"))  # our own counts line; escaped all the same

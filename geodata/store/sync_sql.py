@@ -1,20 +1,23 @@
 """The store side of ``sync``: one transaction that upserts a pull, applies deletions and records state.
 
-Works on both stores (:class:`~geodata.store.sqlite.SQLiteStore`,
-:class:`~geodata.store.postgis.PostGISStore`) through their connection; every statement is here.
+Works on both back-ends through the primitives every store shares
+(:class:`geodata.store.base.BaseStore`: ``_write``, ``_insert_incidents``, ``_bump``, ``mark``);
+every statement is here, in :mod:`geodata.store`.
 
 Rules (issue 12):
 
-* A pulled row whose key (``id:<event_id_cnty>``) is not stored is **new**; new rows of one sync
-  form one upload (format "acled-sync"/"ucdp-sync"), so they can be listed and undone like a file.
+* A pulled row whose key (``id:<event_id_cnty>``) is not stored is **new**. A sync that adds or
+  changes rows is recorded as one upload (format "acled-sync"/"ucdp-sync") holding the new and the
+  updated rows (``upload_rows``), so it is listed with the uploads and can be undone.
 * A stored row is **updated** when the pull is newer: ACLED's ``timestamp`` is larger (compare
-  "timestamp"), or any value differs (compare "content", for UCDP, which has no timestamp). The
-  old values are kept in ``sync_changes`` (provenance); the row keeps its original upload.
+  "timestamp"), or any source value differs (compare "content", for UCDP, which has no timestamp).
+  The old values are kept in ``sync_changes`` (provenance of the change).
 * An id on ACLED's deleted list is **deleted** only where the stored row's dataset is ACLED; the
-  removed row is kept in ``sync_changes``.
+  removed row's values are kept in ``sync_changes``.
 * ``sync_state`` holds, per source key, the last sync time, the cursor and the counts.
 
-Everything happens in one transaction: a failure or a killed process leaves the store as it was.
+Everything happens in one transaction and advances the data version: a failure or a killed
+process leaves the store as it was.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from geodata.schema import INCIDENT_COLUMNS
@@ -36,7 +40,13 @@ CHUNK = 500
 SYNC_STATE_COLUMNS: tuple[str, ...] = (
     "source", "last_sync_at", "cursor", "upload_id", "fetched", "new", "updated", "deleted", "rejected",
 )
-_EXTRA_COLUMNS = ("dataset", "licence", "source_extra")
+#: Per-row columns of migration 5.
+LICENCE_COLUMNS: tuple[str, ...] = ("dataset", "licence", "source_extra")
+#: Columns a content comparison ignores: where the row was in the pull, and what the store derives itself.
+_NOT_COMPARED = frozenset({"source_line", "municipality", "admin2_mismatch"})
+CHANGE_COLUMNS: tuple[str, ...] = ("source", "upload_id", "dedup_key", "change", "changed_at", "previous")
+
+Progress = Callable[[str], None]
 
 
 @dataclass
@@ -45,10 +55,11 @@ class SyncBatch:
 
     Attributes:
         source: the ``sync_state`` key, e.g. "acled/Kosovo" or "ucdp/Kosovo".
-        label: upload file name for the new rows, e.g. "ACLED API: Kosovo".
+        label: upload file name for the sync, e.g. "ACLED API: Kosovo".
         fmt: upload format, e.g. "acled-sync".
         dataset, licence: written into every pulled row (:mod:`geodata.licence`).
-        valid: validated rows (:func:`geodata.validation.validate_incidents` ``.valid``).
+        valid: validated rows (:func:`geodata.validation.validate_incidents` ``.valid``), ideally with
+            ``municipality``/``admin2_mismatch`` (:func:`geodata.enrich.locate_rows`).
         extras: per row of ``valid``, JSON text of kept source fields ("" when none).
         compare: "timestamp" (ACLED) or "content" (UCDP).
         deleted_ids: ``event_id_cnty`` values the source deleted.
@@ -74,16 +85,12 @@ class SyncBatch:
 
 @dataclass(frozen=True)
 class SyncResult:
-    """What one applied sync changed."""
+    """What one applied sync changed (``upload_id`` is ``None`` when nothing was added or updated)."""
 
     new: int
     updated: int
     deleted: int
     upload_id: int | None
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def _chunks(seq: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
@@ -102,234 +109,208 @@ def _norm(value: Any) -> str:
     return str(value)
 
 
-class _Tx:
-    """Dialect differences for the statements below: parameter marker, transaction, row ids."""
-
-    def __init__(self, store: Any) -> None:
-        self.store = store
-        self.pg = getattr(store, "dialect", "sqlite") == "postgres"
-        self.conn = store.conn
-        self.cur = self.conn.cursor()
-
-    def sql(self, text: str) -> str:
-        return text.replace("?", "%s") if self.pg else text
-
-    def execute(self, text: str, params: Sequence[Any] = ()) -> Any:
-        self.cur.execute(self.sql(text), tuple(params))
-        return self.cur
-
-    def executemany(self, text: str, rows: list[tuple]) -> None:
-        if rows:
-            self.cur.executemany(self.sql(text), rows)
-
-    def now(self) -> Any:
-        return dt.datetime.now(dt.UTC) if self.pg else _now()
-
-
-def apply_sync(store: Any, batch: SyncBatch, progress: Callable[[str], None] | None = None) -> SyncResult:
+def apply_sync(store: Any, batch: SyncBatch, progress: Progress | None = None) -> SyncResult:
     """Apply one pull to ``store`` in one transaction.
 
     Args:
-        store: an open SQLite or PostGIS store at schema version 5 or later.
+        store: an open :class:`geodata.store.base.BaseStore` (SQLite or PostGIS) at schema 5 or later.
         batch: the pull.
         progress: called with one-line messages inside the transaction (an exception raised by it
             rolls everything back, like any other failure).
     Returns:
         The counts (:class:`SyncResult`).
     Raises:
-        StoreError: if the database rejects the write (nothing is kept).
+        StoreError: if the database refuses the write (nothing is kept).
     """
     say = progress or (lambda _m: None)
-    tx = _Tx(store)
-    driver_error: type[BaseException] = store._psycopg.Error if tx.pg else __import__("sqlite3").Error
-    try:
-        if tx.pg:
-            with store.conn.transaction():
-                result = _apply(tx, batch, say)
-        else:
-            tx.execute("BEGIN IMMEDIATE")
-            try:
-                result = _apply(tx, batch, say)
-                tx.execute("COMMIT")
-            except BaseException:
-                if store.conn.in_transaction:
-                    store.conn.execute("ROLLBACK")
-                raise
-    except driver_error as exc:
-        raise StoreError(f"the sync was not stored (nothing was kept): {exc}") from exc
-    finally:
-        tx.cur.close()
+    with store._write("the sync was not stored") as cur:
+        result = _apply(store, cur, batch, say)
+        store._bump(cur)
     return result
 
 
-def _apply(tx: _Tx, batch: SyncBatch, say: Callable[[str], None]) -> SyncResult:
+def _apply(store: Any, cur: Any, batch: SyncBatch, say: Progress) -> SyncResult:
+    p = store.mark
+    pg = store.dialect == "postgres"
     valid = batch.valid
-    names = STORED_COLUMNS + _EXTRA_COLUMNS
-    cols = row_columns(valid) if len(valid) else [[] for _ in STORED_COLUMNS]
     n = len(valid)
-    rows = [tuple(c[i] for c in cols) + (batch.dataset, batch.licence, batch.extras[i]) for i in range(n)]
+    names = STORED_COLUMNS + LICENCE_COLUMNS
+    cols = row_columns(valid) if n else [np.array([], dtype=object) for _ in STORED_COLUMNS]
+    extras = np.array(batch.extras if n else [], dtype=object)
+    rows = [tuple(c[i] for c in cols) + (batch.dataset, batch.licence, extras[i]) for i in range(n)]
     keys = [r[0] for r in rows]
 
-    stored: dict[str, tuple] = {}
-    select_cols = ("id", "upload_id") + names
+    stored: dict[str, tuple[Any, ...]] = {}
     for part in _chunks(keys):
-        cur = tx.execute(f"SELECT {', '.join(select_cols)} FROM incidents WHERE dedup_key IN ({', '.join('?' * len(part))})",
-                         part)
+        cur.execute(f"SELECT id, {', '.join(names)} FROM incidents WHERE dedup_key IN ({', '.join([p] * len(part))})",
+                    list(part))
         for r in cur.fetchall():
-            stored[r[select_cols.index("dedup_key")]] = r
+            stored[r[1]] = r
     say(f"store: {len(stored)} of {n} pulled events already stored")
 
     ts_at = names.index("timestamp")
-    inserts: list[tuple] = []
-    updates: list[tuple] = []
-    changes: list[tuple] = []
-    now = tx.now()
-    for row in rows:
+    compared = [i for i, c in enumerate(names) if c not in _NOT_COMPARED]
+    new_at: list[int] = []
+    updates: list[tuple[Any, ...]] = []
+    changes: list[tuple[Any, ...]] = []
+    for i, row in enumerate(rows):
         old = stored.get(row[0])
         if old is None:
-            inserts.append(row)
+            new_at.append(i)
             continue
-        old_vals = old[2:]
+        old_vals = old[1:]
         if batch.compare == "timestamp":
             changed = int(row[ts_at] or 0) > int(old_vals[ts_at] or 0)
         else:
-            skip = {names.index("source_line")}
-            changed = any(_norm(a) != _norm(b) for i, (a, b) in enumerate(zip(row, old_vals)) if i not in skip)
+            changed = any(_norm(row[j]) != _norm(old_vals[j]) for j in compared)
         if not changed:
             continue
         updates.append(row[1:] + (old[0],))
-        previous = {c: _norm(v) for c, v, nv in zip(names, old_vals, row) if _norm(v) != _norm(nv) and c != "source_line"}
-        changes.append((batch.source, old[1], row[0], "updated", now, json.dumps(previous, ensure_ascii=False)))
+        previous = {names[j]: _norm(old_vals[j]) for j in compared if _norm(old_vals[j]) != _norm(row[j])}
+        changes.append((old[0], row[0], "updated", json.dumps(previous, ensure_ascii=False)))
 
     upload_id: int | None = None
-    if inserts:
-        sha = hashlib.sha256("\n".join(sorted(r[0] for r in inserts)).encode("utf-8")).hexdigest()
-        cur = tx.execute(
-            "INSERT INTO uploads (file_name, sha256, format, uploaded_at, rows_read, rejected, warnings) "
-            "VALUES (?, ?, ?, ?, ?, ?, 0)" + (" RETURNING id" if tx.pg else ""),
-            (batch.label, sha, batch.fmt, now, batch.fetched, batch.rejected))
-        upload_id = int(cur.fetchone()[0]) if tx.pg else int(cur.lastrowid)
-        col_list = ", ".join(("upload_id",) + names)
-        if tx.pg:
-            sql = (f"INSERT INTO incidents ({col_list}, geom) VALUES ({', '.join(['?'] * (len(names) + 1))}, "
-                   "ST_SetSRID(ST_MakePoint(?, ?), 4326))")
-            lon_at, lat_at = names.index("longitude"), names.index("latitude")
-            params = [(upload_id,) + r + (r[lon_at], r[lat_at]) for r in inserts]
-        else:
-            sql = f"INSERT INTO incidents ({col_list}) VALUES ({', '.join(['?'] * (len(names) + 1))})"
-            params = [(upload_id,) + r for r in inserts]
-        for done, part in enumerate(_chunks(params), start=1):
-            tx.executemany(sql, list(part))
-            say(f"store: inserted {min(done * CHUNK, len(params))} of {len(params)} new events")
-        tx.execute("UPDATE uploads SET accepted = ?, duplicates = ? WHERE id = ?",
-                   (len(inserts), n - len(inserts), upload_id))
+    if new_at or updates:
+        touched = sorted(keys[i] for i in new_at) + sorted(str(u[-1]) for u in updates)
+        sha = hashlib.sha256("\n".join(touched).encode("utf-8")).hexdigest()
+        cur.execute("INSERT INTO uploads (file_name, sha256, format, uploaded_at, rows_read, rejected, warnings) "
+                    f"VALUES ({p}, {p}, {p}, {store._now_sql()}, {p}, {p}, 0) RETURNING id",
+                    (batch.label, sha, batch.fmt, batch.fetched, batch.rejected))
+        upload_id = int(cur.fetchone()[0])
+
+    inserted = 0
+    if new_at:
+        idx = np.asarray(new_at, dtype=int)
+        new_cols = [np.asarray(c, dtype=object)[idx] for c in cols]
+        inserted = store._insert_incidents(
+            cur, upload_id, new_cols, lambda done: say(f"store: inserting new events ({done} of {len(new_at)})"))
+        cur.executemany(f"UPDATE incidents SET dataset = {p}, licence = {p}, source_extra = {p} WHERE dedup_key = {p}",
+                        [(batch.dataset, batch.licence, rows[i][-1], rows[i][0]) for i in new_at])
+        say(f"store: {inserted} new events")
 
     if updates:
-        sets = ", ".join(f"{c} = ?" for c in names[1:])
-        geom = ", geom = ST_SetSRID(ST_MakePoint(longitude, latitude), 4326)" if tx.pg else ""
-        tx.executemany(f"UPDATE incidents SET {sets} WHERE id = ?", updates)
-        if geom:
-            ids = [u[-1] for u in updates]
-            for part in _chunks(ids):
-                tx.execute(f"UPDATE incidents SET geom = ST_SetSRID(ST_MakePoint(longitude, latitude), 4326) "
-                           f"WHERE id IN ({', '.join('?' * len(part))})", part)
+        sets = ", ".join(f"{c} = {p}" for c in names[1:])
+        for part in _chunks(updates):
+            cur.executemany(f"UPDATE incidents SET {sets} WHERE id = {p}", list(part))
+            ids = [u[-1] for u in part]
+            marks = ", ".join([p] * len(ids))
+            if pg:
+                cur.execute("UPDATE incidents SET geom = ST_SetSRID(ST_MakePoint(longitude, latitude), 4326) "
+                            f"WHERE id IN ({marks})", ids)
+            conflict = " ON CONFLICT DO NOTHING" if pg else ""
+            verb = "INSERT" if pg else "INSERT OR IGNORE"
+            cur.executemany(f"{verb} INTO upload_rows (upload_id, incident_id) VALUES ({p}, {p}){conflict}",
+                            [(upload_id, i) for i in ids])
         say(f"store: updated {len(updates)} events")
 
     deleted = 0
     del_keys = sorted({"id:" + str(i).strip() for i in batch.deleted_ids if str(i).strip()})
     for part in _chunks(del_keys):
-        marks = ", ".join("?" * len(part))
-        cur = tx.execute(f"SELECT id, upload_id, {', '.join(names)} FROM incidents "
-                         f"WHERE dedup_key IN ({marks}) AND dataset = ?", (*part, batch.delete_dataset))
+        cur.execute(f"SELECT id, {', '.join(names)} FROM incidents "
+                    f"WHERE dedup_key IN ({', '.join([p] * len(part))}) AND dataset = {p}",
+                    [*part, batch.delete_dataset])
         gone = cur.fetchall()
+        if not gone:
+            continue
         for r in gone:
-            previous = {c: _norm(v) for c, v in zip(names, r[2:])}
-            changes.append((batch.source, r[1], r[2], "deleted", now, json.dumps(previous, ensure_ascii=False)))
-        if gone:
-            tx.execute(f"DELETE FROM incidents WHERE id IN ({', '.join('?' * len(gone))})", [r[0] for r in gone])
-            deleted += len(gone)
+            previous = {c: _norm(v) for c, v in zip(names, r[1:]) if c not in ("source_line",)}
+            changes.append((r[0], r[1], "deleted", json.dumps(previous, ensure_ascii=False)))
+        ids = [r[0] for r in gone]
+        marks = ", ".join([p] * len(ids))
+        cur.execute(f"DELETE FROM upload_rows WHERE incident_id IN ({marks})", ids)
+        cur.execute(f"DELETE FROM incidents WHERE id IN ({marks})", ids)
+        deleted += len(gone)
     if deleted:
         say(f"store: deleted {deleted} events")
 
-    tx.executemany("INSERT INTO sync_changes (source, upload_id, dedup_key, change, changed_at, previous) "
-                   "VALUES (?, ?, ?, ?, ?, ?)", changes)
-    tx.execute(
+    if upload_id is not None:
+        cur.execute(f"UPDATE uploads SET accepted = {p}, duplicates = {p} WHERE id = {p}",
+                    (inserted, n - inserted, upload_id))
+    if changes:
+        cur.executemany(
+            "INSERT INTO sync_changes (source, upload_id, dedup_key, change, changed_at, previous) "
+            f"VALUES ({p}, {p}, {p}, {p}, {store._now_sql()}, {p})",
+            [(batch.source, upload_id, key, kind, prev) for _id, key, kind, prev in changes])
+    cur.execute(
         "INSERT INTO sync_state (source, last_sync_at, cursor, upload_id, fetched, new, updated, deleted, rejected) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source) DO UPDATE SET last_sync_at = excluded.last_sync_at, "
-        "cursor = excluded.cursor, upload_id = COALESCE(excluded.upload_id, sync_state.upload_id), "
-        "fetched = excluded.fetched, new = excluded.new, updated = excluded.updated, deleted = excluded.deleted, "
-        "rejected = excluded.rejected",
-        (batch.source, now, json.dumps(batch.cursor, sort_keys=True), upload_id, batch.fetched, len(inserts),
+        f"VALUES ({p}, {store._now_sql()}, {p}, {p}, {p}, {p}, {p}, {p}, {p}) ON CONFLICT (source) DO UPDATE SET "
+        "last_sync_at = excluded.last_sync_at, cursor = excluded.cursor, "
+        "upload_id = COALESCE(excluded.upload_id, sync_state.upload_id), fetched = excluded.fetched, "
+        "new = excluded.new, updated = excluded.updated, deleted = excluded.deleted, rejected = excluded.rejected",
+        (batch.source, json.dumps(batch.cursor, sort_keys=True), upload_id, batch.fetched, inserted,
          len(updates), deleted, batch.rejected))
-    return SyncResult(len(inserts), len(updates), deleted, upload_id)
+    return SyncResult(inserted, len(updates), deleted, upload_id)
+
+
+def _utc_text(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat(timespec="seconds")
+    return "" if value is None else str(value)
 
 
 def read_sync_state(store: Any) -> pd.DataFrame:
     """Every source's last sync: :data:`SYNC_STATE_COLUMNS`, ``last_sync_at`` as ISO text (UTC).
 
     Raises:
-        StoreError: if the store has no sync tables (schema older than version 5).
+        StoreError: if the store cannot be read.
     """
-    tx = _Tx(store)
-    try:
-        rows = tx.execute(f"SELECT {', '.join(SYNC_STATE_COLUMNS)} FROM sync_state ORDER BY source").fetchall()
-    except Exception as exc:  # driver-specific "no such table"; the message says what to do
-        if tx.pg:
-            store.conn.rollback()
-        raise StoreError(f"the store has no sync tables yet (schema version {store.schema_version()}): {exc}") from exc
-    finally:
-        tx.cur.close()
-    if tx.pg:
-        store.conn.rollback()
+    rows = store._rows(f"SELECT {', '.join(SYNC_STATE_COLUMNS)} FROM sync_state ORDER BY source")
     out = pd.DataFrame(rows, columns=list(SYNC_STATE_COLUMNS))
-    if len(out):
-        out["last_sync_at"] = [v.astimezone(dt.UTC).isoformat(timespec="seconds")
-                               if isinstance(v, dt.datetime) else str(v) for v in out["last_sync_at"]]
+    out["last_sync_at"] = [_utc_text(v) for v in out["last_sync_at"]]
     return out
 
 
 def sync_cursor(store: Any, source: str) -> dict[str, Any]:
     """The cursor saved by the last sync of ``source`` (``{}`` before the first)."""
-    state = read_sync_state(store)
-    hit = state.loc[state["source"] == source, "cursor"]
-    if hit.empty:
+    rows = store._rows(f"SELECT cursor FROM sync_state WHERE source = {store.mark}", (source,))
+    if not rows:
         return {}
     try:
-        value = json.loads(str(hit.iat[0]))
+        value = json.loads(str(rows[0][0]))
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
 
 
 def read_changes(store: Any, source: str | None = None) -> pd.DataFrame:
-    """The provenance of sync updates and deletions: source, upload_id, dedup_key, change, changed_at, previous."""
-    tx = _Tx(store)
-    where, params = (" WHERE source = ?", [source]) if source else ("", [])
-    try:
-        rows = tx.execute("SELECT source, upload_id, dedup_key, change, changed_at, previous FROM sync_changes"
-                          f"{where} ORDER BY id", params).fetchall()
-    finally:
-        tx.cur.close()
-        if tx.pg:
-            store.conn.rollback()
-    return pd.DataFrame(rows, columns=["source", "upload_id", "dedup_key", "change", "changed_at", "previous"])
+    """The provenance of sync updates and deletions (:data:`CHANGE_COLUMNS`), oldest first."""
+    where, params = (f" WHERE source = {store.mark}", [source]) if source else ("", [])
+    rows = store._rows(f"SELECT {', '.join(CHANGE_COLUMNS)} FROM sync_changes{where} ORDER BY id", params)
+    out = pd.DataFrame(rows, columns=list(CHANGE_COLUMNS))
+    out["changed_at"] = [_utc_text(v) for v in out["changed_at"]]
+    return out
+
+
+def dataset_counts(store: Any) -> pd.DataFrame:
+    """Stored incidents per dataset and licence: ``dataset``, ``licence``, ``incidents`` (most first)."""
+    rows = store._rows("SELECT dataset, licence, COUNT(*) FROM incidents GROUP BY dataset, licence ORDER BY 3 DESC, 1")
+    return pd.DataFrame([(str(d), str(lic), int(n)) for d, lic, n in rows], columns=["dataset", "licence", "incidents"])
 
 
 def stored_columns(store: Any, columns: Sequence[str]) -> pd.DataFrame:
-    """Selected raw columns of every stored incident (for tests and the Data sources page).
+    """Raw stored values of ``columns`` for every incident, ordered by key (tests, diagnostics).
 
     Raises:
-        ValueError: for a column that is not an incident, provenance or licence column.
+        ValueError: for a column that is not an incident, licence or key column.
     """
-    allowed = set(INCIDENT_COLUMNS) | set(_EXTRA_COLUMNS) | {"dedup_key", "upload_id", "id"}
+    allowed = set(INCIDENT_COLUMNS) | set(LICENCE_COLUMNS) | {"dedup_key", "upload_id", "id", "municipality"}
     bad = [c for c in columns if c not in allowed]
     if bad:
         raise ValueError(f"not a stored column: {bad}")
-    tx = _Tx(store)
-    try:
-        rows = tx.execute(f"SELECT {', '.join(columns)} FROM incidents ORDER BY dedup_key").fetchall()
-    finally:
-        tx.cur.close()
-        if tx.pg:
-            store.conn.rollback()
-    return pd.DataFrame(rows, columns=list(columns))
+    return pd.DataFrame(store._rows(f"SELECT {', '.join(columns)} FROM incidents ORDER BY dedup_key"),
+                        columns=list(columns))
+
+
+__all__ = [
+    "LICENCE_COLUMNS",
+    "SYNC_STATE_COLUMNS",
+    "StoreError",
+    "SyncBatch",
+    "SyncResult",
+    "apply_sync",
+    "dataset_counts",
+    "read_changes",
+    "read_sync_state",
+    "stored_columns",
+    "sync_cursor",
+]

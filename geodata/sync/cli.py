@@ -89,6 +89,7 @@ def run_once(args: argparse.Namespace) -> str:
         print(_clean(msg), file=sys.stderr, flush=True)
 
     store = open_store(args.db or settings.db_url)
+    assert store is not None  # create=True (the default) always gives a store
     try:
         if args.source == "acled":
             counts = sync_acled(settings, store, country=args.country, since=since, progress=say)

@@ -12,10 +12,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 import requests
 
 from geodata import licence
 from geodata._errors import SourceError
+from geodata.enrich import locate_rows
+from geodata.ingest.pipeline import load_boundaries_if_installed
 from geodata.settings import Settings
 from geodata.store.sync_sql import SyncBatch, apply_sync, sync_cursor
 from geodata.sync import acled, ucdp
@@ -59,6 +62,14 @@ def _report_rejected(name: str, pulled: Pulled, say: Progress) -> None:
         say(f"{name}: record {issue.line} rejected: {issue.column}: {issue.reason}")
     if len(errors) > MAX_REJECTS_SHOWN:
         say(f"{name}: … and {len(errors) - MAX_REJECTS_SHOWN} more problems")
+
+
+def _located(settings: Settings, pulled: Pulled) -> pd.DataFrame:
+    """The pulled rows with their municipality computed once, as for an upload (schema 3)."""
+    valid = pulled.result.valid
+    located = locate_rows(valid, load_boundaries_if_installed(settings))
+    return valid.assign(municipality=located["municipality"].to_numpy(dtype=object),
+                        admin2_mismatch=pd.array(located["admin2_mismatch"], dtype="boolean"))
 
 
 def source_key(source: str, country: str) -> str:
@@ -107,7 +118,7 @@ def sync_acled(settings: Settings, store: Any, country: str = DEFAULT_COUNTRY, s
         del_since = int(dt.datetime.combine(since, dt.time(), dt.UTC).timestamp()) if since else 0
     gone = client.deleted(int(del_since), limit=limit)
     pulled = prepare_records(rows, "acled")
-    valid = pulled.result.valid
+    valid = _located(settings, pulled)
     stamps = [int(t) for t in valid["timestamp"].dropna()] if len(valid) else []
     del_stamps = [int(float(r["deleted_timestamp"])) for r in gone if str(r.get("deleted_timestamp") or "").strip()
                   .replace(".", "", 1).isdigit()]
@@ -155,7 +166,7 @@ def sync_ucdp(settings: Settings, store: Any, version: str = DEFAULT_UCDP_VERSIO
     say(f"UCDP: {len(rows)} events, {pulled.rejected} rejected; writing to the store")
     batch = SyncBatch(
         source=source_key("ucdp", country), label=f"UCDP GED {version} API: {country}", fmt="ucdp-sync",
-        dataset=licence.UCDP.dataset, licence=licence.UCDP.name, valid=pulled.result.valid, extras=pulled.extras,
+        dataset=licence.UCDP.dataset, licence=licence.UCDP.name, valid=_located(settings, pulled), extras=pulled.extras,
         compare="content", cursor={"version": version}, fetched=len(rows), rejected=pulled.rejected)
     result = apply_sync(store, batch, say)
     return SyncCounts(len(rows), result.new, result.updated, 0, pulled.rejected)
