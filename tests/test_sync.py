@@ -266,12 +266,15 @@ def test_failure_inside_the_write_leaves_the_store_as_it_was(store_url, tmp_path
             if msg.startswith("store: deleted"):   # after the inserts and updates, inside the transaction
                 raise KeyboardInterrupt
 
+        version = store.data_version()
         with pytest.raises(KeyboardInterrupt):
             sync_acled(settings, store, env=ACLED_ENV, progress=explode)
+        assert store.data_version() == version
         assert stored_columns(store, ["event_id_cnty", "notes", "timestamp"]).equals(before)
         assert read_sync_state(store).equals(state_before)
         assert read_changes(store).empty
         assert sync_acled(settings, store, env=ACLED_ENV).line() == "fetched=8 new=1 updated=1 deleted=1 rejected=1"
+        assert store.data_version() != version   # every open dashboard session sees the sync on its next rerun
     finally:
         store.close()
 
