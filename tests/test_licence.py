@@ -131,3 +131,33 @@ def test_png_export_carries_acled_attribution(mixed):
     assert licence.ACLED_ATTRIBUTION in lines and licence.UCDP.attribution in lines
     assert licence.ACLED_ATTRIBUTION not in attributions(Selection(incidents=mixed.iloc[1:2]))
     assert render_png(sel, dpi=40).startswith(b"\x89PNG")
+
+
+def test_ingest_licence_declared_at_upload_decides_what_leaves(clean_env, tmp_path):
+    """`ingest --licence` is recorded per row; an open licence lets notes leave, an undeclared one does not."""
+    from geodata.cli import main
+    from geodata.store import open_store
+    from geodata.store.sync_sql import stored_columns
+
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    clean_env.setenv("CONFLICTMAP_DB", db)
+    mapping = tmp_path / "m.json"
+    mapping.write_text(json.dumps({"columns": {"event_date": "Date", "event_type": "Type", "sub_event_type": "Sub",
+                                               "actor1": "Actor", "latitude": "Lat", "longitude": "Lon",
+                                               "notes": "Notes", "event_id_cnty": "Id"}}), encoding="utf-8")
+    for name, ident, declared in (("own.csv", "OWN-1", ["--licence", "CC BY 4.0 (our survey)"]), ("anon.csv", "ANON-1", [])):
+        f = tmp_path / name
+        f.write_text(f"Date,Type,Sub,Actor,Lat,Lon,Notes,Id\n2024-05-11,Protests,Peaceful protest,Synthetic Group,"
+                     f"42.9,20.85,Synthetic note {ident},{ident}\n", encoding="utf-8")
+        assert main(["ingest", str(f), "--mapping", str(mapping), *declared]) == 0
+    store = open_store(db)
+    try:
+        rows = stored_columns(store, ["event_id_cnty", "dataset", "licence"]).set_index("event_id_cnty")
+        assert rows.loc["OWN-1", "licence"] == "CC BY 4.0 (our survey)"
+        assert rows.loc["ANON-1", "licence"] == licence.UNDECLARED.name
+        incidents = store.read()
+    finally:
+        store.close()
+    out = licence.shareable(incidents).set_index("event_id_cnty")
+    assert out.loc["OWN-1", "notes"] == "Synthetic note OWN-1"
+    assert out.loc["ANON-1", "notes"] == ""
