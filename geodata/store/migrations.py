@@ -133,13 +133,17 @@ MIGRATIONS += (
         ),
     ),
     Migration(
-        4, "provenance per row per upload (upload_rows), for exact undo",
+        4, "provenance per row per upload (upload_rows), for exact undo; covering index for map reads (SQLite)",
         sqlite=(
             "CREATE TABLE upload_rows (upload_id INTEGER NOT NULL REFERENCES uploads(id), "
             "incident_id INTEGER NOT NULL REFERENCES incidents(id), PRIMARY KEY (upload_id, incident_id)) WITHOUT ROWID",
             "CREATE INDEX upload_rows_incident ON upload_rows (incident_id)",
             "INSERT INTO upload_rows (upload_id, incident_id) SELECT upload_id, id FROM incidents",
             "UPDATE data_version SET n = n + 1",
+            # A covering index for the aggregated map's columns: the no-filter selection of a
+            # million incidents scans this narrow index instead of the wide rows (about 2-4x faster).
+            "CREATE INDEX incidents_map ON incidents "
+            "(event_type, fatalities, latitude, longitude, admin2, municipality, upload_id)",
         ),
         postgres=(
             "CREATE TABLE upload_rows (upload_id BIGINT NOT NULL REFERENCES uploads(id), "
