@@ -77,5 +77,6 @@ page = st.navigation([
     st.Page(VIEWS / "analysis.py", title="Analysis", icon=":material/bar_chart:"),
     st.Page(VIEWS / "upload.py", title="Upload", icon=":material/upload:"),
     st.Page(VIEWS / "export.py", title="Export", icon=":material/download:"),
+    st.Page(VIEWS / "sources.py", title="Data sources", icon=":material/sync:"),
 ], position="top")
 page.run()

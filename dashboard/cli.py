@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     html.add_argument("--tiles", default=None, metavar="URL",
                       help="basemap tile URL template offered in the layer control (needs internet when "
                            "viewed); 'osm' for OpenStreetMap, 'none' for no tiles; default: CONFLICTMAP_TILES")
+    html.add_argument("--full-rows", action="store_true",
+                      help="internal use only: popups keep notes, actors and sources of ACLED rows (withheld by "
+                           "default, as ACLED's terms require); the map then says so in its title")
     html.set_defaults(func=_export_html)
     png = sub.add_parser("export-png", help="static PNG map for reports and slides (no tiles)",
                          description="Render the current selection as a PNG image.")
@@ -71,7 +74,7 @@ def _export_html(args) -> int:
     from layers.export_html import build_export
 
     sel = _selection(args)
-    result = build_export(sel)
+    result = build_export(sel, full_rows=args.full_rows)
     write_atomic(args.out, result.html.encode("utf-8"))
     print(f"wrote {printable(args.out)}: {len(sel.incidents):,} incidents as {result.representation}, "
           f"{result.size_bytes / 1e6:.2f} MB")

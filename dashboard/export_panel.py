@@ -38,10 +38,13 @@ def render(context: Selection) -> None:
                "The HTML map opens offline by double-click, with nothing to install.")
     stamp = _stamp()
     mode = REPRESENTATION_LABELS[choose_representation(n)]
+    full = st.checkbox("Full rows, internal use only", key="cm_export_full_rows",
+                       help="By default ACLED events leave without notes, actors and sources, as ACLED's terms of "
+                            "use require. Ticked, files keep them and say on their face they are for internal use.")
     col1, col2 = st.columns(2)
     with col1:
         st.download_button(
-            "Map (standalone HTML)", data=lambda: build_export(context).html.encode("utf-8"),
+            "Map (standalone HTML)", data=lambda: build_export(context, full_rows=full).html.encode("utf-8"),
             file_name=f"conflictmap-map-{stamp}.html", mime="text/html", key="cm_export_html",
             on_click="ignore", help=f"Incidents shown as {mode}; at most 5 MB.",
         )
@@ -59,7 +62,7 @@ def render(context: Selection) -> None:
     for col, (fmt, label) in zip(cols, (("csv", "CSV (Excel)"), ("geojson", "GeoJSON"), ("gpkg", "GeoPackage (all layers)"))):
         with col:
             st.download_button(
-                label, data=(lambda f=fmt, lay=layer: export_bytes(context, lay, f)),
+                label, data=(lambda f=fmt, lay=layer: export_bytes(context, lay, f, full)),
                 file_name=export_filename(layer, fmt, stamp), mime=FORMATS[fmt][0], key=f"cm_export_{fmt}",
                 on_click="ignore", disabled=fmt != "gpkg" and not available,
             )

@@ -15,6 +15,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "geodata.cli_layers",   # info, export, boundaries
     "geodata.cli_ingest",   # ingest, uploads, undo
     "geodata.cli_curation",  # verify, sequences, duplicates
+    "geodata.sync.cli",     # sync
 )
 
 

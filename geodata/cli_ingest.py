@@ -30,6 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--encoding", help="force a text encoding (default: detect)")
     p.add_argument("--db", help="store URL (default: the CONFLICTMAP_DB setting)")
     p.add_argument("--report", type=Path, help="write the row-level report (rejected rows, warnings) to this CSV")
+    p.add_argument("--licence", default="", metavar="TEXT",
+                   help="the file's licence, e.g. 'CC BY 4.0' (default: ACLED's terms for ACLED files, CC BY 4.0 for "
+                        "UCDP; other files without one are shared like ACLED data: no notes, actors or sources)")
     p.set_defaults(func=cmd_ingest)
 
     u = subparsers.add_parser("uploads", help="list uploads in the incident store")
@@ -88,6 +91,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             from geodata.files import write_bytes_atomic
 
             write_bytes_atomic(args.report, report_csv(prepared.report()))
+        prepared.licence = "".join(ch for ch in str(args.licence or "") if ch.isprintable()).strip()[:120]
         # The store is opened only for a readable file, so a failed ingest creates no empty store.
         report = svc.store_upload(prepared, progress).report
     errors = report.issues[report.issues["severity"] == "error"]

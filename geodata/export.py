@@ -25,6 +25,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from geodata.licence import INTERNAL_USE_NOTICE, needs_notice, shareable
 from geodata.selection import Selection
 from geodata.spreadsheet import FORMULA_PREFIXES, neutralise_formulas, spreadsheet_csv  # noqa: F401 (re-exported)
 from geodata.files import atomic_target, write_bytes_atomic
@@ -117,12 +118,17 @@ def municipality_counts(selection: Selection) -> gpd.GeoDataFrame | None:
     return out
 
 
-def export_layers(selection: Selection) -> dict[str, gpd.GeoDataFrame]:
-    """The layers an export holds, by name (municipalities only when installed)."""
+def export_layers(selection: Selection, full_rows: bool = False) -> dict[str, gpd.GeoDataFrame]:
+    """The layers an export holds, by name (municipalities only when installed).
+
+    The incidents layer carries the curation columns (verification_status, sources, source_count,
+    sequence, sequence_step; :mod:`geodata.curation`) and is :func:`geodata.licence.shareable`: ACLED
+    rows without notes, actors and sources unless ``full_rows`` (internal use; every such row then
+    says so in ``terms``).
+    """
     from geodata.curation_service import with_curation
 
-    # verification_status, sources, source_count, sequence, sequence_step (geodata.curation)
-    layers = {"incidents": with_curation(selection.incidents)}
+    layers = {"incidents": shareable(with_curation(selection.incidents), full_rows)}
     muni = municipality_counts(selection)
     if muni is not None:
         layers["municipalities"] = muni
@@ -155,26 +161,28 @@ def write_geopackage(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> Path:
     return path
 
 
-def to_geopackage_bytes(selection: Selection) -> bytes:
+def to_geopackage_bytes(selection: Selection, full_rows: bool = False) -> bytes:
     """The four-layer GeoPackage of ``selection`` as bytes (for a download button)."""
     with tempfile.TemporaryDirectory(prefix="conflictmap-gpkg-") as tmp:
-        path = write_geopackage(Path(tmp) / "conflictmap.gpkg", export_layers(selection))
+        path = write_geopackage(Path(tmp) / "conflictmap.gpkg", export_layers(selection, full_rows))
         return path.read_bytes()
 
 
-def export_bytes(selection: Selection, layer: str, fmt: str) -> bytes:
+def export_bytes(selection: Selection, layer: str, fmt: str, full_rows: bool = False) -> bytes:
     """One export as bytes: ``fmt`` "csv"/"geojson" of ``layer``, or "gpkg" (all layers).
+
+    ``full_rows``: keep ACLED rows whole, for internal use (see :mod:`geodata.licence`).
 
     Raises:
         ExportError: for an unknown format/layer or a layer that is not installed.
     """
     if fmt == "gpkg":
-        return to_geopackage_bytes(selection)
+        return to_geopackage_bytes(selection, full_rows)
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
     if layer not in LAYER_NAMES:
         raise ExportError(f"unknown layer {layer!r}; one of {', '.join(LAYER_NAMES)}")
-    gdf = export_layers(selection).get(layer)
+    gdf = export_layers(selection, full_rows).get(layer)
     if gdf is None:
         raise ExportError(f"the {layer} layer is not available")
     return to_csv_bytes(gdf) if fmt == "csv" else to_geojson_bytes(gdf)
@@ -195,6 +203,9 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPa
     parser.add_argument("--format", choices=tuple(FORMATS), default="geojson",
                         help="csv (UTF-8 with BOM, formula-safe), geojson, or gpkg (all layers in one file)")
     parser.add_argument("--out", required=True, type=Path, metavar="PATH", help="file to write")
+    parser.add_argument("--full-rows", action="store_true",
+                        help="internal use only: keep notes, actors and sources of ACLED rows (by default they are "
+                             "withheld, as ACLED's terms require; the file says so in its 'terms' column)")
     add_filter_arguments(parser)
     return parser
 
@@ -216,8 +227,11 @@ def run_export(args: argparse.Namespace, settings) -> int:
         with IncidentService(settings) as svc:
             selection = svc.select(spec_from_args(args), distances=True)
         out = Path(args.out)
+        full_rows = bool(getattr(args, "full_rows", False))
+        if needs_notice(selection.incidents, full_rows):
+            print(f"note: {INTERNAL_USE_NOTICE}", file=sys.stderr)
         if args.format == "gpkg":
-            layers = export_layers(selection)
+            layers = export_layers(selection, full_rows)
             write_geopackage(out, layers)
             print(f"wrote {printable(out)}: " + ", ".join(f"{k} ({len(v):,})" for k, v in layers.items()))
             if "municipalities" not in layers:
@@ -226,7 +240,7 @@ def run_export(args: argparse.Namespace, settings) -> int:
         if args.layer == "municipalities" and selection.municipalities is None:
             print(f"error: {HOW_TO_GET_BOUNDARIES}", file=sys.stderr)
             return 2
-        data = export_bytes(selection, args.layer, args.format)
+        data = export_bytes(selection, args.layer, args.format, full_rows)
         write_bytes_atomic(out, data)
         n = len(selection.incidents) if args.layer == "incidents" else len(export_layers(selection)[args.layer])
         print(f"wrote {n:,} {args.layer} to {printable(out)}")

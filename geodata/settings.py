@@ -34,6 +34,8 @@ CONFLICTMAP_INGEST_PAUSE_ROWS  test hook: an ingest pauses inside its           
                                transaction after this many rows …
 CONFLICTMAP_INGEST_PAUSE_FILE  … and creates this file to say it is paused       unset
                                (used by the kill-mid-upload test only)
+CONFLICTMAP_ACLED_URL          base URL of ACLED's API (``sync acled``)           ``https://acleddata.com``
+CONFLICTMAP_UCDP_URL           base URL of UCDP's API (``sync ucdp``)             ``https://ucdpapi.pcr.uu.se``
 =============================  ===============================================  ==========================
 """
 
@@ -75,6 +77,9 @@ METRIC_CRS = "EPSG:32634"
 WGS84 = "EPSG:4326"
 #: Default of CONFLICTMAP_PUSHDOWN_ROWS (see :attr:`Settings.pushdown_rows`).
 DEFAULT_PUSHDOWN_ROWS = 200_000
+#: Defaults of CONFLICTMAP_ACLED_URL and CONFLICTMAP_UCDP_URL (see :mod:`geodata.sync`).
+DEFAULT_ACLED_URL = "https://acleddata.com"
+DEFAULT_UCDP_URL = "https://ucdpapi.pcr.uu.se"
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,8 @@ class Settings:
     serve_address: str = "127.0.0.1"
     ingest_pause_rows: int | None = None
     ingest_pause_file: Path | None = None
+    acled_url: str = DEFAULT_ACLED_URL
+    ucdp_url: str = DEFAULT_UCDP_URL
 
     @property
     def boundaries_cache(self) -> Path:
@@ -161,4 +168,6 @@ def get_settings(env: dict[str, str] | None = None) -> Settings:
         if e.get("CONFLICTMAP_COUNTRY_BOUNDARY") else None,
         country_boundary_url=e.get("CONFLICTMAP_COUNTRY_BOUNDARY_URL") or DEFAULT_COUNTRY_BOUNDARY_URL,
         country_boundary_sha256=(e.get("CONFLICTMAP_COUNTRY_BOUNDARY_SHA256") or DEFAULT_COUNTRY_BOUNDARY_SHA256).lower(),
+        acled_url=(e.get("CONFLICTMAP_ACLED_URL") or DEFAULT_ACLED_URL).rstrip("/"),
+        ucdp_url=(e.get("CONFLICTMAP_UCDP_URL") or DEFAULT_UCDP_URL).rstrip("/"),
     )

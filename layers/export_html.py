@@ -24,6 +24,8 @@ import pandas as pd
 from branca.element import MacroElement
 from folium.template import Template
 
+from geodata.licence import INTERNAL_USE_NOTICE, needs_notice, shareable
+from geodata.licence import attributions as licence_attributions
 from geodata.schema import split_multi
 from geodata.selection import Selection
 from geodata.settings import BOUNDARIES_ATTRIBUTION
@@ -93,9 +95,9 @@ def source_counts(incidents: pd.DataFrame) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].casefold()))
 
 
-def attributions(selection: Selection) -> list[str]:
-    """Every attribution the exported map carries (layers present, tiles)."""
-    items = [INCIDENT_ATTRIBUTION]
+def attributions(selection: Selection, full_rows: bool = False) -> list[str]:
+    """Every attribution the exported map carries (layers present, data sources' licences, tiles)."""
+    items = [INCIDENT_ATTRIBUTION] + licence_attributions(selection.incidents, full_rows)
     if selection.municipalities is not None and not selection.municipalities.empty:
         items.append(BOUNDARIES_ATTRIBUTION)
     if selection.routes is not None and not selection.routes.empty:
@@ -127,14 +129,17 @@ class AboutBox(MacroElement):
         self.body = body_html
 
 
-def about_html(selection: Selection, representation: str, generated_at: dt.datetime | None = None) -> str:
+def about_html(selection: Selection, representation: str, generated_at: dt.datetime | None = None,
+               full_rows: bool = False) -> str:
     """Body of the :class:`AboutBox`; every value from data is escaped."""
-    parts = [
+    parts = [f"<div style='color:#b00;font-weight:bold'>{esc(INTERNAL_USE_NOTICE)}</div>"] \
+        if needs_notice(selection.incidents, full_rows) else []
+    parts += [
         f"<div><b>Generated:</b> {esc(generated_stamp(generated_at))}</div>",
         f"<div><b>Selection:</b> {esc(selection.spec.describe())}</div>",
         f"<div><b>Shown:</b> {esc(export_subtitle(selection, representation, generated_at).split(' · ')[0])}</div>",
     ]
-    sources = source_counts(selection.incidents)
+    sources = source_counts(shareable(selection.incidents, full_rows))  # ACLED's sources stay withheld too
     if sources:
         shown = "".join(f"<li>{esc(name)} ({k:,})</li>" for name, k in sources[:MAX_SOURCES_LISTED])
         more = len(sources) - MAX_SOURCES_LISTED
@@ -142,7 +147,7 @@ def about_html(selection: Selection, representation: str, generated_at: dt.datet
         parts.append(f"<div><b>Incident sources</b> (reports cited):<ul style='margin:2px 0 2px 16px;padding:0'>"
                      f"{shown}{extra}</ul></div>")
     parts.append("<div><b>Data and attributions:</b><ul style='margin:2px 0 2px 16px;padding:0'>"
-                 + "".join(f"<li>{esc(a)}</li>" for a in attributions(selection)) + "</ul></div>")
+                 + "".join(f"<li>{esc(a)}</li>" for a in attributions(selection, full_rows)) + "</ul></div>")
     for note in selection.notes:
         parts.append(f"<div><i>{esc(note)}</i></div>")
     parts.append("<div><small>Standalone file exported from conflictmap: works offline; basemap tiles, "
@@ -177,26 +182,30 @@ def _add_sequences(m, selection: Selection) -> None:
     add_sequence_control(m, curation.sequences, selection.incidents, curation)
 
 
-def render_html(selection: Selection, representation: str, generated_at: dt.datetime | None = None) -> str:
+def render_html(selection: Selection, representation: str, generated_at: dt.datetime | None = None,
+                full_rows: bool = False) -> str:
     """Render the standalone page with one given incident representation (no size check).
+
+    ACLED rows are shown without notes, actors and sources unless ``full_rows`` (internal use; the
+    title and the About box then say so) — see :mod:`geodata.licence`.
 
     Raises:
         layers.assets.OfflineAssetError: if an asset has no offline copy.
         AssertionError: never in practice — the page is checked to reference nothing external.
     """
     inputs = MapInputs(
-        incidents=selection.incidents, municipalities=selection.municipalities, routes=selection.routes,
+        incidents=shareable(selection.incidents, full_rows), municipalities=selection.municipalities, routes=selection.routes,
         sites=selection.sites, buffers=proximity_buffers(selection),
     )
     m = build_map(
         inputs, tiles=selection.tiles, tiles_attribution=selection.tiles_attribution, metric=selection.metric,
-        representation=representation, title=export_title(selection),
+        representation=representation, title=_title(selection, full_rows),
         subtitle=export_subtitle(selection, representation, generated_at),
     )
-    AboutBox(about_html(selection, representation, generated_at)).add_to(m)
+    AboutBox(about_html(selection, representation, generated_at, full_rows)).add_to(m)
     _add_sequences(m, selection)
     root = m.get_root()
-    root.title = esc(export_title(selection))  # branca writes <title> unescaped
+    root.title = esc(_title(selection, full_rows))  # branca writes <title> unescaped
     html = inline_assets(root.render())
     leftovers = external_references(html)
     if leftovers:  # a plugin without an offline copy slipped in: refuse rather than ship a blank map
@@ -204,8 +213,14 @@ def render_html(selection: Selection, representation: str, generated_at: dt.date
     return html
 
 
+def _title(selection: Selection, full_rows: bool) -> str:
+    """The export title, marked for internal use when it carries full ACLED rows."""
+    prefix = "INTERNAL USE ONLY (full ACLED rows) — " if needs_notice(selection.incidents, full_rows) else ""
+    return prefix + export_title(selection)
+
+
 def build_export(selection: Selection, generated_at: dt.datetime | None = None,
-                 max_bytes: int = MAX_EXPORT_BYTES) -> HtmlExport:
+                 max_bytes: int = MAX_EXPORT_BYTES, full_rows: bool = False) -> HtmlExport:
     """Render the standalone map, choosing the incident representation by size.
 
     Starts from :func:`layers.incidents.choose_representation` and falls back to coarser
@@ -215,6 +230,7 @@ def build_export(selection: Selection, generated_at: dt.datetime | None = None,
         selection: what to show.
         generated_at: time stamped on the map (now when ``None``).
         max_bytes: size limit of the UTF-8 file.
+        full_rows: keep ACLED rows whole (internal use; see :func:`render_html`).
     Returns:
         An :class:`HtmlExport`.
     Raises:
@@ -224,7 +240,7 @@ def build_export(selection: Selection, generated_at: dt.datetime | None = None,
     first = REPRESENTATIONS.index(choose_representation(len(selection.incidents)))
     size = 0
     for mode in REPRESENTATIONS[first:]:
-        html = render_html(selection, mode, generated_at)
+        html = render_html(selection, mode, generated_at, full_rows)
         size = len(html.encode("utf-8"))
         if size <= max_bytes:
             return HtmlExport(html, mode, size)
@@ -232,6 +248,6 @@ def build_export(selection: Selection, generated_at: dt.datetime | None = None,
                               "narrow the filters")
 
 
-def export_map_html(selection: Selection, generated_at: dt.datetime | None = None) -> str:
+def export_map_html(selection: Selection, generated_at: dt.datetime | None = None, full_rows: bool = False) -> str:
     """The standalone HTML page of ``selection`` (see :func:`build_export`)."""
-    return build_export(selection, generated_at).html
+    return build_export(selection, generated_at, full_rows=full_rows).html

@@ -61,6 +61,8 @@ class Prepared:
     file_columns: list[str]
     rows_read: int
     result: ValidationResult
+    #: The licence the uploader declared ("" = the format's default; see geodata.licence).
+    licence: str = ""
 
     @property
     def rejected(self) -> int:
@@ -282,7 +284,7 @@ def store_prepared(prepared: Prepared, store, settings: Settings | None = None,
             pause(done)
 
     meta = UploadMeta(prepared.file_name, prepared.sha256, prepared.format, prepared.rows_read,
-                      prepared.rejected, len(prepared.result.warnings))
+                      prepared.rejected, len(prepared.result.warnings), prepared.licence)
     upload_id, inserted, duplicates = store.add_upload(valid, meta, after_batch)
     progress(1.0, "done")
     return IngestReport(

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from geodata.filters import ACTOR_COLUMNS, FilterSpec
+from geodata.licence import licence_for_format
 from geodata.schema import split_multi
 from geodata.store.migrations import LATEST_VERSION, MIGRATIONS
 from geodata.store.records import (
@@ -167,6 +168,10 @@ class BaseStore:
                 (meta.file_name, meta.sha256, meta.format, meta.rows_read, meta.rejected, meta.warnings))
             upload_id = int(cur.fetchone()[0])
             inserted = self._insert_incidents(cur, upload_id, cols, after_batch)
+            # Every row knows its dataset and licence (geodata.licence): from the format or the declaration.
+            lic = licence_for_format(meta.format, meta.licence or None)
+            cur.execute(f"UPDATE incidents SET dataset = {p}, licence = {p} WHERE upload_id = {p} AND dataset = ''",
+                        (lic.dataset, lic.name, upload_id))
             duplicates = len(valid) - inserted
             cur.execute(f"UPDATE uploads SET accepted = {p}, duplicates = {p} WHERE id = {p}",
                         (inserted, duplicates, upload_id))

@@ -155,6 +155,53 @@ MIGRATIONS += (
     ),
 )
 
+
+def _sync_tables(dialect: str) -> tuple[str, ...]:
+    """Migration 5 (sync): dataset/licence/source_extra per incident, sync_state, sync_changes."""
+    ts = "TEXT" if dialect == "sqlite" else "TIMESTAMPTZ"
+    pk = "INTEGER PRIMARY KEY AUTOINCREMENT" if dialect == "sqlite" else "BIGSERIAL PRIMARY KEY"
+    big = "INTEGER" if dialect == "sqlite" else "BIGINT"
+    return (
+        "ALTER TABLE incidents ADD COLUMN dataset TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE incidents ADD COLUMN licence TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE incidents ADD COLUMN source_extra TEXT NOT NULL DEFAULT ''",
+        # Rows stored before: the upload's format says where they came from (geodata.licence).
+        "UPDATE incidents SET dataset = CASE (SELECT format FROM uploads WHERE uploads.id = incidents.upload_id) "
+        "WHEN 'acled' THEN 'ACLED' WHEN 'ucdp' THEN 'UCDP GED' WHEN 'bundled' THEN 'conflictmap' ELSE 'upload' END, "
+        "licence = CASE (SELECT format FROM uploads WHERE uploads.id = incidents.upload_id) "
+        "WHEN 'acled' THEN 'ACLED Terms of Use' WHEN 'ucdp' THEN 'CC BY 4.0' "
+        "WHEN 'bundled' THEN 'conflictmap: compiled from public reporting, each row cites its source' "
+        "ELSE 'not declared (handled like ACLED data)' END",
+        "CREATE INDEX incidents_dataset ON incidents (dataset)",
+        f"""CREATE TABLE sync_state (
+    source TEXT PRIMARY KEY,
+    last_sync_at {ts} NOT NULL,
+    cursor TEXT NOT NULL DEFAULT '{{}}',
+    upload_id {big},
+    fetched {big} NOT NULL DEFAULT 0,
+    new {big} NOT NULL DEFAULT 0,
+    updated {big} NOT NULL DEFAULT 0,
+    deleted {big} NOT NULL DEFAULT 0,
+    rejected {big} NOT NULL DEFAULT 0
+)""",
+        f"""CREATE TABLE sync_changes (
+    id {pk},
+    source TEXT NOT NULL,
+    upload_id {big},
+    dedup_key TEXT NOT NULL,
+    change TEXT NOT NULL,
+    changed_at {ts} NOT NULL,
+    previous TEXT NOT NULL DEFAULT ''
+)""",
+        "CREATE INDEX sync_changes_key ON sync_changes (dedup_key)",
+    )
+
+
+MIGRATIONS += (
+    Migration(5, "sync: dataset, licence and kept source fields per incident; sync_state; sync_changes",
+              sqlite=_sync_tables("sqlite"), postgres=_sync_tables("postgres")),
+)
+
 #: The newest schema this code knows (migrations may leave gaps: other branches reserve numbers).
 LATEST_VERSION: int = max(m.version for m in MIGRATIONS)
 

@@ -23,7 +23,7 @@ ENRICHED_COLUMNS: tuple[str, ...] = ("municipality", "admin2_mismatch")
 #: Columns written per incident, in this order (``upload_id`` is added by the store).
 STORED_COLUMNS: tuple[str, ...] = ("dedup_key", "source_line") + INCIDENT_COLUMNS + ENRICHED_COLUMNS
 #: Every column :meth:`read` can return (besides ``origin``).
-READABLE_COLUMNS: tuple[str, ...] = INCIDENT_COLUMNS + ENRICHED_COLUMNS
+READABLE_COLUMNS: tuple[str, ...] = INCIDENT_COLUMNS + ENRICHED_COLUMNS + ("dataset", "licence")
 
 #: Columns of the content key used when a row has no ``event_id_cnty``.
 CONTENT_KEY_COLUMNS: tuple[str, ...] = (
@@ -106,6 +106,8 @@ class UploadMeta:
     rows_read: int
     rejected: int
     warnings: int
+    #: The licence the uploader declared ("" = the format's default, see geodata.licence.licence_for_format).
+    licence: str = ""
 
 
 def dedup_keys(valid: pd.DataFrame) -> pd.Series:
