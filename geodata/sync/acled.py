@@ -188,7 +188,7 @@ class AcledClient:
                 return request_json(self.session, "GET", url, what="ACLED", params=params, headers=headers)
             except CredentialsError:
                 if attempt == 2:
-                    raise CredentialsError("ACLED refused the access token twice (check the account's API access)")
+                    raise CredentialsError("ACLED refused the access token twice (check the account's API access)") from None
                 # The cached token may have been revoked: drop it and sign in afresh once.
                 self._access = None
                 cached = self.cache.load(self._account)
