@@ -51,8 +51,10 @@ def script_json(data: object) -> str:
     """JSON safe to embed inside a ``<script>`` element.
 
     ``<``, ``>``, ``&`` and the JS line separators are written as unicode escapes, so a value like
-    ``</script><script>alert(1)</script>`` cannot end the script element.
+    ``</script><script>alert(1)</script>`` cannot end the script element; ``$`` and the backtick too,
+    so no value can form ``${…}`` should a template ever put the JSON inside a JS template literal.
     """
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+            .replace("$", "\\u0024").replace("`", "\\u0060"))

@@ -73,7 +73,7 @@ class SequenceControl(MacroElement):
             var map = {{ this._parent.get_name() }};
             var data = {{ this.payload_json }};
             var layer = L.featureGroup().addTo(map);
-            var state = {q: 0, k: 0};
+            var state = {q: -1, k: 0};  // no sequence until the reader picks one (or the link names one)
             var ctl = L.control({position: "topleft"});
             // On a phone the box keeps to the upper left corner and scrolls, so the map stays visible.
             var narrow = document.createElement("style");
@@ -83,26 +83,32 @@ class SequenceControl(MacroElement):
             function el(tag, cls, parent) { var e = L.DomUtil.create(tag, cls, parent); return e; }
             ctl.onAdd = function () {
                 var box = el("div", "cm-sequence");
-                box.style.cssText = "background:rgba(255,255,255,.96);padding:6px 9px;border:1px solid #999;border-radius:4px;" +
-                    "font:12px/1.4 sans-serif;width:300px;max-width:80vw;max-height:45vh;overflow:auto";
+                box.style.cssText = "background:rgba(255,255,255,.96);padding:4px 8px;border:1px solid #999;border-radius:4px;" +
+                    "font:12px/1.4 sans-serif;max-width:80vw;max-height:45vh;overflow:auto";
                 L.DomEvent.disableClickPropagation(box);
                 L.DomEvent.disableScrollPropagation(box);
                 var head = el("div", "", box); head.innerHTML = "<b>Sequence</b> ";
                 var sel = el("select", "cm-seq-select", head); sel.style.maxWidth = "210px";
+                var none = document.createElement("option"); none.value = -1; none.textContent = "Step through…"; sel.appendChild(none);
                 data.forEach(function (q, i) { var o = document.createElement("option"); o.value = i; o.textContent = q.name; sel.appendChild(o); });
-                var nav = el("div", "", box); nav.style.margin = "4px 0";
+                var details = el("div", "cm-seq-details", box); details.style.width = "300px"; details.style.maxWidth = "78vw";
+                var nav = el("div", "", details); nav.style.margin = "4px 0";
                 var prev = el("button", "cm-seq-prev", nav); prev.type = "button"; prev.textContent = "◀ Previous";
                 var label = el("span", "cm-seq-label", nav); label.style.margin = "0 6px";
                 var next = el("button", "cm-seq-next", nav); next.type = "button"; next.textContent = "Next ▶";
-                var line = el("div", "cm-seq-timeline", box);
+                var line = el("div", "cm-seq-timeline", details);
                 line.style.cssText = "position:relative;height:14px;margin:4px 6px;border-bottom:2px solid #bbb";
-                var rel = el("div", "cm-seq-relation", box); rel.style.color = "#555";
-                var summary = el("div", "cm-seq-summary", box); summary.style.fontWeight = "bold";
-                var status = el("div", "cm-seq-status", box);
-                var sources = el("div", "cm-seq-sources", box);
+                var rel = el("div", "cm-seq-relation", details); rel.style.color = "#555";
+                var summary = el("div", "cm-seq-summary", details); summary.style.fontWeight = "bold";
+                var status = el("div", "cm-seq-status", details);
+                var sources = el("div", "cm-seq-sources", details);
                 function show() {
-                    var q = data[state.q], s = q.steps[state.k];
                     sel.value = state.q;
+                    if (state.q < 0) {  // the whole selection stays in view; the box is just the chooser
+                        details.style.display = "none"; layer.clearLayers(); return;
+                    }
+                    details.style.display = "";
+                    var q = data[state.q], s = q.steps[state.k];
                     label.textContent = "Step " + (state.k + 1) + " of " + q.steps.length;
                     prev.disabled = state.k === 0; next.disabled = state.k === q.steps.length - 1;
                     rel.textContent = (state.k === 0 ? "Start" : "… " + s.relation) + " · " + s.date + " · " + s.place + " · " + s.id;
@@ -132,14 +138,17 @@ class SequenceControl(MacroElement):
                     });
                     try { history.replaceState(null, "", "#seq=" + encodeURIComponent(q.id) + "&step=" + (state.k + 1)); } catch (e) {}
                 }
-                sel.onchange = function () { state.q = +sel.value; state.k = 0; show(); };
+                sel.onchange = function () {
+                    state.q = +sel.value; state.k = 0; show();
+                    if (state.q < 0) { try { history.replaceState(null, "", location.pathname + location.search); } catch (e) {} }
+                };
                 prev.onclick = function () { if (state.k > 0) { state.k--; show(); } };
                 next.onclick = function () { if (state.k < data[state.q].steps.length - 1) { state.k++; show(); } };
                 var m = /seq=([^&]+)(?:&step=(\\d+))?/.exec(location.hash || "");
                 if (m) {
                     var want = decodeURIComponent(m[1]);
                     data.forEach(function (q, i) { if (q.id === want) { state.q = i; } });
-                    if (m[2]) { state.k = Math.min(Math.max(+m[2] - 1, 0), data[state.q].steps.length - 1); }
+                    if (m[2] && state.q >= 0) { state.k = Math.min(Math.max(+m[2] - 1, 0), data[state.q].steps.length - 1); }
                 }
                 setTimeout(show, 0);
                 return box;
