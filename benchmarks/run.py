@@ -494,8 +494,8 @@ def render_browser(sizes: list) -> list[str]:
     if not measured:
         return []
     lines = ["", "### In Chromium (what a person waits for: action → the map shows the result)", "",
-             "| rows | first map, cold / warm (sidebar count shown at) | filter change → map redrawn, each "
-             "(sidebar count at; incidents shown) | upload: click → stored / Map click → on the map / total |",
+             ("| rows | first map, cold / warm (sidebar count shown at) | filter change → map redrawn, each "
+              "(sidebar count at; incidents shown) | upload: click → stored / Map click → on the map / total |"),
              "|---:|---:|---:|---:|"]
     for n, b in measured:
         side = b.get("filter_sidebar_s") or [float("nan")] * len(b["filter_s"])
@@ -506,7 +506,7 @@ def render_browser(sizes: list) -> list[str]:
         cold, warm = b.get("first_map_cold_sidebar_s", float("nan")), b.get("first_map_warm_sidebar_s", float("nan"))
         lines.append(f"| {int(n):,} | {_fmt_s(b['first_map_cold_s'])} / {_fmt_s(b['first_map_warm_s'])} "
                      f"({_fmt_s(cold)} / {_fmt_s(warm)}; {b['first_count']}) | {each} | {up} |")
-    lines += ["", "Timed with `streamlit run dashboard/app.py` on 127.0.0.1 and Debian's Chromium (Playwright). "
+    lines += ["", ("Timed with `streamlit run dashboard/app.py` on 127.0.0.1 and Debian's Chromium (Playwright). "
               "\"The map shows the result\": inside the streamlit-folium iframe the layer control's label "
               "\"Incidents (N)\" names the new count and that layer is drawn (N circle markers, a cluster icon, "
               "or coloured hexagon pixels on the canvas), polled every animation frame. Filter change: Enter on "
@@ -514,7 +514,7 @@ def render_browser(sizes: list) -> list[str]:
               "when the sidebar's \"N of M incidents\" changed — the server's rerun writes it before the map, so "
               "the rest is the map's part (server building it, browser drawing it). Upload: 1,000 synthetic "
               "rows, from the click on \"Store the valid rows\" until the Upload page reports it, plus the "
-              "click on \"Map\" until the map shows the new total."]
+              "click on \"Map\" until the map shows the new total.")]
     return lines
 
 
