@@ -186,6 +186,7 @@ def measure(env: dict[str, str], data_dir: Path, actors: list[str], upload_rows:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            out["chromium"] = browser.version
             try:
                 for label in ("first_map_cold_s", "first_map_warm_s"):
                     page = browser.new_page(viewport={"width": 1440, "height": 900})

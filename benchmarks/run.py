@@ -125,7 +125,7 @@ def machine_info() -> dict:
         pass
     versions = {}
     for pkg in ("pandas", "pyarrow", "geopandas", "shapely", "folium", "streamlit", "h3", "dask",
-                "distributed", "dask-geopandas", "numpy"):
+                "distributed", "dask-geopandas", "numpy", "streamlit-folium", "playwright"):
         try:
             versions[pkg] = version(pkg)
         except PackageNotFoundError:
