@@ -55,6 +55,8 @@ BEGIN, END = "<!-- BEGIN GENERATED: benchmarks/run.py -->", "<!-- END GENERATED 
 TARGETS = {
     "filter_100k_s": 0.5, "filter_1m_s": 3.0, "naive_ratio": 100.0, "html_100k_mb": 5.0,
     "ingest_1m_s": 20.0, "ingest_vs_read_csv": 10.0, "dashboard_1m_mb": 2048.0,
+    # issue 9, at 1,000,000 stored incidents: what a person waits for in Chromium, and the server side
+    "first_map_s": 5.0, "filter_map_s": 2.0, "all_select_s": 1.0, "upload_map_s": 3.0,
 }
 
 
@@ -123,7 +125,7 @@ def machine_info() -> dict:
         pass
     versions = {}
     for pkg in ("pandas", "pyarrow", "geopandas", "shapely", "folium", "streamlit", "h3", "dask",
-                "distributed", "dask-geopandas", "numpy"):
+                "distributed", "dask-geopandas", "numpy", "streamlit-folium", "playwright"):
         try:
             versions[pkg] = version(pkg)
         except PackageNotFoundError:
@@ -356,7 +358,18 @@ def worker_naive(csv: Path, rows: int, repeats: int) -> dict:
             "ratio": median(naive_runs) / median(our_runs)}
 
 
-WORKERS = {"ingest", "dashboard", "apptest", "pushdown", "naive"}
+def worker_browser(db: Path, data_dir: Path, repeats: int) -> dict:
+    """What a person waits for in Chromium (:mod:`benchmarks.browser`): first map, filter changes, a
+    1,000-row upload; the dashboard server runs on the store at ``db``."""
+    from benchmarks.browser import measure
+    from benchmarks.synthetic import actor_name
+
+    env = _context(data_dir, db)[1]
+    actors = [actor_name(i) for i in (150, 60, 20, 7, 3, 1)[:max(1, repeats)]]
+    return measure(env, data_dir, actors, upload_rows=1000)
+
+
+WORKERS = {"ingest", "dashboard", "apptest", "pushdown", "naive", "browser"}
 
 
 def run_worker(args: argparse.Namespace) -> None:
@@ -369,6 +382,8 @@ def run_worker(args: argparse.Namespace) -> None:
         result = worker_apptest(Path(args.db), Path(args.data_dir), args.repeats)
     elif args.worker == "pushdown":
         result = worker_pushdown(Path(args.db), Path(args.data_dir), args.repeats)
+    elif args.worker == "browser":
+        result = worker_browser(Path(args.db), Path(args.data_dir), args.repeats)
     else:
         result = worker_naive(Path(args.csv), args.rows, args.repeats)
     Path(args.result).write_text(json.dumps(result, default=str))
@@ -405,6 +420,7 @@ def verdicts(results: dict) -> list[tuple[str, str, str, str]]:
             return f"MISSED ({measured / limit:.0%} of the target)"
         return f"MISSED ({measured / limit:.1f}× the limit)"
 
+    rows += browser_verdicts(by, verdict)
     for n, key in ((100_000, "filter_100k_s"), (1_000_000, "filter_1m_s")):
         if n not in by:
             continue
@@ -426,10 +442,8 @@ def verdicts(results: dict) -> list[tuple[str, str, str, str]]:
                          f"{d[field]['sent_mb']:.2f} / {d[field]['export_mb']:.2f} MB", verdict(worst, TARGETS["html_100k_mb"])))
     if 1_000_000 in by:
         ing = by[1_000_000]["ingest"]
-        m, base = median(ing["ingest_s"]), median(ing["read_csv_s"])
+        m = median(ing["ingest_s"])
         rows.append(("ingest of 1,000,000 ACLED rows into the store", "≤ 20 s", _fmt_s(m), verdict(m, TARGETS["ingest_1m_s"])))
-        rows.append(("ingest ÷ plain read_csv at 1,000,000", "≤ 10×", f"{m / base:.1f}×",
-                     verdict(m / base, TARGETS["ingest_vs_read_csv"])))
         app = by[1_000_000]["dashboard"].get("apptest") or {}
         designs = [("dashboard/app.py under AppTest", app.get("peak_rss_mb"))] if app.get("peak_rss_mb") else []
         designs += [("in-memory pipeline", by[1_000_000]["dashboard"]["peak_rss_mb"]),
@@ -445,6 +459,63 @@ def verdicts(results: dict) -> list[tuple[str, str, str, str]]:
             rows.append((f"dashboard/app.py server-side rerun per filter change, {n:,} incidents (AppTest)",
                          f"≤ {limit} s", _fmt_s(m), verdict(m, limit)))
     return rows
+
+
+def browser_verdicts(by: dict, verdict) -> list[tuple[str, str, str, str]]:
+    """Issue 9's targets, at 1,000,000 incidents or else at the largest size measured (said in the row)."""
+    n = max(by) if by else 0
+    where = f"{n:,} incidents" + ("" if n == 1_000_000 else " (target is set at 1,000,000; not measured there)")
+    rows: list[tuple[str, str, str, str]] = []
+    b = by.get(n, {}).get("browser")
+    if b:
+        for label, value, key in (
+                ("first map in Chromium (cold: first visitor after the server starts)", b["first_map_cold_s"],
+                 "first_map_s"),
+                ("first map in Chromium (warm: a second visitor)", b["first_map_warm_s"], "first_map_s"),
+                ("filter change → map redrawn in Chromium (median)", median(b["filter_s"]), "filter_map_s"),
+                ("1,000-row upload → visible on the map in Chromium", b.get("upload_s", float("nan")), "upload_map_s")):
+            rows.append((f"{label}, {where}", f"≤ {TARGETS[key]:g} s", _fmt_s(value), verdict(value, TARGETS[key])))
+    p = by.get(n, {}).get("pushdown") or {}
+    if p.get("all_select_s"):
+        m = median(p["all_select_s"])
+        rows.append((f"no-filter selection, server side (`select_for_map`), {where}", "≤ 1 s", _fmt_s(m),
+                     verdict(m, TARGETS["all_select_s"])))
+    ing = by.get(n, {}).get("ingest")
+    if ing:
+        ratio = median(ing["ingest_s"]) / median(ing["read_csv_s"])
+        rows.append((f"ingest ÷ plain `pandas.read_csv` of the same file (same process), {n:,} rows", "≤ 10×",
+                     f"{ratio:.1f}×", verdict(ratio, TARGETS["ingest_vs_read_csv"])))
+    return rows
+
+
+def render_browser(sizes: list) -> list[str]:
+    """The Chromium section of the report (benchmarks/browser.py)."""
+    measured = [(n, r["browser"]) for n, r in sizes if r.get("browser")]
+    if not measured:
+        return []
+    lines = ["", "### In Chromium (what a person waits for: action → the map shows the result)", "",
+             ("| rows | first map, cold / warm (sidebar count shown at) | filter change → map redrawn, each "
+              "(sidebar count at; incidents shown) | upload: click → stored / Map click → on the map / total |"),
+             "|---:|---:|---:|---:|"]
+    for n, b in measured:
+        side = b.get("filter_sidebar_s") or [float("nan")] * len(b["filter_s"])
+        each = ", ".join(f"{_fmt_s(s)} ({_fmt_s(t)}; {c})"
+                         for s, t, c in zip(b["filter_s"], side, b["filter_counts"], strict=False))
+        up = (f"{_fmt_s(b['upload_stored_s'])} / {_fmt_s(b['upload_map_s'])} / {_fmt_s(b['upload_s'])} "
+              f"({b['upload_before']} → {b['upload_count']})" if "upload_s" in b else "–")
+        cold, warm = b.get("first_map_cold_sidebar_s", float("nan")), b.get("first_map_warm_sidebar_s", float("nan"))
+        lines.append(f"| {int(n):,} | {_fmt_s(b['first_map_cold_s'])} / {_fmt_s(b['first_map_warm_s'])} "
+                     f"({_fmt_s(cold)} / {_fmt_s(warm)}; {b['first_count']}) | {each} | {up} |")
+    lines += ["", ("Timed with `streamlit run dashboard/app.py` on 127.0.0.1 and Debian's Chromium (Playwright). "
+              "\"The map shows the result\": inside the streamlit-folium iframe the layer control's label "
+              "\"Incidents (N)\" names the new count and that layer is drawn (N circle markers, a cluster icon, "
+              "or coloured hexagon pixels on the canvas), polled every animation frame. Filter change: Enter on "
+              "an actor typed into the sidebar's Actor box (one more actor each time). \"Sidebar count at\": "
+              "when the sidebar's \"N of M incidents\" changed — the server's rerun writes it before the map, so "
+              "the rest is the map's part (server building it, browser drawing it). Upload: 1,000 synthetic "
+              "rows, from the click on \"Store the valid rows\" until the Upload page reports it, plus the "
+              "click on \"Map\" until the map shows the new total.")]
+    return lines
 
 
 def _mode(modes: list[str]) -> str:
@@ -466,6 +537,7 @@ def render_markdown(results: dict) -> str:
              "(benchmarks/synthetic.py) plus the bundled incidents.", "",
              "### Targets", "", "| target | limit | measured | verdict |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in verdicts(results)]
+    lines += render_browser(sizes)
     lines += ["", "### Ingest (CSV file → validated → SQLite store)", "",
               "| rows | plain `pandas.read_csv` | `ingest_file` into the store | ingest ÷ read_csv | peak memory |",
               "|---:|---:|---:|---:|---:|"]
@@ -545,6 +617,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--naive-rows", type=int, help="rows for the naive folium baseline (default 10000; 500 with --quick)")
     p.add_argument("--no-naive", action="store_true", help="skip the naive folium baseline")
     p.add_argument("--no-apptest", action="store_true", help="skip the AppTest run of dashboard/app.py")
+    p.add_argument("--no-browser", action="store_true", help="skip the Chromium timings (benchmarks/browser.py)")
     p.add_argument("--out", default=str(REPO / "BENCHMARKS.md"), help="Markdown report to (re)write")
     p.add_argument("--data-dir", default=str(REPO / "var" / "benchmarks"),
                    help="git-ignored folder for the synthetic CSVs, stores and results.json")
@@ -589,6 +662,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{n:,} rows] store pushdown…", flush=True)
             pushdown = spawn("pushdown", work / "pushdown.json", db=db, data_dir=work, repeats=repeats)
             results["sizes"][str(n)] = {"ingest": ingest, "dashboard": dashboard, "pushdown": pushdown}
+            if not args.no_browser:  # last: the upload it makes changes the store
+                print(f"[{n:,} rows] Chromium: first map, filter changes, upload…", flush=True)
+                results["sizes"][str(n)]["browser"] = spawn("browser", work / "browser.json", db=db, data_dir=work,
+                                                            repeats=repeats)
             for f in work.glob(f"store_{n}.sqlite*"):
                 f.unlink()
         if not args.no_naive:
@@ -603,6 +680,11 @@ def main(argv: list[str] | None = None) -> int:
     write_report(results, Path(args.out))
     print(render_markdown(results))
     return 0
+
+
+def rerender(results_json: Path, out: Path) -> None:
+    """Rewrite the report from a saved ``results.json`` (no measuring)."""
+    write_report(json.loads(results_json.read_text()), out)
 
 
 if __name__ == "__main__":
