@@ -29,7 +29,11 @@ def test_sequence_steps_through_offline(browser, exported, tmp_path):  # noqa: F
     box = page.locator(".cm-sequence")
     box.wait_for()
     assert page.locator(".cm-seq-select option").all_inner_texts() == [
-        "Banjska attack, 24 Sep 2023", "Ibar-Lepenac canal attack, Nov 2024"]
+        "Step through…", "Banjska attack, 24 Sep 2023", "Ibar-Lepenac canal attack, Nov 2024"]
+    # Until a sequence is picked the map shows the whole selection: no step drawn, no address change.
+    assert not page.locator(".cm-seq-details").is_visible() and page.locator("path.cm-seq-step").count() == 0
+    assert page.evaluate("location.hash") == ""
+    page.locator(".cm-seq-select").select_option(label="Banjska attack, 24 Sep 2023")
     assert page.locator(".cm-seq-label").inner_text() == "Step 1 of 4"
     assert page.locator(".cm-seq-summary").inner_text() == "Ambush of the police patrol near Banjska"
     assert page.locator(".cm-seq-sources a[href^='https://']").count() == 2  # KoSSev and EFE
