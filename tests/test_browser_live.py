@@ -61,9 +61,11 @@ def _sidebar_count(page, n: int, total: int):
 
 
 def _markers(page) -> int:
+    """Incidents drawn on the map: single markers plus the count printed in each co-located cluster."""
     frame = page.frame_locator(MAP_IFRAME)
-    frame.locator("path.cm-incident").first.wait_for(timeout=45_000)
-    return frame.locator("path.cm-incident").count()
+    frame.locator(".cm-cluster, path.cm-incident").first.wait_for(timeout=45_000)
+    rings = [int(t.replace(",", "")) for t in frame.locator(".cm-cluster").all_inner_texts() if t.strip()]
+    return frame.locator("path.cm-incident").count() + sum(rings)
 
 
 def _nav(page, title: str) -> None:
@@ -140,12 +142,12 @@ def test_markdown_from_the_url_stays_text_in_chromium(server_sqlite):
             page.goto(f"http://127.0.0.1:{port}/?{query}", wait_until="domcontentloaded")
             page.get_by_text("This link asked for values").wait_for(timeout=60_000)
             page.get_by_text("Click here", exact=False).first.wait_for(timeout=10_000)
+            text = page.locator("body").inner_text().replace("\u2060", "")  # the invisible joiner
             for title in ("Analysis", "Export", "Map"):
                 assert page.locator('a[href*="x.example"]').count() == 0, title
                 assert page.locator('img[src*="x.example"]').count() == 0, title
                 _nav(page, title)
                 page.wait_for_timeout(1500)
-            text = page.locator("body").inner_text().replace("\u2060", "")  # the invisible joiner
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "dashboard-markdown-link.png"))
         finally:
