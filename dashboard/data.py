@@ -31,6 +31,7 @@ import streamlit as st
 
 from dashboard import state as S
 from geodata.analysis import KeyFigures
+from geodata.curation_service import CurationService
 from geodata.enrich import buffer_features
 from geodata.filters import ACTOR_COLUMNS, FilterSpec
 from geodata.ingest import ColumnMapping, FileInfo, inspect_file
@@ -255,3 +256,9 @@ def undo_upload(settings: Settings, upload_id: int) -> UndoOutcome:
     """
     with service(settings) as svc:
         return svc.undo(upload_id)
+
+
+# ---------------------------------------------------------------- curation (sources, status, sequences)
+def curation_service(settings: Settings) -> CurationService:
+    """A curation service for ``settings`` (use as a context manager: it closes its store connection)."""
+    return CurationService(settings)

@@ -25,6 +25,23 @@ LINK_NOTICE = "_cm_link_notice"
 W_CENTER, W_ZOOM = "v_center", "v_zoom"
 #: (centre, zoom) the session's link asked for, or None: the map starts there instead of fitting the data.
 INITIAL_VIEW = "_cm_initial_view"
+#: URL key of the Sequences page's sequence; while it is in the URL, ``step`` is that page's step
+#: number (``?seq=banjska-2023&step=2``), not the timeline step, and the sidebar leaves both alone.
+SEQ_KEY, SEQ_STEP_KEY = "seq", "step"
+
+
+def _sidebar_get_all(key: str) -> list[str]:
+    """``st.query_params.get_all`` without the Sequences page's ``step`` (a step number, not a time step)."""
+    if key == SEQ_STEP_KEY and SEQ_KEY in st.query_params:
+        return []
+    return st.query_params.get_all(key)
+
+
+def _page_params() -> dict[str, list[str]]:
+    """The URL parameters a page owns (kept when the sidebar rewrites the URL)."""
+    if SEQ_KEY not in st.query_params:
+        return {}
+    return {k: st.query_params.get_all(k) for k in (SEQ_KEY, SEQ_STEP_KEY) if k in st.query_params}
 
 
 @dataclass(frozen=True)
@@ -49,7 +66,7 @@ def current() -> Current:
 def _from_url(choices: S.FilterChoices, custom_tiles: bool) -> None:
     """First run of a session: the URL decides the initial filters and view (shared links), and
     anything it asked for that cannot be shown becomes a notice."""
-    get_all = st.query_params.get_all
+    get_all = _sidebar_get_all
     spec = FilterSpec.from_query_params(get_all)
     view = S.ViewOptions.from_query_params(get_all, custom_tiles=custom_tiles)
     values = S.widget_values(spec, choices)
@@ -134,6 +151,9 @@ def render(data: Snapshot) -> Current:
 
     # The URL always describes the current view, so copying it shares it.
     wanted = S.query_params(spec, view)
+    page = _page_params()
+    if page:  # the sequence page's step number takes the URL's "step" key; the session keeps the time step
+        wanted = {k: v for k, v in wanted.items() if k != S.VIEW_KEYS["step"]} | page
     have = {k: st.query_params.get_all(k) for k in st.query_params}
     if {k: (v if isinstance(v, list) else [v]) for k, v in wanted.items()} != have:
         st.query_params.from_dict(wanted)

@@ -366,3 +366,44 @@ def test_new_uploads_appear_without_restarting(env, tmp_path):
     after = load_bundle(get_settings()).incidents
     assert after["origin"].str.startswith("upload").any()
     assert shown_count(at) == (len(after), len(after)) and len(after) > before
+
+
+def test_sequences_page_is_in_the_navigation_and_keeps_its_link(bundle):
+    """The Sequences page runs inside the app; ?seq=&step= survives the sidebar's URL rewrite."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update({"seq": "SEQ-004", "step": "2"})  # the bundled Banjska attack
+    at.switch_page("views/sequences.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.selectbox(key="seq_choice").value == "SEQ-004"
+    assert "Step 2 of 4" in [t.value for t in at.text]
+    assert at.query_params["seq"] == "SEQ-004" and at.query_params["step"] == "2"
+    assert not at.warning  # "step=2" is the page's step, not an unknown timeline step
+    at.button(key="seq_next").click().run()
+    assert "Step 3 of 4" in [t.value for t in at.text] and at.query_params["step"] == "3"
+
+
+def test_clicked_incident_shows_the_curation_section_and_records_a_status(bundle):
+    at = run_app()
+    target = bundle.incidents[bundle.incidents["event_id_cnty"] == "CM-XKX-0012"].iloc[0]
+    key = map_args(at)["key"]
+    at.session_state[key] = {"last_object_clicked": {"lat": target.geometry.y, "lng": target.geometry.x}}
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    shown = [t.value for t in at.text]
+    assert any(t.startswith("Verification status: ") for t in shown)
+    assert any(t.startswith("Sources (") for t in shown)
+    assert "Possible duplicates" in shown
+    event_id = at.dataframe[0].value.set_index("field").loc["Event id", "value"]
+    from geodata.curation_service import CurationService
+
+    with CurationService(get_settings()) as svc:
+        before = svc.history(event_id)
+        choice = at.selectbox(key="cur_new").value  # the first allowed transition
+        at.text_input(key="cur_who").set_value("Test Analyst")
+        at.text_area(key="cur_why").set_value("checked two reports")
+        at.button[[b.label for b in at.button].index("Record status change")].click().run()
+        assert not at.exception, [e.message for e in at.exception]
+        after = svc.history(event_id)
+    assert len(after) == len(before) + 1 and after[-1].who == "Test Analyst"
+    assert after[-1].why == "checked two reports" and after[-1].new_status == choice
+    assert any(t.startswith("Recorded: ") for t in [s.value for s in at.success])
