@@ -123,6 +123,10 @@ def render(data: Snapshot) -> Current:
     sb.multiselect("Municipality", choices.municipalities, key=S.W_MUNIS)
     sb.number_input("Minimum fatalities", min_value=0, step=1, key=S.W_MINFAT)
     sb.text_input("Search notes and location", key=S.W_TEXT, placeholder="e.g. Banjska")
+    sb.multiselect("Verification status", S.STATUSES, key=S.W_STATUS, format_func=str.capitalize,
+                   help="Reported: one source, not yet checked. Corroborated: two or more independent sources. "
+                        "Verified: checked by an analyst. Disputed: reports conflict. An incident without a "
+                        "recorded status counts as reported.")
     near = bool(st.session_state.get(S.W_ROUTES) or st.session_state.get(S.W_SITES))
     with sb.expander("Near routes or sites", expanded=near):
         st.multiselect("Near patrol routes", choices.routes, key=S.W_ROUTES)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from geodata.filters import QUERY_KEYS, FilterSpec, actor_options
 from geodata.schema import EVENT_TYPES
+from geodata.verification import STATUSES
 
 #: Basemap choices: key -> label. "custom" is offered only when settings.tiles is set.
 BASEMAPS: dict[str, str] = {
@@ -38,7 +39,9 @@ PUSHDOWN_TABLE_ROWS = 10_000
 W_DATES, W_ACTORS, W_TYPES, W_SUBTYPES, W_MUNIS = "f_dates", "f_actors", "f_types", "f_subtypes", "f_munis"
 W_MINFAT, W_TEXT, W_ROUTES, W_SITES, W_KM = "f_minfat", "f_text", "f_routes", "f_sites", "f_km"
 W_BASEMAP, W_METRIC, W_STEP = "v_basemap", "v_metric", "v_step"
-FILTER_WIDGETS = (W_DATES, W_ACTORS, W_TYPES, W_SUBTYPES, W_MUNIS, W_MINFAT, W_TEXT, W_ROUTES, W_SITES, W_KM)
+W_STATUS = "f_status"
+FILTER_WIDGETS = (W_DATES, W_ACTORS, W_TYPES, W_SUBTYPES, W_MUNIS, W_MINFAT, W_TEXT, W_ROUTES, W_SITES, W_KM,
+                  W_STATUS)
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,7 @@ def widget_values(spec: FilterSpec, choices: FilterChoices) -> dict[str, object]
         W_ROUTES: keep(spec.near_routes, choices.routes),
         W_SITES: keep(spec.near_sites, choices.sites),
         W_KM: float(spec.near_km),
+        W_STATUS: keep(spec.statuses, STATUSES),
     }
 
 
@@ -161,6 +165,7 @@ def spec_from_widgets(values: Mapping[str, object], choices: FilterChoices) -> F
         near_routes=tuple(values.get(W_ROUTES) or ()),
         near_sites=tuple(values.get(W_SITES) or ()),
         near_km=float(values.get(W_KM) if values.get(W_KM) is not None else FilterSpec().near_km),
+        statuses=tuple(values.get(W_STATUS) or ()),
     )
 
 
@@ -261,7 +266,8 @@ def link_problems(get_all: Callable[[str], list[str]], spec: FilterSpec, choices
               ("sub-event type", spec.sub_event_types,
                choices.sub_event_types(tuple(t for t in spec.event_types if t in choices.event_types))),
               ("municipality", spec.municipalities, choices.municipalities),
-              ("patrol route", spec.near_routes, choices.routes), ("religious site", spec.near_sites, choices.sites))
+              ("patrol route", spec.near_routes, choices.routes), ("religious site", spec.near_sites, choices.sites),
+              ("verification status", spec.statuses, STATUSES))
     for label, values, options in listed:
         problems += [f"{label} “{v}” is not in the data (dropped)" for v in values if v not in options]
     for label, day in (("start date", spec.start), ("end date", spec.end)):

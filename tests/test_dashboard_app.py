@@ -407,3 +407,23 @@ def test_clicked_incident_shows_the_curation_section_and_records_a_status(bundle
     assert len(after) == len(before) + 1 and after[-1].who == "Test Analyst"
     assert after[-1].why == "checked two reports" and after[-1].new_status == choice
     assert any(t.startswith("Recorded: ") for t in [s.value for s in at.success])
+
+
+def test_verification_status_filter_url_and_reset(bundle):
+    from geodata.curation_service import with_curation
+
+    annotated = with_curation(bundle.incidents)
+    want = int((annotated["verification_status"].fillna("reported") == "disputed").sum())
+    assert 0 < want < len(bundle.incidents)  # the bundled data marks some rows disputed (issue 13)
+    at = run_app()
+    assert at.multiselect(key=S.W_STATUS).options == [s.capitalize() for s in S.STATUSES]
+    at.multiselect(key=S.W_STATUS).set_value(["disputed"]).run()
+    assert shown_count(at) == (want, len(bundle.incidents))
+    assert at.query_params["status"] in ("disputed", ["disputed"])
+    linked = run_app({"status": ["disputed", "nonsense"]})
+    assert linked.multiselect(key=S.W_STATUS).value == ["disputed"]
+    assert shown_count(linked) == (want, len(bundle.incidents))
+    assert any("nonsense" in w.value for w in linked.warning)
+    linked.button[[b.label for b in linked.button].index("Reset filters")].click().run()
+    assert linked.multiselect(key=S.W_STATUS).value == []
+    assert shown_count(linked) == (len(bundle.incidents), len(bundle.incidents))
