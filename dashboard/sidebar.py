@@ -154,7 +154,7 @@ def render(data: Snapshot) -> Current:
                    "store's database instead of holding every incident in memory.")
 
     # The URL always describes the current view, so copying it shares it.
-    wanted = S.query_params(spec, view)
+    wanted = S.query_params(spec, view, custom_tiles=bool(data.settings.tiles))
     page = _page_params()
     if page:  # the sequence page's step number takes the URL's "step" key; the session keeps the time step
         wanted = {k: v for k, v in wanted.items() if k != S.VIEW_KEYS["step"]} | page

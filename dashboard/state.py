@@ -19,10 +19,12 @@ from geodata.schema import EVENT_TYPES
 from geodata.verification import STATUSES
 
 #: Basemap choices: key -> label. "custom" is offered only when settings.tiles is set.
+#: The default is a tile basemap (:func:`default_basemap`): when the browser cannot load tiles the map
+#: falls back by itself to the offline geography and says so (layers/map.py).
 BASEMAPS: dict[str, str] = {
-    "none": "No tiles (works offline)",
-    "osm": "OpenStreetMap (needs internet)",
-    "custom": "Configured tile server (CONFLICTMAP_TILES)",
+    "none": "No basemap (offline geography)",
+    "osm": "OpenStreetMap",
+    "custom": "Configured tile server",
 }
 METRICS: dict[str, str] = {"incidents": "Incident count", "fatalities": "Fatalities"}
 STEPS = ("day", "week", "month")
@@ -174,15 +176,15 @@ class ViewOptions:
     """How the selection is shown: basemap, choropleth metric, playback/timeline step and the map's
     centre (lat, lon) and zoom (``None``: fitted to the data)."""
 
-    basemap: str = "none"
+    basemap: str = "osm"
     metric: str = "incidents"
     step: str = "month"
     center: tuple[float, float] | None = None
     zoom: int | None = None
 
-    def to_query_params(self) -> dict[str, str]:
-        """Non-default options as URL parameters."""
-        default = ViewOptions()
+    def to_query_params(self, default_basemap: str = "osm") -> dict[str, str]:
+        """Non-default options as URL parameters (``default_basemap``: see :func:`default_basemap`)."""
+        default = ViewOptions(basemap=default_basemap)
         out = {VIEW_KEYS[k]: getattr(self, k) for k in ("basemap", "metric", "step")
                if getattr(self, k) != getattr(default, k)}
         if self.center is not None:
@@ -207,7 +209,7 @@ class ViewOptions:
         allowed = set(BASEMAPS) - (set() if custom_tiles else {"custom"})
         metric, step = first("metric"), first("step")
         return cls(
-            basemap=basemap if basemap in allowed else "none",
+            basemap=basemap if basemap in allowed else default_basemap(custom_tiles),
             metric=metric if metric in METRICS else "incidents",
             step=step if step in STEPS else "month",
             center=parse_center(first("center")),
@@ -243,9 +245,15 @@ def parse_zoom(value: str | None) -> int | None:
     return zoom if 0 <= zoom <= MAX_ZOOM_LEVEL else None
 
 
-def query_params(spec: FilterSpec, view: ViewOptions) -> dict[str, str | list[str]]:
-    """Everything a shared link needs: the filters and the view options."""
-    return {**spec.to_query_params(), **view.to_query_params()}
+def default_basemap(custom_tiles: bool) -> str:
+    """The basemap a view starts with: the configured tile server when there is one, else OpenStreetMap."""
+    return "custom" if custom_tiles else "osm"
+
+
+def query_params(spec: FilterSpec, view: ViewOptions, custom_tiles: bool = False) -> dict[str, str | list[str]]:
+    """Everything a shared link needs: the filters and the view options (``custom_tiles``: whether a
+    tile server is configured, which makes it the default basemap)."""
+    return {**spec.to_query_params(), **view.to_query_params(default_basemap(custom_tiles))}
 
 
 def link_problems(get_all: Callable[[str], list[str]], spec: FilterSpec, choices: FilterChoices,

@@ -166,7 +166,8 @@ def test_dashboard_in_chromium_offline(server):
 
 
 def test_openstreetmap_basemap_only_asks_for_tiles(server):
-    """With the OSM basemap chosen, the only requests leaving the machine are tile images."""
+    """With the default basemap (OpenStreetMap, no ``map`` in the URL), the only requests leaving the
+    machine are tile images; blocked, they make the map fall back to the offline geography."""
     pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     from playwright.sync_api import sync_playwright
 
@@ -181,7 +182,7 @@ def test_openstreetmap_basemap_only_asks_for_tiles(server):
             context = browser.new_context(viewport={"width": 1400, "height": 1000})
             context.route("**/*", route)
             page = context.new_page()
-            page.goto(f"http://127.0.0.1:{port}/?map=osm", wait_until="domcontentloaded")
+            page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
             frame = page.frame_locator(MAP_IFRAME)
             frame.locator("path.cm-incident").first.wait_for(timeout=60_000)
             # Tiles are tried, fail (refused here) and the map falls back to the offline geography.

@@ -152,15 +152,15 @@ def test_each_filter_changes_the_count(bundle, case):
 
 def test_query_parameters_restore_filters_and_view(bundle):
     spec = FilterSpec(event_types=("Strategic developments", "Protests"), text="police", min_fatalities=0)
-    view = S.ViewOptions(basemap="osm", metric="fatalities", step="week")
+    view = S.ViewOptions(basemap="none", metric="fatalities", step="week")
     at = run_app(S.query_params(spec, view))
     assert shown_count(at) == (expected(bundle, spec), len(bundle.incidents))
     assert at.multiselect(key="f_types").value == ["Strategic developments", "Protests"]
     assert at.text_input(key="f_text").value == "police"
-    assert at.radio(key=S.W_BASEMAP).value == "osm"
+    assert at.radio(key=S.W_BASEMAP).value == "none"
     assert at.session_state[S.W_METRIC] == "fatalities"  # kept (no switch without municipalities)
     assert at.radio(key=S.W_STEP).value == "week"
-    assert "tile.openstreetmap.org" in map_args(at)["script"]
+    assert "tile.openstreetmap.org" not in map_args(at)["script"]
     assert FilterSpec.from_mapping(dict(at.query_params)) == spec
 
 
@@ -168,7 +168,7 @@ def test_stale_or_malformed_link_still_opens(bundle):
     at = run_app({"actor": ["Nobody at all"], "minfat": "many", "start": "not-a-date", "map": "custom"})
     total = len(bundle.incidents)
     assert shown_count(at) == (total, total)
-    assert at.radio(key=S.W_BASEMAP).value == "none"  # no CONFLICTMAP_TILES: custom is refused
+    assert at.radio(key=S.W_BASEMAP).value == "osm"  # no CONFLICTMAP_TILES: custom is refused, the default used
 
 
 def test_reset_button_restores_everything(bundle):
@@ -293,7 +293,7 @@ def test_upload_and_export_panels_are_called(bundle, monkeypatch):
     assert isinstance(ctx, Selection)
     assert ctx.spec == FilterSpec(event_types=("Protests",))
     assert len(ctx.incidents) == expected(bundle, ctx.spec)
-    assert ctx.tiles is None and ctx.metric == "incidents"
+    assert ctx.tiles == "osm" and ctx.metric == "incidents"  # the default basemap (falls back offline)
     assert ctx.notes == (HOW_TO_GET_BOUNDARIES,) and ctx.municipalities is None
     assert len(ctx.routes) == len(bundle.routes) and len(ctx.sites) == len(bundle.sites)
 
@@ -324,6 +324,23 @@ def test_configured_tile_server_is_offered(env, bundle):
     script = map_args(at)["script"]
     assert "http://127.0.0.1:8080/tiles/{z}/{x}/{y}.png" in script
     assert "<b>test</b>" not in script  # attribution is escaped
+
+
+def test_basemap_defaults_to_tiles(env, bundle):
+    """OpenStreetMap by default (the map falls back to the offline geography when tiles fail); the
+    configured tile server instead when there is one; "No basemap" stays selectable and in the URL."""
+    at = run_app()
+    assert at.radio(key=S.W_BASEMAP).value == "osm" and "map" not in at.query_params
+    assert "tile.openstreetmap.org" in map_args(at)["script"]
+    at.radio(key=S.W_BASEMAP).set_value("none").run()
+    assert at.query_params["map"] in ("none", ["none"])
+    assert "tile.openstreetmap.org" not in map_args(at)["script"]
+    env.setenv("CONFLICTMAP_TILES", "http://127.0.0.1:8080/tiles/{z}/{x}/{y}.png")
+    custom = run_app()
+    assert custom.radio(key=S.W_BASEMAP).value == "custom" and "map" not in custom.query_params
+    assert "http://127.0.0.1:8080/tiles/{z}/{x}/{y}.png" in map_args(custom)["script"]
+    custom.radio(key=S.W_BASEMAP).set_value("osm").run()
+    assert custom.query_params["map"] in ("osm", ["osm"])  # not the default here: the link must say so
 
 
 def test_many_incidents_are_clustered_with_local_assets(bundle, monkeypatch):
