@@ -136,6 +136,9 @@ def render(data: Snapshot) -> Current:
     spec = S.spec_from_widgets(st.session_state, choices)
     count = len(data.selection(spec))
     sb.markdown(f"**{count:,} of {choices.total:,} incidents**")
+    near_text = data.proximity(spec)
+    if near_text:
+        sb.text(near_text)  # plain text: route and site names never reach Markdown
     sb.caption(md_escape(spec.describe()))
     sb.button("Reset filters", on_click=_reset, args=(choices,), width="stretch")
 

@@ -444,3 +444,43 @@ def test_verification_status_filter_url_and_reset(bundle):
     linked.button[[b.label for b in linked.button].index("Reset filters")].click().run()
     assert linked.multiselect(key=S.W_STATUS).value == []
     assert shown_count(linked) == (len(bundle.incidents), len(bundle.incidents))
+
+
+def test_table_tells_precision_status_and_one_spelling(bundle):
+    from geodata.curation_service import with_curation
+    from geodata.placenames import display_name
+    from geodata.precision import precision_columns
+
+    rows = table_rows(run_app()).set_index("event_id_cnty")
+    assert len(rows) == len(bundle.incidents)
+    want = precision_columns(bundle.incidents).set_index(bundle.incidents["event_id_cnty"])
+    assert rows["date as known"].to_dict() == want["date_as_known"].to_dict()
+    assert rows["location precision"].to_dict() == want["location_precision"].to_dict()
+    assert rows["location precision"].nunique() > 1  # the bundled rows are not all exact
+    status = with_curation(bundle.incidents).set_index("event_id_cnty")
+    assert rows["verification_status"].to_dict() == status["verification_status"].to_dict()
+    assert rows["source_count"].to_dict() == status["source_count"].to_dict()
+    assert rows["sequence"].to_dict() == status["sequence"].to_dict()
+    assert set(rows["municipality"]) == {display_name(m) for m in bundle.incidents["municipality"]}
+
+
+def test_proximity_count_tells_within_from_possibly(bundle):
+    from geodata.precision import proximity_classes, proximity_text
+
+    sites = bundle.sites
+    km = 2.0
+    # A site where some incident is only possibly within the distance (approximate location), if any.
+    best = None
+    for name in sites["name_en"]:
+        classes = proximity_classes(bundle.incidents, sites[sites["name_en"] == name], km)
+        if (classes == "within").any():
+            best = (name, classes)
+            if (classes == "possibly").any():
+                break
+    assert best is not None
+    name, classes = best
+    assert (classes == "possibly").any()  # Banjska Monastery: 4 within 2 km, 3 possibly (town-level rows)
+    at = run_app({"site": name, "km": str(km)})
+    shown = [t.value for t in at.sidebar.text]
+    assert proximity_text(classes, km) in shown
+    assert shown_count(at)[0] == int((classes == "within").sum())
