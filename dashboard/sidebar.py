@@ -16,6 +16,7 @@ from dashboard import state as S
 from dashboard.data import Snapshot
 from dashboard.text import md_escape
 from geodata.filters import FilterSpec
+from geodata.placenames import display_name
 
 _CURRENT = "_cm_current"
 _BOUNDS = "_cm_bounds"
@@ -72,7 +73,7 @@ def _from_url(choices: S.FilterChoices, custom_tiles: bool) -> None:
     values = S.widget_values(spec, choices)
     st.session_state.update(values)
     st.session_state.update({S.W_BASEMAP: view.basemap, S.W_METRIC: view.metric, S.W_STEP: view.step,
-                             W_CENTER: view.center, W_ZOOM: view.zoom})
+                             S.W_LANG: view.lang, W_CENTER: view.center, W_ZOOM: view.zoom})
     st.session_state[INITIAL_VIEW] = (view.center, view.zoom) if view.center and view.zoom is not None else None
     problems = S.link_problems(get_all, spec, choices, view)
     if problems:
@@ -120,7 +121,8 @@ def render(data: Snapshot) -> Current:
     # Keep only sub-types still offered (an event type may just have been removed).
     st.session_state[S.W_SUBTYPES] = [v for v in st.session_state.get(S.W_SUBTYPES) or [] if v in sub_options]
     sb.multiselect("Sub-event type", sub_options, key=S.W_SUBTYPES)
-    sb.multiselect("Municipality", choices.municipalities, key=S.W_MUNIS)
+    lang = st.session_state.get(S.W_LANG, "en")
+    sb.multiselect("Municipality", choices.municipalities, key=S.W_MUNIS, format_func=lambda m: display_name(m, lang))
     sb.number_input("Minimum fatalities", min_value=0, step=1, key=S.W_MINFAT)
     sb.text_input("Search notes and location", key=S.W_TEXT, placeholder="e.g. Banjska")
     sb.multiselect("Verification status", S.STATUSES, key=S.W_STATUS, format_func=str.capitalize,
@@ -150,8 +152,10 @@ def render(data: Snapshot) -> Current:
     elif S.W_METRIC not in st.session_state:
         st.session_state[S.W_METRIC] = "incidents"
     sb.radio("Time step (timeline and playback)", S.STEPS, key=S.W_STEP, horizontal=True)
+    sb.radio("Place names in", list(S.LANGUAGES), format_func=S.LANGUAGES.get, key=S.W_LANG, horizontal=True,
+             help="The map, filters, charts and table name each place in this language.")
     view = S.ViewOptions(st.session_state[S.W_BASEMAP], st.session_state[S.W_METRIC], st.session_state[S.W_STEP],
-                         st.session_state.get(W_CENTER), st.session_state.get(W_ZOOM))
+                         st.session_state.get(W_CENTER), st.session_state.get(W_ZOOM), st.session_state[S.W_LANG])
     if data.large:
         sb.caption(f"Large store ({data.facets.count:,} incidents): each filter change is answered by the "
                    "store's database instead of holding every incident in memory.")

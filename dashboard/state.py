@@ -29,7 +29,9 @@ BASEMAPS: dict[str, str] = {
 METRICS: dict[str, str] = {"incidents": "Incident count", "fatalities": "Fatalities"}
 STEPS = ("day", "week", "month")
 #: URL keys of the view options (distinct from :data:`geodata.filters.QUERY_KEYS`).
-VIEW_KEYS = {"basemap": "map", "metric": "metric", "step": "step", "center": "c", "zoom": "z"}
+VIEW_KEYS = {"basemap": "map", "metric": "metric", "step": "step", "center": "c", "zoom": "z", "lang": "lang"}
+#: Display languages of place names (:mod:`geodata.placenames`): key -> label in that language.
+LANGUAGES: dict[str, str] = {"en": "English", "sq": "Shqip", "sr": "Srpski"}
 #: Highest zoom level a shared link may ask for (Leaflet tile servers stop near 19).
 MAX_ZOOM_LEVEL = 22
 
@@ -42,6 +44,7 @@ W_DATES, W_ACTORS, W_TYPES, W_SUBTYPES, W_MUNIS = "f_dates", "f_actors", "f_type
 W_MINFAT, W_TEXT, W_ROUTES, W_SITES, W_KM = "f_minfat", "f_text", "f_routes", "f_sites", "f_km"
 W_BASEMAP, W_METRIC, W_STEP = "v_basemap", "v_metric", "v_step"
 W_STATUS = "f_status"
+W_LANG = "v_lang"
 FILTER_WIDGETS = (W_DATES, W_ACTORS, W_TYPES, W_SUBTYPES, W_MUNIS, W_MINFAT, W_TEXT, W_ROUTES, W_SITES, W_KM,
                   W_STATUS)
 
@@ -181,11 +184,12 @@ class ViewOptions:
     step: str = "month"
     center: tuple[float, float] | None = None
     zoom: int | None = None
+    lang: str = "en"
 
     def to_query_params(self, default_basemap: str = "osm") -> dict[str, str]:
         """Non-default options as URL parameters (``default_basemap``: see :func:`default_basemap`)."""
         default = ViewOptions(basemap=default_basemap)
-        out = {VIEW_KEYS[k]: getattr(self, k) for k in ("basemap", "metric", "step")
+        out = {VIEW_KEYS[k]: getattr(self, k) for k in ("basemap", "metric", "step", "lang")
                if getattr(self, k) != getattr(default, k)}
         if self.center is not None:
             out[VIEW_KEYS["center"]] = f"{self.center[0]:.5f},{self.center[1]:.5f}"
@@ -214,6 +218,7 @@ class ViewOptions:
             step=step if step in STEPS else "month",
             center=parse_center(first("center")),
             zoom=parse_zoom(first("zoom")),
+            lang=lang if (lang := first("lang")) in LANGUAGES else "en",
         )
 
     def tiles(self, configured: str | None) -> str | None:

@@ -484,3 +484,27 @@ def test_proximity_count_tells_within_from_possibly(bundle):
     shown = [t.value for t in at.sidebar.text]
     assert proximity_text(classes, km) in shown
     assert shown_count(at)[0] == int((classes == "within").sum())
+
+
+def test_display_language_names_places_everywhere(bundle):
+    from geodata.placenames import display_name
+
+    munis = sorted(set(bundle.incidents["municipality"].dropna()))
+    at = run_app()
+    assert at.radio(key=S.W_LANG).value == "en" and "lang" not in at.query_params
+    english = at.multiselect(key=S.W_MUNIS).options
+    assert english == [display_name(m, "en") for m in english]  # English spellings offered by default
+    at.radio(key=S.W_LANG).set_value("sq").run()
+    assert at.query_params["lang"] in ("sq", ["sq"])
+    sq = {display_name(m, "sq") for m in munis}
+    assert sq != {display_name(m, "en") for m in munis}  # the test would not tell the languages apart otherwise
+    albanian = at.multiselect(key=S.W_MUNIS).options
+    assert albanian == [display_name(m, "sq") for m in english] and albanian != english
+    assert "Zveçan" in map_args(at)["script"]
+    rows = table_rows(at)
+    assert set(rows["municipality"]) == sq
+    linked = run_app({"lang": "sr"})
+    assert linked.radio(key=S.W_LANG).value == "sr"
+    assert set(table_rows(linked)["municipality"]) == {display_name(m, "sr") for m in munis}
+    bad = run_app({"lang": "xx"})
+    assert bad.radio(key=S.W_LANG).value == "en" and any("lang" in w.value for w in bad.warning)

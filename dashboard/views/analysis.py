@@ -16,8 +16,8 @@ from geodata.service import Summaries
 from layers.style import EVENT_COLORS
 
 
-def charts(summary: Summaries, step: str) -> None:
-    """Timeline and breakdowns (Altair, event-type colours from layers.style)."""
+def charts(summary: Summaries, step: str, lang: str = "en") -> None:
+    """Timeline and breakdowns (Altair, event-type colours from layers.style); municipalities named in ``lang``."""
     scale = alt.Scale(domain=list(EVENT_COLORS), range=list(EVENT_COLORS.values()))
     # No chart legend: the colours are the map legend's, and "By event type" names them.
     color = alt.Color("event_type:N", title="Event type", scale=scale, legend=None)
@@ -39,6 +39,8 @@ def charts(summary: Summaries, step: str) -> None:
     for col, (title, by) in zip(cols, (("By event type", "event_type"), ("By actor (top 12)", "actor"),
                                        ("By municipality", "municipality"))):
         data = getattr(summary, f"by_{by}")
+        if by == "municipality" and not data.empty:
+            data = data.assign(municipality=data["municipality"].map(lambda m: display_name(m, lang)))
         with col:
             st.markdown(f"**{title}**")
             if data.empty:
@@ -57,8 +59,8 @@ def charts(summary: Summaries, step: str) -> None:
 CURATION_ROWS = 5_000
 
 
-def honest_rows(rows: pd.DataFrame, selection: pd.DataFrame, settings) -> pd.DataFrame:
-    """The table's rows with English place names, the date as precisely as known, the location's
+def honest_rows(rows: pd.DataFrame, selection: pd.DataFrame, settings, lang: str = "en") -> pd.DataFrame:
+    """The table's rows with place names in ``lang``, the date as precisely as known, the location's
     precision and (for tables up to :data:`CURATION_ROWS`) verification status, sources and sequence.
 
     ``rows`` is :meth:`dashboard.data.Snapshot.table` of ``selection`` (same index).
@@ -66,7 +68,7 @@ def honest_rows(rows: pd.DataFrame, selection: pd.DataFrame, settings) -> pd.Dat
     rows = rows.copy()
     for col in ("location", "municipality"):
         if col in rows:
-            rows[col] = rows[col].map(display_name)  # one spelling per place (English)
+            rows[col] = rows[col].map(lambda v: display_name(v, lang))  # one spelling per place
     if not selection.index.is_unique or not rows.index.isin(selection.index).all():
         return rows
     src = selection.loc[rows.index]
@@ -88,7 +90,7 @@ def honest_rows(rows: pd.DataFrame, selection: pd.DataFrame, settings) -> pd.Dat
 def table(cur: sidebar.Current) -> None:
     """The selection's rows (plain cells; links only for http(s) sources)."""
     selection = cur.data.selection(cur.spec)
-    rows = honest_rows(cur.data.table(cur.spec), selection, cur.data.settings)
+    rows = honest_rows(cur.data.table(cur.spec), selection, cur.data.settings, cur.view.lang)
     st.subheader("Incidents")
     st.caption(f"{len(selection):,} incidents — {md_escape(cur.spec.describe())}")
     if len(rows) < len(selection):
@@ -110,5 +112,5 @@ def table(cur: sidebar.Current) -> None:
 
 
 cur = sidebar.current()
-charts(cur.data.summaries(cur.spec, cur.view.step), cur.view.step)
+charts(cur.data.summaries(cur.spec, cur.view.step), cur.view.step, cur.view.lang)
 table(cur)

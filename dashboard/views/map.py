@@ -133,7 +133,7 @@ def map_panel() -> None:
     m = build_map(MapInputs(incidents=selection, municipalities=layers.municipalities, routes=layers.routes,
                             sites=layers.sites, buffers=cur.data.buffers(cur.spec)),
                   tiles=ctx.tiles, tiles_attribution=ctx.tiles_attribution, metric=cur.view.metric,
-                  representation=representation, dynamic_incidents=True)
+                  representation=representation, dynamic_incidents=True, language=cur.view.lang)
     _start_at(m, st.session_state.get(sidebar.INITIAL_VIEW))
     group = incident_group(shown, representation, name=f"Incidents ({len(shown):,})")
     m.get_root().header.add_child(folium.Element(MAP_CSS))
