@@ -61,9 +61,11 @@ def _sidebar_count(page, n: int, total: int):
 
 
 def _markers(page) -> int:
+    """Incidents on the map: single markers plus the counts in co-location rings (see tests.test_map_browser)."""
     frame = page.frame_locator(MAP_IFRAME)
     frame.locator("path.cm-incident").first.wait_for(timeout=45_000)
-    return frame.locator("path.cm-incident").count()
+    rings = [int(t.replace(",", "")) for t in frame.locator(".cm-cluster").all_inner_texts() if t.strip()]
+    return frame.locator("path.cm-incident").count() + sum(rings)
 
 
 def _nav(page, title: str) -> None:
