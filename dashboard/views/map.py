@@ -23,7 +23,7 @@ from geodata import analysis, playback
 from geodata._errors import ConflictmapError
 from layers.assets import localize_links, write_static_assets
 from layers.incidents import choose_representation
-from layers.map import MapInputs, build_map, incident_group, layer_control
+from layers.map import FitToData, MapInputs, build_map, incident_group, layer_control
 
 STATIC_VENDOR = Path(__file__).resolve().parents[1] / "static" / "vendor"
 VENDOR_URL = "/app/static/vendor/"  # where Streamlit static serving exposes STATIC_VENDOR
@@ -85,7 +85,7 @@ def _start_at(m: folium.Map, view: tuple[tuple[float, float], int] | None) -> No
     if view is None:
         return
     for name, child in list(m._children.items()):
-        if isinstance(child, folium.map.FitBounds):
+        if isinstance(child, (folium.map.FitBounds, FitToData)):
             del m._children[name]
     m.location = [view[0][0], view[0][1]]
     m.options["zoom"] = int(view[1])
