@@ -2,8 +2,8 @@
 
 The entry point only assembles: it reads this rerun's data snapshot (:mod:`dashboard.data`, the
 one module that touches incidents), draws the shared sidebar (:mod:`dashboard.sidebar`), shows
-notices, and runs the page the user is on (``st.navigation``): the Map, Analysis, Upload and
-Export pages in ``dashboard/views/`` each compute only what they show.
+notices, and runs the page the user is on (``st.navigation``): the Map, Analysis, Sequences,
+Upload and Export pages in ``dashboard/views/`` each compute only what they show.
 """
 
 from __future__ import annotations
@@ -75,6 +75,7 @@ if notes:
 page = st.navigation([
     st.Page(VIEWS / "map.py", title="Map", icon=":material/map:", default=True),
     st.Page(VIEWS / "analysis.py", title="Analysis", icon=":material/bar_chart:"),
+    st.Page(VIEWS / "sequences.py", title="Sequences", icon=":material/timeline:", url_path="sequences"),
     st.Page(VIEWS / "upload.py", title="Upload", icon=":material/upload:"),
     st.Page(VIEWS / "export.py", title="Export", icon=":material/download:"),
     st.Page(VIEWS / "sources.py", title="Data sources", icon=":material/sync:"),

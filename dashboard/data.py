@@ -22,7 +22,7 @@ not cross Streamlit's script threads), with the cached context layers.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import geopandas as gpd
@@ -31,11 +31,13 @@ import streamlit as st
 
 from dashboard import state as S
 from geodata.analysis import KeyFigures
+from geodata.curation_service import CurationService
 from geodata.enrich import buffer_features
 from geodata.filters import ACTOR_COLUMNS, FilterSpec
 from geodata.ingest import ColumnMapping, FileInfo, inspect_file
 from geodata.ingest.pipeline import Prepared
 from geodata.layers_data import context_key, load_context
+from geodata.precision import UNCERTAINTY_RADIUS_M, proximity_classes, proximity_text
 from geodata.selection import Selection
 from geodata.service import Context, Facets, IncidentService, Summaries, UndoOutcome, UploadOutcome
 from geodata.settings import Settings, get_settings
@@ -180,6 +182,27 @@ class Snapshot:
         limit = S.PUSHDOWN_TABLE_ROWS if self.large else None
         return _table(self.key, self.version, spec, limit, self.selection(spec))
 
+    def proximity(self, spec: FilterSpec) -> str | None:
+        """"N incidents within X km, M more possibly within X km" for a proximity filter (None without one).
+
+        "Possibly": the incident's area of plausible location (its ``geo_precision``) reaches the
+        distance though its point does not; such incidents are outside the selection, so a wider
+        selection (the distance plus the largest uncertainty radius) is classified.
+        """
+        if not spec.uses_proximity:
+            return None
+        ctx = self.layers
+        parts = [layer[layer[col].isin(names)] for layer, names, col in
+                 ((ctx.routes, spec.near_routes, "name"), (ctx.sites, spec.near_sites, "name_en"))
+                 if layer is not None and names]
+        if not parts:
+            return None
+        features = gpd.GeoDataFrame(pd.concat([p[["geometry"]] for p in parts], ignore_index=True),
+                                    geometry="geometry", crs=parts[0].crs)
+        widest = max(UNCERTAINTY_RADIUS_M.values()) / 1000.0
+        wide = self.selection(replace(spec, near_km=spec.near_km + widest))
+        return proximity_text(proximity_classes(wide, features, spec.near_km), spec.near_km)
+
     def buffers(self, spec: FilterSpec) -> gpd.GeoDataFrame | None:
         """The proximity buffers ``spec`` asks for, or ``None``."""
         if not spec.uses_proximity:
@@ -255,3 +278,9 @@ def undo_upload(settings: Settings, upload_id: int) -> UndoOutcome:
     """
     with service(settings) as svc:
         return svc.undo(upload_id)
+
+
+# ---------------------------------------------------------------- curation (sources, status, sequences)
+def curation_service(settings: Settings) -> CurationService:
+    """A curation service for ``settings`` (use as a context manager: it closes its store connection)."""
+    return CurationService(settings)

@@ -12,6 +12,8 @@ from typing import Any
 
 import altair as alt
 import folium
+from branca.element import MacroElement
+from jinja2 import Template
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -27,6 +29,12 @@ from layers.map import MapInputs, build_map
 VENDOR_URL = "/app/static/vendor/"
 MAP_KEY = "seq_map"
 NARROW_CSS = "<style>@media (max-width: 600px) { .cm-legend { display: none } }</style>"
+class _ClosedLegend(MacroElement):
+    """Map script: the step map is small and shows a few markers, so its legend starts collapsed."""
+
+    _template = Template("""{% macro script(this, kwargs) %}
+        document.querySelectorAll("details.cm-legend").forEach(function (d) { d.open = false; });
+        {% endmacro %}""")
 
 
 def _query_step(n: int) -> int:
@@ -60,6 +68,7 @@ def step_map(view, incidents: pd.DataFrame, context: dict[str, Any]) -> folium.M
         m.fit_bounds(view.bounds, max_zoom=15)
     # On a phone the legend would cover the few markers of a step: the page's text says what they are.
     m.get_root().header.add_child(folium.Element(NARROW_CSS))
+    _ClosedLegend().add_to(m)  # after the legend's own script (it runs in order of addition)
     localize_links(m, VENDOR_URL)
     return m
 

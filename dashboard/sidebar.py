@@ -16,6 +16,7 @@ from dashboard import state as S
 from dashboard.data import Snapshot
 from dashboard.text import md_escape
 from geodata.filters import FilterSpec
+from geodata.placenames import display_name
 
 _CURRENT = "_cm_current"
 _BOUNDS = "_cm_bounds"
@@ -25,6 +26,23 @@ LINK_NOTICE = "_cm_link_notice"
 W_CENTER, W_ZOOM = "v_center", "v_zoom"
 #: (centre, zoom) the session's link asked for, or None: the map starts there instead of fitting the data.
 INITIAL_VIEW = "_cm_initial_view"
+#: URL key of the Sequences page's sequence; while it is in the URL, ``step`` is that page's step
+#: number (``?seq=banjska-2023&step=2``), not the timeline step, and the sidebar leaves both alone.
+SEQ_KEY, SEQ_STEP_KEY = "seq", "step"
+
+
+def _sidebar_get_all(key: str) -> list[str]:
+    """``st.query_params.get_all`` without the Sequences page's ``step`` (a step number, not a time step)."""
+    if key == SEQ_STEP_KEY and SEQ_KEY in st.query_params:
+        return []
+    return st.query_params.get_all(key)
+
+
+def _page_params() -> dict[str, list[str]]:
+    """The URL parameters a page owns (kept when the sidebar rewrites the URL)."""
+    if SEQ_KEY not in st.query_params:
+        return {}
+    return {k: st.query_params.get_all(k) for k in (SEQ_KEY, SEQ_STEP_KEY) if k in st.query_params}
 
 
 @dataclass(frozen=True)
@@ -49,13 +67,13 @@ def current() -> Current:
 def _from_url(choices: S.FilterChoices, custom_tiles: bool) -> None:
     """First run of a session: the URL decides the initial filters and view (shared links), and
     anything it asked for that cannot be shown becomes a notice."""
-    get_all = st.query_params.get_all
+    get_all = _sidebar_get_all
     spec = FilterSpec.from_query_params(get_all)
     view = S.ViewOptions.from_query_params(get_all, custom_tiles=custom_tiles)
     values = S.widget_values(spec, choices)
     st.session_state.update(values)
     st.session_state.update({S.W_BASEMAP: view.basemap, S.W_METRIC: view.metric, S.W_STEP: view.step,
-                             W_CENTER: view.center, W_ZOOM: view.zoom})
+                             S.W_LANG: view.lang, W_CENTER: view.center, W_ZOOM: view.zoom})
     st.session_state[INITIAL_VIEW] = (view.center, view.zoom) if view.center and view.zoom is not None else None
     problems = S.link_problems(get_all, spec, choices, view)
     if problems:
@@ -103,9 +121,14 @@ def render(data: Snapshot) -> Current:
     # Keep only sub-types still offered (an event type may just have been removed).
     st.session_state[S.W_SUBTYPES] = [v for v in st.session_state.get(S.W_SUBTYPES) or [] if v in sub_options]
     sb.multiselect("Sub-event type", sub_options, key=S.W_SUBTYPES)
-    sb.multiselect("Municipality", choices.municipalities, key=S.W_MUNIS)
+    lang = st.session_state.get(S.W_LANG, "en")
+    sb.multiselect("Municipality", choices.municipalities, key=S.W_MUNIS, format_func=lambda m: display_name(m, lang))
     sb.number_input("Minimum fatalities", min_value=0, step=1, key=S.W_MINFAT)
     sb.text_input("Search notes and location", key=S.W_TEXT, placeholder="e.g. Banjska")
+    sb.multiselect("Verification status", S.STATUSES, key=S.W_STATUS, format_func=str.capitalize,
+                   help="Reported: one source, not yet checked. Corroborated: two or more independent sources. "
+                        "Verified: checked by an analyst. Disputed: reports conflict. An incident without a "
+                        "recorded status counts as reported.")
     near = bool(st.session_state.get(S.W_ROUTES) or st.session_state.get(S.W_SITES))
     with sb.expander("Near routes or sites", expanded=near):
         st.multiselect("Near patrol routes", choices.routes, key=S.W_ROUTES)
@@ -115,6 +138,9 @@ def render(data: Snapshot) -> Current:
     spec = S.spec_from_widgets(st.session_state, choices)
     count = len(data.selection(spec))
     sb.markdown(f"**{count:,} of {choices.total:,} incidents**")
+    near_text = data.proximity(spec)
+    if near_text:
+        sb.text(near_text)  # plain text: route and site names never reach Markdown
     sb.caption(md_escape(spec.describe()))
     sb.button("Reset filters", on_click=_reset, args=(choices,), width="stretch")
 
@@ -126,14 +152,19 @@ def render(data: Snapshot) -> Current:
     elif S.W_METRIC not in st.session_state:
         st.session_state[S.W_METRIC] = "incidents"
     sb.radio("Time step (timeline and playback)", S.STEPS, key=S.W_STEP, horizontal=True)
+    sb.radio("Place names in", list(S.LANGUAGES), format_func=S.LANGUAGES.get, key=S.W_LANG, horizontal=True,
+             help="The map, filters, charts and table name each place in this language.")
     view = S.ViewOptions(st.session_state[S.W_BASEMAP], st.session_state[S.W_METRIC], st.session_state[S.W_STEP],
-                         st.session_state.get(W_CENTER), st.session_state.get(W_ZOOM))
+                         st.session_state.get(W_CENTER), st.session_state.get(W_ZOOM), st.session_state[S.W_LANG])
     if data.large:
         sb.caption(f"Large store ({data.facets.count:,} incidents): each filter change is answered by the "
                    "store's database instead of holding every incident in memory.")
 
     # The URL always describes the current view, so copying it shares it.
-    wanted = S.query_params(spec, view)
+    wanted = S.query_params(spec, view, custom_tiles=bool(data.settings.tiles))
+    page = _page_params()
+    if page:  # the sequence page's step number takes the URL's "step" key; the session keeps the time step
+        wanted = {k: v for k, v in wanted.items() if k != S.VIEW_KEYS["step"]} | page
     have = {k: st.query_params.get_all(k) for k in st.query_params}
     if {k: (v if isinstance(v, list) else [v]) for k, v in wanted.items()} != have:
         st.query_params.from_dict(wanted)

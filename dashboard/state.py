@@ -16,17 +16,22 @@ import pandas as pd
 
 from geodata.filters import QUERY_KEYS, FilterSpec, actor_options
 from geodata.schema import EVENT_TYPES
+from geodata.verification import STATUSES
 
 #: Basemap choices: key -> label. "custom" is offered only when settings.tiles is set.
+#: The default is a tile basemap (:func:`default_basemap`): when the browser cannot load tiles the map
+#: falls back by itself to the offline geography and says so (layers/map.py).
 BASEMAPS: dict[str, str] = {
-    "none": "No tiles (works offline)",
-    "osm": "OpenStreetMap (needs internet)",
-    "custom": "Configured tile server (CONFLICTMAP_TILES)",
+    "none": "No basemap (offline geography)",
+    "osm": "OpenStreetMap",
+    "custom": "Configured tile server",
 }
 METRICS: dict[str, str] = {"incidents": "Incident count", "fatalities": "Fatalities"}
 STEPS = ("day", "week", "month")
 #: URL keys of the view options (distinct from :data:`geodata.filters.QUERY_KEYS`).
-VIEW_KEYS = {"basemap": "map", "metric": "metric", "step": "step", "center": "c", "zoom": "z"}
+VIEW_KEYS = {"basemap": "map", "metric": "metric", "step": "step", "center": "c", "zoom": "z", "lang": "lang"}
+#: Display languages of place names (:mod:`geodata.placenames`): key -> label in that language.
+LANGUAGES: dict[str, str] = {"en": "English", "sq": "Shqip", "sr": "Srpski"}
 #: Highest zoom level a shared link may ask for (Leaflet tile servers stop near 19).
 MAX_ZOOM_LEVEL = 22
 
@@ -38,7 +43,10 @@ PUSHDOWN_TABLE_ROWS = 10_000
 W_DATES, W_ACTORS, W_TYPES, W_SUBTYPES, W_MUNIS = "f_dates", "f_actors", "f_types", "f_subtypes", "f_munis"
 W_MINFAT, W_TEXT, W_ROUTES, W_SITES, W_KM = "f_minfat", "f_text", "f_routes", "f_sites", "f_km"
 W_BASEMAP, W_METRIC, W_STEP = "v_basemap", "v_metric", "v_step"
-FILTER_WIDGETS = (W_DATES, W_ACTORS, W_TYPES, W_SUBTYPES, W_MUNIS, W_MINFAT, W_TEXT, W_ROUTES, W_SITES, W_KM)
+W_STATUS = "f_status"
+W_LANG = "v_lang"
+FILTER_WIDGETS = (W_DATES, W_ACTORS, W_TYPES, W_SUBTYPES, W_MUNIS, W_MINFAT, W_TEXT, W_ROUTES, W_SITES, W_KM,
+                  W_STATUS)
 
 
 @dataclass(frozen=True)
@@ -135,6 +143,7 @@ def widget_values(spec: FilterSpec, choices: FilterChoices) -> dict[str, object]
         W_ROUTES: keep(spec.near_routes, choices.routes),
         W_SITES: keep(spec.near_sites, choices.sites),
         W_KM: float(spec.near_km),
+        W_STATUS: keep(spec.statuses, STATUSES),
     }
 
 
@@ -161,6 +170,7 @@ def spec_from_widgets(values: Mapping[str, object], choices: FilterChoices) -> F
         near_routes=tuple(values.get(W_ROUTES) or ()),
         near_sites=tuple(values.get(W_SITES) or ()),
         near_km=float(values.get(W_KM) if values.get(W_KM) is not None else FilterSpec().near_km),
+        statuses=tuple(values.get(W_STATUS) or ()),
     )
 
 
@@ -169,16 +179,17 @@ class ViewOptions:
     """How the selection is shown: basemap, choropleth metric, playback/timeline step and the map's
     centre (lat, lon) and zoom (``None``: fitted to the data)."""
 
-    basemap: str = "none"
+    basemap: str = "osm"
     metric: str = "incidents"
     step: str = "month"
     center: tuple[float, float] | None = None
     zoom: int | None = None
+    lang: str = "en"
 
-    def to_query_params(self) -> dict[str, str]:
-        """Non-default options as URL parameters."""
-        default = ViewOptions()
-        out = {VIEW_KEYS[k]: getattr(self, k) for k in ("basemap", "metric", "step")
+    def to_query_params(self, default_basemap: str = "osm") -> dict[str, str]:
+        """Non-default options as URL parameters (``default_basemap``: see :func:`default_basemap`)."""
+        default = ViewOptions(basemap=default_basemap)
+        out = {VIEW_KEYS[k]: getattr(self, k) for k in ("basemap", "metric", "step", "lang")
                if getattr(self, k) != getattr(default, k)}
         if self.center is not None:
             out[VIEW_KEYS["center"]] = f"{self.center[0]:.5f},{self.center[1]:.5f}"
@@ -202,11 +213,12 @@ class ViewOptions:
         allowed = set(BASEMAPS) - (set() if custom_tiles else {"custom"})
         metric, step = first("metric"), first("step")
         return cls(
-            basemap=basemap if basemap in allowed else "none",
+            basemap=basemap if basemap in allowed else default_basemap(custom_tiles),
             metric=metric if metric in METRICS else "incidents",
             step=step if step in STEPS else "month",
             center=parse_center(first("center")),
             zoom=parse_zoom(first("zoom")),
+            lang=lang if (lang := first("lang")) in LANGUAGES else "en",
         )
 
     def tiles(self, configured: str | None) -> str | None:
@@ -238,9 +250,15 @@ def parse_zoom(value: str | None) -> int | None:
     return zoom if 0 <= zoom <= MAX_ZOOM_LEVEL else None
 
 
-def query_params(spec: FilterSpec, view: ViewOptions) -> dict[str, str | list[str]]:
-    """Everything a shared link needs: the filters and the view options."""
-    return {**spec.to_query_params(), **view.to_query_params()}
+def default_basemap(custom_tiles: bool) -> str:
+    """The basemap a view starts with: the configured tile server when there is one, else OpenStreetMap."""
+    return "custom" if custom_tiles else "osm"
+
+
+def query_params(spec: FilterSpec, view: ViewOptions, custom_tiles: bool = False) -> dict[str, str | list[str]]:
+    """Everything a shared link needs: the filters and the view options (``custom_tiles``: whether a
+    tile server is configured, which makes it the default basemap)."""
+    return {**spec.to_query_params(), **view.to_query_params(default_basemap(custom_tiles))}
 
 
 def link_problems(get_all: Callable[[str], list[str]], spec: FilterSpec, choices: FilterChoices,
@@ -261,7 +279,8 @@ def link_problems(get_all: Callable[[str], list[str]], spec: FilterSpec, choices
               ("sub-event type", spec.sub_event_types,
                choices.sub_event_types(tuple(t for t in spec.event_types if t in choices.event_types))),
               ("municipality", spec.municipalities, choices.municipalities),
-              ("patrol route", spec.near_routes, choices.routes), ("religious site", spec.near_sites, choices.sites))
+              ("patrol route", spec.near_routes, choices.routes), ("religious site", spec.near_sites, choices.sites),
+              ("verification status", spec.statuses, STATUSES))
     for label, values, options in listed:
         problems += [f"{label} “{v}” is not in the data (dropped)" for v in values if v not in options]
     for label, day in (("start date", spec.start), ("end date", spec.end)):

@@ -149,6 +149,8 @@ def test_dashboard_in_chromium_offline(server):
             control_text = frame.locator(".leaflet-control-layers").inner_text()
             assert frame.locator(".cm-legend").is_visible()
             assert frame.locator(".cm-site").count() == len(bundle.sites)
+            frame.locator(".leaflet-container[data-basemap='offline']").wait_for(state="attached", timeout=20_000)
+            fallback = frame.locator(".cm-basemap-note").is_visible()
             page.wait_for_timeout(1500)  # let late console errors and asset requests arrive
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
@@ -162,11 +164,19 @@ def test_dashboard_in_chromium_offline(server):
     assert not [b for b in blocked if b[0] in ("script", "stylesheet", "font")], blocked
     assert not not_tiles, f"non-tile requests left the machine: {not_tiles}"
     assert not asset_failures, asset_failures
-    assert not console_errors, console_errors
+    # The default basemap is OpenStreetMap: its tile requests are blocked here (the browser logs one
+    # "Failed to load resource" per tile) and the map falls back to the offline geography.
+    tiles = [u for kind, u in blocked if kind == "image"]
+    assert all(urllib.parse.urlsplit(u).hostname == "tile.openstreetmap.org" for u in tiles), tiles
+    assert fallback, "the map did not fall back to the offline geography when tiles failed"
+    failed_loads = [e for e in console_errors if e.startswith("Failed to load resource")]
+    assert len(failed_loads) <= len(tiles), (failed_loads, tiles)
+    assert not [e for e in console_errors if e not in failed_loads], console_errors
 
 
 def test_openstreetmap_basemap_only_asks_for_tiles(server):
-    """With the OSM basemap chosen, the only requests leaving the machine are tile images."""
+    """With the default basemap (OpenStreetMap, no ``map`` in the URL), the only requests leaving the
+    machine are tile images; blocked, they make the map fall back to the offline geography."""
     pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     from playwright.sync_api import sync_playwright
 
@@ -181,7 +191,7 @@ def test_openstreetmap_basemap_only_asks_for_tiles(server):
             context = browser.new_context(viewport={"width": 1400, "height": 1000})
             context.route("**/*", route)
             page = context.new_page()
-            page.goto(f"http://127.0.0.1:{port}/?map=osm", wait_until="domcontentloaded")
+            page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
             frame = page.frame_locator(MAP_IFRAME)
             frame.locator("path.cm-incident").first.wait_for(timeout=60_000)
             # Tiles are tried, fail (refused here) and the map falls back to the offline geography.

@@ -61,7 +61,7 @@ def _sidebar_count(page, n: int, total: int):
 
 
 def _markers(page) -> int:
-    """Incidents drawn on the map: single markers plus the count printed in each co-located cluster."""
+    """Incidents on the map: single markers plus the counts in co-location rings (see tests.test_map_browser)."""
     frame = page.frame_locator(MAP_IFRAME)
     frame.locator(".cm-cluster, path.cm-incident").first.wait_for(timeout=45_000)
     rings = [int(t.replace(",", "")) for t in frame.locator(".cm-cluster").all_inner_texts() if t.strip()]

@@ -62,6 +62,7 @@ def test_sequence_page_steps_and_keeps_the_step_in_the_url(seeded):
     assert sources["report"].dropna().str.startswith(("https://", "http://")).all()
     script = at.get("component_instance")[0].proto.json_args
     assert "cm-seq-current" in script and "cm-seq-path" in script
+    assert "d.open = false; });" in script  # the step map's legend starts collapsed
     at.button(key="seq_next").click().run()
     assert "Step 3 of 4" in texts(at) and at.query_params["step"] == "3"
     at.button(key="seq_next").click().run()

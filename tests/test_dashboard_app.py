@@ -152,15 +152,15 @@ def test_each_filter_changes_the_count(bundle, case):
 
 def test_query_parameters_restore_filters_and_view(bundle):
     spec = FilterSpec(event_types=("Strategic developments", "Protests"), text="police", min_fatalities=0)
-    view = S.ViewOptions(basemap="osm", metric="fatalities", step="week")
+    view = S.ViewOptions(basemap="none", metric="fatalities", step="week")
     at = run_app(S.query_params(spec, view))
     assert shown_count(at) == (expected(bundle, spec), len(bundle.incidents))
     assert at.multiselect(key="f_types").value == ["Strategic developments", "Protests"]
     assert at.text_input(key="f_text").value == "police"
-    assert at.radio(key=S.W_BASEMAP).value == "osm"
+    assert at.radio(key=S.W_BASEMAP).value == "none"
     assert at.session_state[S.W_METRIC] == "fatalities"  # kept (no switch without municipalities)
     assert at.radio(key=S.W_STEP).value == "week"
-    assert "tile.openstreetmap.org" in map_args(at)["script"]
+    assert "tile.openstreetmap.org" not in map_args(at)["script"]
     assert FilterSpec.from_mapping(dict(at.query_params)) == spec
 
 
@@ -168,7 +168,7 @@ def test_stale_or_malformed_link_still_opens(bundle):
     at = run_app({"actor": ["Nobody at all"], "minfat": "many", "start": "not-a-date", "map": "custom"})
     total = len(bundle.incidents)
     assert shown_count(at) == (total, total)
-    assert at.radio(key=S.W_BASEMAP).value == "none"  # no CONFLICTMAP_TILES: custom is refused
+    assert at.radio(key=S.W_BASEMAP).value == "osm"  # no CONFLICTMAP_TILES: custom is refused, the default used
 
 
 def test_reset_button_restores_everything(bundle):
@@ -293,7 +293,7 @@ def test_upload_and_export_panels_are_called(bundle, monkeypatch):
     assert isinstance(ctx, Selection)
     assert ctx.spec == FilterSpec(event_types=("Protests",))
     assert len(ctx.incidents) == expected(bundle, ctx.spec)
-    assert ctx.tiles is None and ctx.metric == "incidents"
+    assert ctx.tiles == "osm" and ctx.metric == "incidents"  # the default basemap (falls back offline)
     assert ctx.notes == (HOW_TO_GET_BOUNDARIES,) and ctx.municipalities is None
     assert len(ctx.routes) == len(bundle.routes) and len(ctx.sites) == len(bundle.sites)
 
@@ -324,6 +324,23 @@ def test_configured_tile_server_is_offered(env, bundle):
     script = map_args(at)["script"]
     assert "http://127.0.0.1:8080/tiles/{z}/{x}/{y}.png" in script
     assert "<b>test</b>" not in script  # attribution is escaped
+
+
+def test_basemap_defaults_to_tiles(env, bundle):
+    """OpenStreetMap by default (the map falls back to the offline geography when tiles fail); the
+    configured tile server instead when there is one; "No basemap" stays selectable and in the URL."""
+    at = run_app()
+    assert at.radio(key=S.W_BASEMAP).value == "osm" and "map" not in at.query_params
+    assert "tile.openstreetmap.org" in map_args(at)["script"]
+    at.radio(key=S.W_BASEMAP).set_value("none").run()
+    assert at.query_params["map"] in ("none", ["none"])
+    assert "tile.openstreetmap.org" not in map_args(at)["script"]
+    env.setenv("CONFLICTMAP_TILES", "http://127.0.0.1:8080/tiles/{z}/{x}/{y}.png")
+    custom = run_app()
+    assert custom.radio(key=S.W_BASEMAP).value == "custom" and "map" not in custom.query_params
+    assert "http://127.0.0.1:8080/tiles/{z}/{x}/{y}.png" in map_args(custom)["script"]
+    custom.radio(key=S.W_BASEMAP).set_value("osm").run()
+    assert custom.query_params["map"] in ("osm", ["osm"])  # not the default here: the link must say so
 
 
 def test_many_incidents_are_clustered_with_local_assets(bundle, monkeypatch):
@@ -366,3 +383,128 @@ def test_new_uploads_appear_without_restarting(env, tmp_path):
     after = load_bundle(get_settings()).incidents
     assert after["origin"].str.startswith("upload").any()
     assert shown_count(at) == (len(after), len(after)) and len(after) > before
+
+
+def test_sequences_page_is_in_the_navigation_and_keeps_its_link(bundle):
+    """The Sequences page runs inside the app; ?seq=&step= survives the sidebar's URL rewrite."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update({"seq": "SEQ-004", "step": "2"})  # the bundled Banjska attack
+    at.switch_page("views/sequences.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.selectbox(key="seq_choice").value == "SEQ-004"
+    assert "Step 2 of 4" in [t.value for t in at.text]
+    assert at.query_params["seq"] == "SEQ-004" and at.query_params["step"] == "2"
+    assert not at.warning  # "step=2" is the page's step, not an unknown timeline step
+    at.button(key="seq_next").click().run()
+    assert "Step 3 of 4" in [t.value for t in at.text] and at.query_params["step"] == "3"
+
+
+def test_clicked_incident_shows_the_curation_section_and_records_a_status(bundle):
+    at = run_app()
+    target = bundle.incidents[bundle.incidents["event_id_cnty"] == "CM-XKX-0012"].iloc[0]
+    key = map_args(at)["key"]
+    at.session_state[key] = {"last_object_clicked": {"lat": target.geometry.y, "lng": target.geometry.x}}
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    shown = [t.value for t in at.text]
+    assert any(t.startswith("Verification status: ") for t in shown)
+    assert any(t.startswith("Sources (") for t in shown)
+    assert "Possible duplicates" in shown
+    event_id = at.dataframe[0].value.set_index("field").loc["Event id", "value"]
+    from geodata.curation_service import CurationService
+
+    with CurationService(get_settings()) as svc:
+        before = svc.history(event_id)
+        choice = at.selectbox(key="cur_new").value  # the first allowed transition
+        at.text_input(key="cur_who").set_value("Test Analyst")
+        at.text_area(key="cur_why").set_value("checked two reports")
+        at.button[[b.label for b in at.button].index("Record status change")].click().run()
+        assert not at.exception, [e.message for e in at.exception]
+        after = svc.history(event_id)
+    assert len(after) == len(before) + 1 and after[-1].who == "Test Analyst"
+    assert after[-1].why == "checked two reports" and after[-1].new_status == choice
+    assert any(t.startswith("Recorded: ") for t in [s.value for s in at.success])
+
+
+def test_verification_status_filter_url_and_reset(bundle):
+    from geodata.curation_service import with_curation
+
+    annotated = with_curation(bundle.incidents)
+    want = int((annotated["verification_status"].fillna("reported") == "disputed").sum())
+    assert 0 < want < len(bundle.incidents)  # the bundled data marks some rows disputed (issue 13)
+    at = run_app()
+    assert at.multiselect(key=S.W_STATUS).options == [s.capitalize() for s in S.STATUSES]
+    at.multiselect(key=S.W_STATUS).set_value(["disputed"]).run()
+    assert shown_count(at) == (want, len(bundle.incidents))
+    assert at.query_params["status"] in ("disputed", ["disputed"])
+    linked = run_app({"status": ["disputed", "nonsense"]})
+    assert linked.multiselect(key=S.W_STATUS).value == ["disputed"]
+    assert shown_count(linked) == (want, len(bundle.incidents))
+    assert any("nonsense" in w.value for w in linked.warning)
+    linked.button[[b.label for b in linked.button].index("Reset filters")].click().run()
+    assert linked.multiselect(key=S.W_STATUS).value == []
+    assert shown_count(linked) == (len(bundle.incidents), len(bundle.incidents))
+
+
+def test_table_tells_precision_status_and_one_spelling(bundle):
+    from geodata.curation_service import with_curation
+    from geodata.placenames import display_name
+    from geodata.precision import precision_columns
+
+    rows = table_rows(run_app()).set_index("event_id_cnty")
+    assert len(rows) == len(bundle.incidents)
+    want = precision_columns(bundle.incidents).set_index(bundle.incidents["event_id_cnty"])
+    assert rows["date as known"].to_dict() == want["date_as_known"].to_dict()
+    assert rows["location precision"].to_dict() == want["location_precision"].to_dict()
+    assert rows["location precision"].nunique() > 1  # the bundled rows are not all exact
+    status = with_curation(bundle.incidents).set_index("event_id_cnty")
+    assert rows["verification_status"].to_dict() == status["verification_status"].to_dict()
+    assert rows["source_count"].to_dict() == status["source_count"].to_dict()
+    assert rows["sequence"].to_dict() == status["sequence"].to_dict()
+    assert set(rows["municipality"]) == {display_name(m) for m in bundle.incidents["municipality"]}
+
+
+def test_proximity_count_tells_within_from_possibly(bundle):
+    from geodata.precision import proximity_classes, proximity_text
+
+    sites = bundle.sites
+    km = 2.0
+    # A site where some incident is only possibly within the distance (approximate location), if any.
+    best = None
+    for name in sites["name_en"]:
+        classes = proximity_classes(bundle.incidents, sites[sites["name_en"] == name], km)
+        if (classes == "within").any():
+            best = (name, classes)
+            if (classes == "possibly").any():
+                break
+    assert best is not None
+    name, classes = best
+    assert (classes == "possibly").any()  # Banjska Monastery: 4 within 2 km, 3 possibly (town-level rows)
+    at = run_app({"site": name, "km": str(km)})
+    shown = [t.value for t in at.sidebar.text]
+    assert proximity_text(classes, km) in shown
+    assert shown_count(at)[0] == int((classes == "within").sum())
+
+
+def test_display_language_names_places_everywhere(bundle):
+    from geodata.placenames import display_name
+
+    munis = sorted(set(bundle.incidents["municipality"].dropna()))
+    at = run_app()
+    assert at.radio(key=S.W_LANG).value == "en" and "lang" not in at.query_params
+    english = at.multiselect(key=S.W_MUNIS).options
+    assert english == [display_name(m, "en") for m in english]  # English spellings offered by default
+    at.radio(key=S.W_LANG).set_value("sq").run()
+    assert at.query_params["lang"] in ("sq", ["sq"])
+    sq = {display_name(m, "sq") for m in munis}
+    assert sq != {display_name(m, "en") for m in munis}  # the test would not tell the languages apart otherwise
+    albanian = at.multiselect(key=S.W_MUNIS).options
+    assert albanian == [display_name(m, "sq") for m in english] and albanian != english
+    assert "Zveçan" in map_args(at)["script"]
+    rows = table_rows(at)
+    assert set(rows["municipality"]) == sq
+    linked = run_app({"lang": "sr"})
+    assert linked.radio(key=S.W_LANG).value == "sr"
+    assert set(table_rows(linked)["municipality"]) == {display_name(m, "sr") for m in munis}
+    bad = run_app({"lang": "xx"})
+    assert bad.radio(key=S.W_LANG).value == "en" and any("lang" in w.value for w in bad.warning)

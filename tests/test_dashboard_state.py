@@ -56,10 +56,13 @@ def test_stale_values_are_dropped_or_clamped(choices):
 
 
 def test_view_options_in_the_url():
-    view = S.ViewOptions(basemap="osm", metric="fatalities", step="week")
+    view = S.ViewOptions(basemap="none", metric="fatalities", step="week")
     params = view.to_query_params()
     assert S.ViewOptions.from_query_params(lambda k: [params[k]] if k in params else []) == view
-    assert S.ViewOptions().to_query_params() == {}
+    assert S.ViewOptions().to_query_params() == {} and S.ViewOptions().basemap == "osm"
+    assert S.ViewOptions("osm").to_query_params(S.default_basemap(True)) == {"map": "osm"}
+    assert S.ViewOptions("custom").to_query_params(S.default_basemap(True)) == {}
+    assert S.ViewOptions.from_query_params(lambda k: [], custom_tiles=True).basemap == "custom"
     bad = {"map": ["custom"], "metric": ["<b>"], "step": ["year"]}
     assert S.ViewOptions.from_query_params(lambda k: bad.get(k, [])) == S.ViewOptions()
     assert S.ViewOptions.from_query_params(lambda k: bad.get(k, []), custom_tiles=True).basemap == "custom"

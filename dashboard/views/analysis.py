@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import altair as alt
+import pandas as pd
 import streamlit as st
 
 from dashboard import sidebar
 from dashboard.text import md_escape
+from geodata._errors import ConflictmapError
+from geodata.curation_service import with_curation
+from geodata.placenames import display_name
+from geodata.precision import precision_columns
 from geodata.service import Summaries
 from layers.style import EVENT_COLORS
 
 
-def charts(summary: Summaries, step: str) -> None:
-    """Timeline and breakdowns (Altair, event-type colours from layers.style)."""
+def charts(summary: Summaries, step: str, lang: str = "en") -> None:
+    """Timeline and breakdowns (Altair, event-type colours from layers.style); municipalities named in ``lang``."""
     scale = alt.Scale(domain=list(EVENT_COLORS), range=list(EVENT_COLORS.values()))
     # No chart legend: the colours are the map legend's, and "By event type" names them.
     color = alt.Color("event_type:N", title="Event type", scale=scale, legend=None)
@@ -34,6 +39,8 @@ def charts(summary: Summaries, step: str) -> None:
     for col, (title, by) in zip(cols, (("By event type", "event_type"), ("By actor (top 12)", "actor"),
                                        ("By municipality", "municipality"))):
         data = getattr(summary, f"by_{by}")
+        if by == "municipality" and not data.empty:
+            data = data.assign(municipality=data["municipality"].map(lambda m: display_name(m, lang)))
         with col:
             st.markdown(f"**{title}**")
             if data.empty:
@@ -48,10 +55,42 @@ def charts(summary: Summaries, step: str) -> None:
                             width="stretch")
 
 
+#: Largest table annotated with verification status, source count and sequence (one lookup per row).
+CURATION_ROWS = 5_000
+
+
+def honest_rows(rows: pd.DataFrame, selection: pd.DataFrame, settings, lang: str = "en") -> pd.DataFrame:
+    """The table's rows with place names in ``lang``, the date as precisely as known, the location's
+    precision and (for tables up to :data:`CURATION_ROWS`) verification status, sources and sequence.
+
+    ``rows`` is :meth:`dashboard.data.Snapshot.table` of ``selection`` (same index).
+    """
+    rows = rows.copy()
+    for col in ("location", "municipality"):
+        if col in rows:
+            rows[col] = rows[col].map(lambda v: display_name(v, lang))  # one spelling per place
+    if not selection.index.is_unique or not rows.index.isin(selection.index).all():
+        return rows
+    src = selection.loc[rows.index]
+    if "event_date" in src:
+        prec = precision_columns(src)
+        rows.insert(0, "date as known", prec["date_as_known"])
+        at = rows.columns.get_loc("location") + 1 if "location" in rows else len(rows.columns)
+        rows.insert(at, "location precision", prec["location_precision"])
+    if "event_id_cnty" in src and "verification_status" not in rows and len(rows) <= CURATION_ROWS:
+        try:
+            cur = with_curation(pd.DataFrame({"event_id_cnty": src["event_id_cnty"]}), settings)
+        except ConflictmapError:  # statuses unreadable: the table still shows the incidents
+            return rows
+        for col in ("verification_status", "source_count", "sequence"):
+            rows[col] = cur[col]
+    return rows
+
+
 def table(cur: sidebar.Current) -> None:
     """The selection's rows (plain cells; links only for http(s) sources)."""
     selection = cur.data.selection(cur.spec)
-    rows = cur.data.table(cur.spec)
+    rows = honest_rows(cur.data.table(cur.spec), selection, cur.data.settings, cur.view.lang)
     st.subheader("Incidents")
     st.caption(f"{len(selection):,} incidents — {md_escape(cur.spec.describe())}")
     if len(rows) < len(selection):
@@ -67,10 +106,11 @@ def table(cur: sidebar.Current) -> None:
             "fatalities": st.column_config.NumberColumn("fatalities", format="%d"),
             "notes": st.column_config.TextColumn("notes", width="large"),
             "event_id_cnty": "event id",
+            "verification_status": "status", "source_count": st.column_config.NumberColumn("sources", format="%d"),
         },
     )
 
 
 cur = sidebar.current()
-charts(cur.data.summaries(cur.spec, cur.view.step), cur.view.step)
+charts(cur.data.summaries(cur.spec, cur.view.step), cur.view.step, cur.view.lang)
 table(cur)

@@ -16,10 +16,11 @@ import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import sidebar
+from dashboard import curation, data, sidebar
 from dashboard import state as S
 from dashboard.text import md_escape
 from geodata import analysis, playback
+from geodata._errors import ConflictmapError
 from layers.assets import localize_links, write_static_assets
 from layers.incidents import choose_representation
 from layers.map import FitToData, MapInputs, build_map, incident_group, layer_control
@@ -32,6 +33,8 @@ MAP_HEIGHT = 700
 PLAY_SECONDS = 1.5
 #: A click on an incident marker reports the marker's own position; anything farther is not a hit.
 CLICK_TOLERANCE_M = 100.0
+#: Largest selection whose duplicate suggestions the details section computes.
+DUPLICATE_ROWS = 5_000
 #: Compact attribution and legend so they do not cover the map in a dashboard column.
 MAP_CSS = """<style>
 .leaflet-control-layers{font:12px/1.4 sans-serif!important}
@@ -130,7 +133,7 @@ def map_panel() -> None:
     m = build_map(MapInputs(incidents=selection, municipalities=layers.municipalities, routes=layers.routes,
                             sites=layers.sites, buffers=cur.data.buffers(cur.spec)),
                   tiles=ctx.tiles, tiles_attribution=ctx.tiles_attribution, metric=cur.view.metric,
-                  representation=representation, dynamic_incidents=True)
+                  representation=representation, dynamic_incidents=True, language=cur.view.lang)
     _start_at(m, st.session_state.get(sidebar.INITIAL_VIEW))
     group = incident_group(shown, representation, name=f"Incidents ({len(shown):,})")
     m.get_root().header.add_child(folium.Element(MAP_CSS))
@@ -159,6 +162,23 @@ def map_panel() -> None:
                    else "No incident of the current view at the clicked point.")
         return
     show_details(row)
+    analyst_section(cur, row, selection)
+
+
+def analyst_section(cur: sidebar.Current, row, selection) -> None:
+    """Verification status (change with who/why, undo), sources and possible duplicates of the clicked incident."""
+    event_id = str(row.get("event_id_cnty") or "")
+    if not event_id:
+        return
+    # Duplicate suggestions compare every pair near the incident: offered for marker-sized selections only.
+    pool = selection if len(selection) <= DUPLICATE_ROWS and "event_id_cnty" in selection else None
+    with st.expander("Verification, sources and possible duplicates", expanded=True):
+        try:
+            with data.curation_service(cur.data.settings) as svc:
+                curation.render(svc, event_id, pool, key="cur")
+        except ConflictmapError as exc:  # the store is down: one message, no traceback
+            st.error("The verification data cannot be read right now.")
+            st.text(str(exc))
 
 
 def show_details(row) -> None:
