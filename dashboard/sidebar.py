@@ -26,6 +26,12 @@ LINK_NOTICE = "_cm_link_notice"
 W_CENTER, W_ZOOM = "v_center", "v_zoom"
 #: (centre, zoom) the session's link asked for, or None: the map starts there instead of fitting the data.
 INITIAL_VIEW = "_cm_initial_view"
+#: A copy of the sidebar's widget values kept outside the widgets: Streamlit deletes a widget's value
+#: after any run that did not draw it (page switches in a multipage app can produce such runs), and
+#: the filters must never silently fall back to the widgets' defaults.
+_KEPT = "_cm_kept_widgets"
+_WIDGETS = (S.W_DATES, S.W_ACTORS, S.W_TYPES, S.W_SUBTYPES, S.W_MUNIS, S.W_MINFAT, S.W_TEXT, S.W_STATUS,
+            S.W_ROUTES, S.W_SITES, S.W_KM, S.W_BASEMAP, S.W_METRIC, S.W_STEP, S.W_LANG)
 #: URL key of the Sequences page's sequence; while it is in the URL, ``step`` is that page's step
 #: number (``?seq=banjska-2023&step=2``), not the timeline step, and the sidebar leaves both alone.
 SEQ_KEY, SEQ_STEP_KEY = "seq", "step"
@@ -107,6 +113,10 @@ def render(data: Snapshot) -> Current:
     """
     choices = data.choices
     has_munis = data.layers.municipalities is not None
+    kept = st.session_state.get(_KEPT, {})
+    for key in _WIDGETS:  # values Streamlit dropped between runs come back from the copy
+        if key not in st.session_state and key in kept:
+            st.session_state[key] = kept[key]
     if "_from_url" not in st.session_state:
         st.session_state["_from_url"] = True
         _from_url(choices, custom_tiles=bool(data.settings.tiles))
@@ -169,6 +179,7 @@ def render(data: Snapshot) -> Current:
     if {k: (v if isinstance(v, list) else [v]) for k, v in wanted.items()} != have:
         st.query_params.from_dict(wanted)
 
+    st.session_state[_KEPT] = {k: st.session_state[k] for k in _WIDGETS if k in st.session_state}
     cur = Current(data, spec, view)
     st.session_state[_CURRENT] = cur
     return cur
