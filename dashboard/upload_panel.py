@@ -9,6 +9,8 @@ to undo the upload (with a confirmation).
 
 from __future__ import annotations
 
+import hashlib
+
 import streamlit as st
 
 from dashboard import data
@@ -17,6 +19,7 @@ from geodata._errors import ConflictmapError
 from geodata.ingest import ColumnMapping, FormatError, IngestError, report_csv
 from geodata.ingest.formats import suggest_mapping
 from geodata.schema import INCIDENT_COLUMNS, REQUIRED_COLUMNS
+from geodata.licence import declared_licence
 from geodata.service import user_message
 from geodata.settings import Settings
 
@@ -28,17 +31,39 @@ CONFIRM_UNDO = "upload_confirm_undo"
 UNDONE = "upload_undone"
 
 
+MAPPING_APPLIED = "upload_mapping_applied"
+
+
+def mapping_widget_values(mapping: ColumnMapping, columns: list[str]) -> dict[str, str]:
+    """The mapping editor's selectbox values for a saved ``mapping`` over a file with ``columns``.
+
+    Returns:
+        ``{"upload_map_<field>": file column or ""}`` for every canonical field; a column the file
+        does not have is left unmapped ("").
+    """
+    return {f"upload_map_{col}": (mapping.columns.get(col, "") if mapping.columns.get(col, "") in columns else "")
+            for col in INCIDENT_COLUMNS}
+
+
 def _mapping_editor(columns: list[str]) -> ColumnMapping | None:
     """Selectboxes (one per canonical column) to map an unknown file; save/load as JSON."""
     st.info("This file is neither an ACLED export nor UCDP GED. Choose which of its columns holds each field.")
     loaded = st.file_uploader("Load a saved column mapping (JSON)", type=["json"], key="upload_mapping_json")
     base = suggest_mapping(columns)
     if loaded is not None:
+        raw = loaded.getvalue()
         try:
-            base = ColumnMapping.from_json(loaded.getvalue().decode("utf-8-sig"))
+            mapping = ColumnMapping.from_json(raw.decode("utf-8-sig"))
         except (FormatError, UnicodeDecodeError) as exc:
             st.error("The mapping file cannot be used.")
             st.text(str(exc))
+        else:
+            # Filled in once per loaded file: the selectboxes keep their own state after that, so
+            # their defaults alone would never change (the mapping would seem to load and fill nothing).
+            digest = hashlib.sha256(raw).hexdigest()
+            if st.session_state.get(MAPPING_APPLIED) != digest:
+                st.session_state.update(mapping_widget_values(mapping, columns))
+                st.session_state[MAPPING_APPLIED] = digest
     options = [""] + columns
     chosen: dict[str, str] = {}
     grid = st.columns(3)
@@ -162,7 +187,11 @@ def render(settings: Settings, shown: tuple[int, int] | None = None) -> None:
         st.dataframe(report, hide_index=True)
         st.download_button("Download the report (CSV)", report_csv(report),
                            file_name=f"report_{up.name.rsplit('.', 1)[0]}.csv", mime="text/csv")
+    licence = st.text_input("Licence of this file (optional)", key="upload_licence",
+                            placeholder="e.g. CC BY 4.0 — left empty, ACLED-format files follow ACLED's terms",
+                            help="Decides what exports may share of these rows (see README, Sharing and licences).")
     if st.button("Store the valid rows", type="primary", disabled=valid == 0, key="upload_store"):
+        prepared.licence = declared_licence(licence)
         bar = st.progress(0.0, text="storing")
         try:
             outcome = data.store_upload(prepared, settings,

@@ -91,7 +91,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             from geodata.files import write_bytes_atomic
 
             write_bytes_atomic(args.report, report_csv(prepared.report()))
-        prepared.licence = "".join(ch for ch in str(args.licence or "") if ch.isprintable()).strip()[:120]
+        from geodata.licence import declared_licence
+
+        prepared.licence = declared_licence(args.licence)
         # The store is opened only for a readable file, so a failed ingest creates no empty store.
         report = svc.store_upload(prepared, progress).report
     errors = report.issues[report.issues["severity"] == "error"]

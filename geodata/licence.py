@@ -185,3 +185,14 @@ def licence_summary(incidents: pd.DataFrame) -> pd.DataFrame:
     lic = row_licences(incidents)
     return (lic.groupby(["dataset", "licence"], sort=True).size().rename("rows").reset_index()
             if len(lic) else pd.DataFrame(columns=["dataset", "licence", "rows"]))
+
+
+def declared_licence(text: object) -> str:
+    """A licence an uploader declared, as stored: printable characters only, trimmed, at most 120.
+
+    Args:
+        text: what the user typed (``--licence`` or the Upload page); ``None`` or "" for none.
+    Returns:
+        The cleaned text; "" means "not declared" (ACLED-format files then default to ACLED's terms).
+    """
+    return "".join(ch for ch in str(text or "") if ch.isprintable()).strip()[:120]

@@ -30,3 +30,17 @@ def test_panel_renders_uploader(tmp_path):
     assert not at.exception
     assert "Upload incidents" in at.subheader[0].value
     assert "Largest file: 200 MB" in at.caption[0].value
+
+
+def test_a_saved_mapping_fills_the_editor():
+    """Loading a saved mapping sets every selectbox: mapped fields to the file's columns, the rest empty,
+    and a field whose column the file lacks stays unmapped."""
+    from dashboard.upload_panel import mapping_widget_values
+    from geodata.ingest import ColumnMapping
+    from geodata.schema import INCIDENT_COLUMNS
+
+    saved = ColumnMapping({"event_date": "Datum", "latitude": "Lat", "longitude": "Lon", "notes": "Missing"})
+    values = mapping_widget_values(ColumnMapping.from_json(saved.to_json()), ["Datum", "Lat", "Lon", "Other"])
+    assert len(values) == len(INCIDENT_COLUMNS)
+    assert values["upload_map_event_date"] == "Datum" and values["upload_map_longitude"] == "Lon"
+    assert values["upload_map_notes"] == "" and values["upload_map_actor1"] == ""

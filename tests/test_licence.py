@@ -162,3 +162,8 @@ def test_ingest_licence_declared_at_upload_decides_what_leaves(clean_env, tmp_pa
     out = licence.shareable(incidents).set_index("event_id_cnty")
     assert out.loc["OWN-1", "notes"] == "Synthetic note OWN-1"
     assert out.loc["ANON-1", "notes"] == ""
+
+
+def test_a_declared_licence_is_stored_clean():
+    assert licence.declared_licence("  CC BY 4.0\x1b[31m\n") == "CC BY 4.0[31m"
+    assert licence.declared_licence(None) == "" and len(licence.declared_licence("x" * 500)) == 120
