@@ -33,6 +33,8 @@ MAP_HEIGHT = 700
 PLAY_SECONDS = 1.5
 #: A click on an incident marker reports the marker's own position; anything farther is not a hit.
 CLICK_TOLERANCE_M = 100.0
+#: Session key of the last clicked point (``{"lat", "lng"}``).
+LAST_CLICK = "_cm_last_click"
 #: Largest selection whose duplicate suggestions the details section computes.
 DUPLICATE_ROWS = 5_000
 #: Compact attribution and legend so they do not cover the map in a dashboard column.
@@ -153,7 +155,10 @@ def map_panel() -> None:
         st.caption(f"Showing {len(shown):,} incidents {'up to the end of' if cumulative else 'in'} "
                    f"{md_escape(label)} (municipality colours: whole selection).")
 
-    clicked = (out or {}).get("last_object_clicked")
+    # The component's value resets whenever the map's content changes (e.g. new data after a status
+    # change): the last click is kept in the session so the details stay on the incident chosen.
+    clicked = (out or {}).get("last_object_clicked") or st.session_state.get(LAST_CLICK)
+    st.session_state[LAST_CLICK] = clicked
     row = (analysis.nearest_incident(shown, clicked["lat"], clicked["lng"], max_m=CLICK_TOLERANCE_M)
            if clicked else None)
     st.subheader("Incident details")
