@@ -154,11 +154,9 @@ def load_bundled_sequences(path: Path | None = None) -> list[Sequence]:
     path = Path(path or BUNDLED_SEQUENCES)
     if not path.exists():
         return []
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise SequenceDataError(f"cannot read {path}: {exc}") from exc
-    from geodata.sources import log_issues
+    from geodata.sources import log_issues, read_curation_csv
+
+    raw = read_curation_csv(path, SequenceDataError)
 
     sequences, issues = parse_sequences(raw)
     log_issues(path, issues)  # invalid rows are left out (the bundled-data tests require none)

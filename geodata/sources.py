@@ -151,10 +151,7 @@ def read_sources_file(path: Path, known_ids: set[str] | None = None) -> SourcesR
     Raises:
         SourceDataError: if the file cannot be read or lacks a column.
     """
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise SourceDataError(f"cannot read sources file {path}: {exc}") from exc
+    raw = read_curation_csv(path, SourceDataError)
     return parse_sources(raw, known_ids)
 
 
@@ -173,6 +170,23 @@ def load_bundled_sources(path: Path | None = None) -> pd.DataFrame:
     result = read_sources_file(path)
     log_issues(path, result.errors)
     return result.sources
+
+
+def read_curation_csv(path: Path, error: type[DataError]) -> pd.DataFrame:
+    """Read a curation CSV (sources, verification, sequences) with every cell as text.
+
+    Args:
+        path: the file (UTF-8, an optional BOM).
+        error: the :class:`DataError` subclass to raise.
+    Returns:
+        The raw table; rows are checked by the caller's parser.
+    Raises:
+        error: if the file cannot be read or parsed as CSV.
+    """
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise error(f"cannot read {path}: {exc}") from exc
 
 
 def log_issues(path: Path, issues: list[RowIssue]) -> None:

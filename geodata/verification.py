@@ -250,11 +250,9 @@ def load_bundled_verification(path: Path | None = None) -> pd.DataFrame:
     path = Path(path or BUNDLED_VERIFICATION)
     if not path.exists():
         return pd.DataFrame({c: pd.Series(dtype=object) for c in VERIFICATION_COLUMNS})
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise DataError(f"cannot read {path}: {exc}") from exc
-    from geodata.sources import log_issues
+    from geodata.sources import log_issues, read_curation_csv
+
+    raw = read_curation_csv(path, DataError)
 
     valid, issues = parse_verification(raw)
     log_issues(path, issues)  # invalid rows are left out (the bundled-data tests require none)
