@@ -111,11 +111,17 @@ def stop_server(proc: subprocess.Popen) -> None:
 
 def map_frame(page, timeout: float = TIMEOUT_S):
     """The streamlit-folium iframe's Frame (waits for it to exist)."""
-    handle = page.wait_for_selector(MAP_IFRAME, timeout=timeout * 1000)
-    frame = handle.content_frame()
-    if frame is None:
-        raise RuntimeError("the map iframe has no frame")
-    return frame
+    deadline = time.monotonic() + timeout
+    while True:
+        left = max(deadline - time.monotonic(), 0.001)
+        handle = page.wait_for_selector(MAP_IFRAME, timeout=left * 1000)
+        frame = handle.content_frame()
+        if frame is not None:
+            return frame
+        # The iframe element exists before its document is attached (or Streamlit just replaced it).
+        if time.monotonic() >= deadline:
+            raise TimeoutError("the map iframe never loaded a document")
+        time.sleep(0.05)
 
 
 def wait_for_map(page, prev: str | None, timeout: float = TIMEOUT_S) -> str:
