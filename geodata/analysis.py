@@ -65,6 +65,21 @@ def _actor_long(incidents: pd.DataFrame) -> pd.DataFrame:
     return frame.drop_duplicates(ignore_index=True)
 
 
+def actor_names(incidents: pd.DataFrame) -> set[str]:
+    """The distinct actor names (primary and associated, ";"-lists split, stripped) of a selection.
+
+    Each distinct *cell* is split once: a million incidents name a few thousand actors, so this
+    costs one ``unique`` per column instead of a Python split per row.
+    """
+    names: set[str] = set()
+    for col in (c for c in ACTOR_COLUMNS if c in incidents):
+        for cell in pd.unique(incidents[col].dropna()):
+            parts = str(cell).split(";") if col.startswith("assoc") else (str(cell),)
+            names.update(p.strip() for p in parts)
+    names.discard("")
+    return names
+
+
 def key_figures(incidents: pd.DataFrame) -> KeyFigures:
     """Incidents, fatalities, distinct actors (primary and associated) and date span of a selection."""
     if incidents.empty:
@@ -73,7 +88,7 @@ def key_figures(incidents: pd.DataFrame) -> KeyFigures:
     return KeyFigures(
         incidents=int(len(incidents)),
         fatalities=int(incidents["fatalities"].fillna(0).astype(int).sum()),
-        actors=int(_actor_long(incidents)["actor"].nunique()),
+        actors=len(actor_names(incidents)),
         first=dates.min().date(),
         last=dates.max().date(),
     )
