@@ -16,6 +16,8 @@ resolution 8 about 0.74 km².
 
 from __future__ import annotations
 
+import threading
+
 import geopandas as gpd
 import h3
 import numpy as np
@@ -38,11 +40,55 @@ def _latlon(incidents: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return (incidents["latitude"].to_numpy(dtype=float), incidents["longitude"].to_numpy(dtype=float))
 
 
+class _CellCache:
+    """H3 cells already computed, per resolution: sorted coordinate keys and their cells.
+
+    Converting a point costs about a microsecond in ``h3`` (one call per point); a dashboard asks
+    for the same points again and again (the selection after a filter change, a playback period,
+    the store after a 1,000-row upload), so each distinct coordinate is converted once per process
+    and looked up afterwards with one vectorised ``searchsorted``. Bounded: past
+    :data:`CELL_CACHE_POINTS` keys per resolution the cache starts again from the current request.
+    """
+
+    def __init__(self) -> None:
+        self._keys: dict[int, np.ndarray] = {}
+        self._cells: dict[int, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def lookup(self, keys: np.ndarray, resolution: int) -> tuple[np.ndarray, np.ndarray]:
+        """Cells of ``keys`` (distinct, sorted) where known, and a mask of those found."""
+        with self._lock:
+            known, cells = self._keys.get(resolution), self._cells.get(resolution)
+        if known is None or cells is None or not len(known):
+            return np.zeros(len(keys), dtype=np.int64), np.zeros(len(keys), dtype=bool)
+        pos = np.minimum(np.searchsorted(known, keys), len(known) - 1)
+        found = known[pos] == keys
+        return np.where(found, cells[pos], 0), found
+
+    def add(self, keys: np.ndarray, cells: np.ndarray, resolution: int) -> None:
+        """Remember ``cells`` of ``keys`` (distinct, not yet known)."""
+        with self._lock:
+            known = self._keys.get(resolution, np.zeros(0, dtype=np.int64))
+            old = self._cells.get(resolution, np.zeros(0, dtype=np.int64))
+            if len(known) + len(keys) > CELL_CACHE_POINTS:
+                known, old = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+            merged = np.concatenate([known, keys])
+            order = np.argsort(merged, kind="stable")
+            self._keys[resolution] = merged[order]
+            self._cells[resolution] = np.concatenate([old, cells])[order]
+
+
+#: Distinct coordinates whose H3 cell is kept per resolution (16 bytes each).
+CELL_CACHE_POINTS = 4_000_000
+_cell_cache = _CellCache()
+
+
 def hex_cells(lat: np.ndarray, lon: np.ndarray, resolution: int) -> np.ndarray:
     """H3 cell (as int64) of each point.
 
-    ``h3`` converts one point per call, so each *distinct* coordinate pair is converted once:
-    incident coordinates repeat heavily (ACLED geocodes to named places).
+    ``h3`` converts one point per call, so each *distinct* coordinate pair is converted once, and
+    remembered for later calls in this process (:class:`_CellCache`): incident coordinates repeat
+    heavily (ACLED geocodes to named places) and the same selection is aggregated again and again.
 
     Args:
         lat, lon: degrees (EPSG:4326), same length.
@@ -61,14 +107,22 @@ def hex_cells(lat: np.ndarray, lon: np.ndarray, resolution: int) -> np.ndarray:
     if not (np.isfinite(lat).all() and np.isfinite(lon).all()):
         raise ValueError("coordinates must be finite numbers")
     # One int64 key per pair (shifted to be non-negative): lat+90 < 1.8e8 µ°, lon+180 < 3.6e8 µ°.
+    # The cell is computed from the key's coordinate (rounded to 1e-6°, about 0.1 m), so a cached
+    # answer is exactly what a fresh computation gives.
     ilat = np.round((lat + 90.0) * _COORD_SCALE).astype(np.int64)
     ilon = np.round((lon + 180.0) * _COORD_SCALE).astype(np.int64)
-    codes, uniques = pd.factorize(ilat * 1_000_000_000 + ilon)
-    ulat = (uniques // 1_000_000_000) / _COORD_SCALE - 90.0
-    ulon = (uniques % 1_000_000_000) / _COORD_SCALE - 180.0
-    to_cell = h3.api.basic_int.latlng_to_cell
-    cells = np.fromiter((to_cell(a, b, resolution) for a, b in zip(ulat.tolist(), ulon.tolist())),
-                        dtype=np.int64, count=len(uniques))
+    codes, uniques = pd.factorize(ilat * 1_000_000_000 + ilon, sort=True)
+    uniques = np.asarray(uniques, dtype=np.int64)
+    cells, found = _cell_cache.lookup(uniques, int(resolution))
+    missing = uniques[~found]
+    if len(missing):
+        mlat = (missing // 1_000_000_000) / _COORD_SCALE - 90.0
+        mlon = (missing % 1_000_000_000) / _COORD_SCALE - 180.0
+        to_cell = h3.api.basic_int.latlng_to_cell
+        new = np.fromiter((to_cell(a, b, resolution) for a, b in zip(mlat.tolist(), mlon.tolist())),
+                          dtype=np.int64, count=len(missing))
+        cells[~found] = new
+        _cell_cache.add(missing, new, int(resolution))
     return cells[codes]
 
 

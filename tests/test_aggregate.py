@@ -24,6 +24,26 @@ def test_hex_cells_match_h3_point_by_point():
     assert got == [h3.latlng_to_cell(a, b, 8) for a, b in zip(lat, lon)]
 
 
+def test_hex_cells_answers_from_its_cache_exactly_as_h3(monkeypatch):
+    """A second request mixing known and new points gets h3's answer for each; the cache is bounded."""
+    import geodata.aggregate as agg
+
+    monkeypatch.setattr(agg, "_cell_cache", agg._CellCache())
+    pts = incidents(400, seed=3)
+    lat, lon = pts.geometry.y.to_numpy(), pts.geometry.x.to_numpy()
+    first = hex_cells(lat[:250], lon[:250], 9)
+    calls = []
+    real = h3.api.basic_int.latlng_to_cell
+    monkeypatch.setattr(h3.api.basic_int, "latlng_to_cell", lambda a, b, r: calls.append(1) or real(a, b, r))
+    both = hex_cells(lat[::-1], lon[::-1], 9)  # 250 known (reversed order), 150 new
+    assert len(calls) == len(set(zip(lat[250:].round(6), lon[250:].round(6))))
+    assert [h3.int_to_str(int(c)) for c in both] == [h3.latlng_to_cell(a, b, 9) for a, b in zip(lat[::-1], lon[::-1])]
+    assert (both[::-1][:250] == first).all()
+    monkeypatch.setattr(agg, "CELL_CACHE_POINTS", 100)  # full: starts again, answers stay right
+    again = hex_cells(lat, lon, 9)
+    assert [h3.int_to_str(int(c)) for c in again] == [h3.latlng_to_cell(a, b, 9) for a, b in zip(lat, lon)]
+
+
 def test_hex_cells_rejects_bad_input():
     with pytest.raises(ValueError):
         hex_cells(np.array([42.0]), np.array([20.0]), 16)
