@@ -110,13 +110,39 @@ def select_rows(store, spec: FilterSpec, columns: Sequence[str] | None, context,
     Raises:
         StoreError: if the store cannot be read.
     """
-    routes, sites = context.routes, context.sites
-    near = proximity_for(spec, routes, sites)
+    return finish_rows(read_rows(store, spec, columns, context), spec, columns, context, distances=distances)
+
+
+def read_rows(store, spec: FilterSpec, columns: Sequence[str] | None, context, *,
+              limit: int | None = None) -> pd.DataFrame:
+    """The store's part of :func:`select_rows`: what its SQL selects (a superset of ``spec``).
+
+    Args:
+        store, spec, columns, context: as :func:`select_rows`.
+        limit: read at most this many rows (``None``: all).
+    Returns:
+        The rows as :meth:`geodata.store.IncidentStore.read` returns them.
+    Raises:
+        StoreError: if the store cannot be read.
+    """
+    near = proximity_for(spec, context.routes, context.sites)
     cols = read_columns(spec, columns)
-    if spec.uses_proximity and near is None:
-        rows = store.read(FilterSpec(start=_never()), cols)  # none of the named features exists: nothing matches
-    else:
-        rows = store.read(spec, cols, near)
+    if spec.uses_proximity and near is None:  # none of the named features exists: nothing matches
+        return store.read(FilterSpec(start=_never()), cols, limit=limit)
+    return store.read(spec, cols, near, limit=limit)
+
+
+def finish_rows(rows: pd.DataFrame, spec: FilterSpec, columns: Sequence[str] | None, context, *,
+                distances: bool | None = None) -> gpd.GeoDataFrame:
+    """The pandas part of :func:`select_rows`: points, the residual filters and distances.
+
+    Args:
+        rows: what :func:`read_rows` returned for the same ``spec`` and ``columns``.
+        spec, columns, context, distances: as :func:`select_rows`.
+    Returns:
+        As :func:`select_rows`.
+    """
+    routes, sites = context.routes, context.sites
     gdf = gpd.GeoDataFrame(rows, geometry=gpd.points_from_xy(rows["longitude"].astype(float),
                                                              rows["latitude"].astype(float)), crs=WGS84)
     rest = residual_spec(spec)

@@ -297,12 +297,18 @@ class IncidentService:
         Raises:
             StoreError: if the store cannot be read.
         """
-        from geodata.boundaries import HOW_TO_GET_BOUNDARIES
         from geodata.pushdown import select_rows
 
         spec = spec or FilterSpec()
+        incidents = select_rows(self.store, spec, columns, self.context(), distances=distances)
+        return self._selection(spec, incidents, metric=metric, tiles=tiles, use_boundaries=use_boundaries)
+
+    def _selection(self, spec: FilterSpec, incidents: gpd.GeoDataFrame, *, metric: str = "incidents",
+                   tiles: str | None = None, use_boundaries: bool = True) -> Selection:
+        """``incidents`` with the context layers and view options, as one :class:`Selection`."""
+        from geodata.boundaries import HOW_TO_GET_BOUNDARIES
+
         ctx = self.context()
-        incidents = select_rows(self.store, spec, columns, ctx, distances=distances)
         notes = list(ctx.notices)
         if use_boundaries and ctx.municipalities is None and HOW_TO_GET_BOUNDARIES not in notes:
             notes.append(HOW_TO_GET_BOUNDARIES)
@@ -330,18 +336,31 @@ class IncidentService:
                 marker limit) and ``settings.pushdown_rows`` (its cluster limit).
             kwargs: passed to :meth:`select` (metric, tiles, use_boundaries).
         """
-        from geodata.pushdown import AGGREGATE_COLUMNS, DISTANCE_ROWS, LEAN_COLUMNS, proximity_for
+        from geodata.pushdown import (
+            AGGREGATE_COLUMNS, DISTANCE_ROWS, LEAN_COLUMNS, finish_rows, proximity_for, read_rows,
+        )
 
         spec = spec or FilterSpec()
         ctx = self.context()
         markers = DISTANCE_ROWS if marker_rows is None else marker_rows
         clusters = self.settings.pushdown_rows if cluster_rows is None else cluster_rows
-        # The SQL count may over-select (actors, text): it only chooses how much to read.
-        n = self.store.count(spec, proximity_for(spec, ctx.routes, ctx.sites))
+        lean = tuple(dict.fromkeys((*LEAN_COLUMNS, *extra_columns)))
+        if spec.actors:
+            # An actor filter cannot use an index (associated actors are ";"-lists matched with
+            # LIKE), so every SQL pass over it scans the table: instead of counting first and
+            # reading after (two scans), read the lean columns once, at most ``clusters + 1``
+            # rows, and let the number read choose the representation.
+            rows = read_rows(self.store, spec, lean, ctx, limit=clusters + 1)
+            n = len(rows)
+            if markers < n <= clusters:
+                return self._selection(spec, finish_rows(rows, spec, lean, ctx, distances=False), **kwargs)
+        else:
+            # The count may over-select (text, proximity box): it only chooses how much to read.
+            n = self.store.count(spec, proximity_for(spec, ctx.routes, ctx.sites))
         if n <= markers:
             return self.select(spec, None, distances=True, **kwargs)
-        base = LEAN_COLUMNS if n <= clusters else AGGREGATE_COLUMNS
-        return self.select(spec, tuple(dict.fromkeys((*base, *extra_columns))), distances=False, **kwargs)
+        base = lean if n <= clusters else tuple(dict.fromkeys((*AGGREGATE_COLUMNS, *extra_columns)))
+        return self.select(spec, base, distances=False, **kwargs)
 
     # -- summaries -------------------------------------------------------------------------------
     @staticmethod

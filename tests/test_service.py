@@ -391,3 +391,35 @@ def test_info_with_an_unreadable_boundaries_file_is_a_note_not_a_crash(tmp_path,
     layers = {layer["name"]: layer for layer in json.loads(out)["layers"]}
     assert layers["municipalities"]["present"] is False and layers["incidents"]["features"] == BUNDLED_COUNT
     assert "note: Municipal boundaries left out" in err and "missing.geojson" in err
+
+
+def test_select_for_map_reads_what_the_representation_needs_and_actor_filters_in_one_scan(svc, tmp_path):
+    """Marker-sized selections get every column and distances; cluster-sized ones the lean columns;
+    larger ones only the aggregate columns. An actor filter (a table scan in SQL) is read once."""
+    rows = ([{"event_id_cnty": f"G-{i}", "actor1": "Group Gamma"} for i in range(30)]
+            + [{"event_id_cnty": f"D-{i}", "actor1": "Group Delta", "assoc_actor_1": "Group Gamma; Others"}
+               for i in range(5)]
+            + [{"event_id_cnty": f"O-{i}", "actor1": "Group Omicron"} for i in range(40)])
+    svc.ingest_file(acled_csv(tmp_path / "g.csv", rows))
+    reads = []
+    real = svc.store.read
+    svc.store.read = lambda *a, **k: reads.append(k.get("limit")) or real(*a, **k)
+    gamma = FilterSpec(actors=("Group Gamma",))
+
+    sel = svc.select_for_map(gamma, ("event_date",), marker_rows=10, cluster_rows=100).incidents
+    assert len(sel) == 35 and reads == [101]  # 30 as actor1 + 5 associated; one read of lean columns
+    assert "notes" not in sel and "source_url" in sel and "dist_route_m" not in sel
+
+    reads.clear()
+    sel = svc.select_for_map(gamma, marker_rows=50, cluster_rows=100).incidents
+    assert len(sel) == 35 and reads == [101, None]  # few enough for markers: every column, with distances
+    assert {"notes", "dist_route_m"} <= set(sel.columns)
+
+    reads.clear()
+    sel = svc.select_for_map(gamma, marker_rows=10, cluster_rows=20).incidents
+    assert len(sel) == 35 and reads == [21, None] and "source_url" not in sel  # too many: aggregate columns
+
+    reads.clear()
+    omicron = FilterSpec(event_types=("Protests",), municipalities=(), actors=())
+    sel = svc.select_for_map(omicron, marker_rows=10, cluster_rows=100_000).incidents
+    assert reads == [None] and "source_url" in sel  # no actor filter: counted (index), read once

@@ -295,7 +295,7 @@ class BaseStore:
         return where, params
 
     def read(self, spec: FilterSpec | None = None, columns: Sequence[str] | None = None,
-             near: Proximity | None = None, *, order: bool | None = None) -> pd.DataFrame:
+             near: Proximity | None = None, *, order: bool | None = None, limit: int | None = None) -> pd.DataFrame:
         """The stored incidents matching the store-side part of ``spec``, read in chunks.
 
         Args:
@@ -305,6 +305,8 @@ class BaseStore:
             columns: columns to read (of :data:`READABLE_COLUMNS`); ``None`` for all of them.
             near: a proximity restriction (superset; see :class:`Proximity`).
             order: sort by date and id (default: only when every column is read).
+            limit: read at most this many rows (``None``: all). With ``order`` false, which rows is
+                up to the database: a caller uses it to learn "more than N?" in the same scan.
         Returns:
             ``columns`` typed (``event_date`` datetime64, integers ``Int64``) plus ``origin``
             ("bundled" or "upload:<id>").
@@ -314,7 +316,9 @@ class BaseStore:
         """
         cols = tuple(READABLE_COLUMNS if columns is None else dict.fromkeys(columns))
         where, params = self._where(spec, near)
-        self.last_query = select_sql(where, cols, order=columns is None if order is None else order)
+        if limit is not None and limit < 0:
+            raise ValueError("limit must be zero or more")
+        self.last_query = select_sql(where, cols, order=columns is None if order is None else order, limit=limit)
         frame = self._read_frame(self.last_query, params, cols)
         bundled = {f"upload:{r[0]}" for r in self._rows("SELECT id FROM uploads WHERE format = "
                                                          f"{self.mark}", (BUNDLED_FORMAT,))}

@@ -39,8 +39,9 @@ class IncidentStore(Protocol):
         ...
 
     def read(self, spec: FilterSpec | None = None, columns: Sequence[str] | None = None,
-             near: Proximity | None = None, *, order: bool | None = None) -> pd.DataFrame:
-        """The incidents the store-side part of ``spec`` selects, ``columns`` only, read in chunks."""
+             near: Proximity | None = None, *, order: bool | None = None, limit: int | None = None) -> pd.DataFrame:
+        """The incidents the store-side part of ``spec`` selects, ``columns`` only (at most ``limit``
+        rows), read in chunks."""
         ...
 
     def count(self, spec: FilterSpec | None = None, near: Proximity | None = None) -> int:

@@ -272,10 +272,12 @@ def checked_column(column: str) -> str:
     return column
 
 
-def select_sql(where: str, columns: Sequence[str] = INCIDENT_COLUMNS, order: bool = True) -> str:
-    """The incident SELECT returning ``columns`` plus the upload id (ordered by date and id when ``order``)."""
+def select_sql(where: str, columns: Sequence[str] = INCIDENT_COLUMNS, order: bool = True, limit: int | None = None) -> str:
+    """The incident SELECT returning ``columns`` plus the upload id (ordered by date and id when
+    ``order``; at most ``limit`` rows when given)."""
     cols = ", ".join(checked_column(c) for c in columns)
-    return f"SELECT {cols}, upload_id FROM incidents{where}" + (" ORDER BY event_date, id" if order else "")
+    return (f"SELECT {cols}, upload_id FROM incidents{where}" + (" ORDER BY event_date, id" if order else "")
+            + (f" LIMIT {int(limit)}" if limit is not None else ""))
 
 
 #: Rows converted per step when reading incidents: the driver's row tuples (about 2 kB of Python
