@@ -423,3 +423,57 @@ def test_select_for_map_reads_what_the_representation_needs_and_actor_filters_in
     omicron = FilterSpec(event_types=("Protests",), municipalities=(), actors=())
     sel = svc.select_for_map(omicron, marker_rows=10, cluster_rows=100_000).incidents
     assert reads == [None] and "source_url" in sel  # no actor filter: counted (index), read once
+
+
+def test_added_uploads_names_the_uploads_since_a_version_and_nothing_else(svc, tmp_path):
+    v0 = svc.data_version()
+    assert svc.added_uploads(v0) == ()
+    a = svc.ingest_file(acled_csv(tmp_path / "a.csv", ids_rows("A", 3))).report.upload_id
+    v1, facets_v1 = svc.data_version(), svc.facets()
+    b = svc.ingest_file(acled_csv(tmp_path / "b.csv", [{"event_id_cnty": "B-0", "event_date": "2030-01-02",
+                                                         "actor1": "Group Beta", "assoc_actor_1": "Zeta; Eta"},
+                                                        {"event_id_cnty": "B-1", "admin2": "Leposavić"}])).report.upload_id
+    assert svc.added_uploads(v0) == (a, b) and svc.added_uploads(v1) == (b,)
+    merged, now = svc.extend_facets(facets_v1, (b,)), svc.facets()
+    assert merged == now and merged.last == dt.date(2030, 1, 2) and {"Zeta", "Eta", "Group Beta"} <= set(merged.actors)
+    # Their rows, and only theirs, through the upload restriction of the one read verb and of facets.
+    got = svc.store.read(FilterSpec(), ("event_id_cnty",), uploads=(b,))
+    assert sorted(got["event_id_cnty"]) == ["B-0", "B-1"]
+    assert svc.store.read(FilterSpec(), ("event_id_cnty",), uploads=()).empty
+    f = svc.store.facets(uploads=(a,))
+    assert (f.count, f.first, f.last, f.actors) == (3, dt.date(2023, 5, 1), dt.date(2023, 5, 1), ("Protesters (Kosovo)",))
+    v2 = svc.data_version()
+    svc.undo(a)  # anything but an upload: readers must read everything again
+    assert svc.added_uploads(v0) is None and svc.added_uploads(v2) is None
+    assert svc.added_uploads(svc.data_version()) == ()
+    assert svc.added_uploads("another-store:0:1") is None and svc.added_uploads("garbage") is None
+
+
+def test_extend_for_map_equals_a_fresh_selection_after_an_upload(svc, tmp_path):
+    """The previous answer plus the upload's rows is what selecting again gives (filters applied to
+    the new rows too); crossing the cluster limit, or a marker-sized answer, means select again."""
+    first = ([{"event_id_cnty": f"P-{i}", "actor1": "Group Pi", "fatalities": str(i % 3)} for i in range(30)]
+             + [{"event_id_cnty": f"Q-{i}", "actor1": "Group Q"} for i in range(10)])
+    svc.ingest_file(acled_csv(tmp_path / "1.csv", first))
+    spec = FilterSpec(actors=("Group Pi",), min_fatalities=1)
+    before = svc.select_for_map(spec, ("event_date",), marker_rows=5, cluster_rows=100).incidents
+    assert len(before) == 20  # fatalities 1 or 2 of 30
+    version = svc.data_version()
+    second = ([{"event_id_cnty": f"P2-{i}", "actor1": "Other", "assoc_actor_1": "Group Pi; X", "fatalities": "1"}
+               for i in range(4)] + [{"event_id_cnty": f"P3-{i}", "actor1": "Group Pi", "fatalities": "0"} for i in range(6)]
+              + [{"event_id_cnty": "P-1", "actor1": "Group Pi", "fatalities": "1"}])  # P-1: stored already
+    svc.ingest_file(acled_csv(tmp_path / "2.csv", second))
+    uploads = svc.added_uploads(version)
+    reads = []
+    real = svc.store.read
+    svc.store.read = lambda *a, **k: reads.append(k.get("uploads")) or real(*a, **k)
+    grown = svc.extend_for_map(before, spec, uploads, marker_rows=5, cluster_rows=100)
+    assert reads == [uploads]  # only the upload's rows were read
+    svc.store.read = real
+    fresh = svc.select_for_map(spec, ("event_date",), marker_rows=5, cluster_rows=100).incidents
+    assert len(grown) == 24 and sorted(grown["event_id_cnty"]) == sorted(fresh["event_id_cnty"])
+    assert list(grown.columns) == list(before.columns) and len(before) == 20  # previous left as it was
+    assert svc.extend_for_map(before, spec, uploads, marker_rows=5, cluster_rows=22) is None  # 20 -> 24 > 22
+    assert svc.extend_for_map(before, spec, uploads, marker_rows=25, cluster_rows=100) is None  # markers
+    facets = svc.extend_facets(svc.facets(), ())
+    assert facets.count == svc.facets().count

@@ -26,6 +26,8 @@ from geodata.store.records import (
 
 #: Upload ``format`` of the bundled incidents (seeded by :func:`geodata.incidents.seed_bundled`).
 BUNDLED_FORMAT = "bundled"
+#: Steps of the data version whose kind is kept (:meth:`BaseStore.added_uploads` looks this far back).
+CHANGE_LOG_STEPS = 1000
 #: Rows re-enriched per transaction by :meth:`BaseStore.fill_municipalities`.
 FILL_ROWS = 50_000
 #: ``locate(rows) -> DataFrame(municipality, admin2_mismatch)`` for rows with admin2/latitude/longitude.
@@ -120,15 +122,15 @@ class BaseStore:
             raise StoreError(f"the store has schema version {max(applied)}, newer than this conflictmap "
                              f"knows ({LATEST_VERSION}); upgrade conflictmap")
         for m in sorted(MIGRATIONS, key=lambda m: m.version):
-            if m.version in applied:
-                continue
-            self._apply_migration(m)
-            if m.version == 3 and self._any("SELECT 1 FROM incidents WHERE municipality IS NULL LIMIT 1"):
-                from geodata.enrich import locate_rows
+            if m.version not in applied:
+                self._apply_migration(m)
+        # After every migration (filling writes through the newest schema, e.g. the change log).
+        if 3 not in applied and self._any("SELECT 1 FROM incidents WHERE municipality IS NULL LIMIT 1"):
+            from geodata.enrich import locate_rows
 
-                # Stores made before schema 3: fill from the stated admin2 (alias table) now; the
-                # service re-enriches from coordinates once boundaries are installed.
-                self.fill_municipalities(lambda rows: locate_rows(rows, None))
+            # Stores made before schema 3: fill from the stated admin2 (alias table) now; the
+            # service re-enriches from coordinates once boundaries are installed.
+            self.fill_municipalities(lambda rows: locate_rows(rows, None))
 
     def _apply_migration(self, m) -> None:
         raise NotImplementedError
@@ -137,9 +139,15 @@ class BaseStore:
         return bool(self._rows(sql, params))
 
     # -- writing -----------------------------------------------------------------------------------
-    def _bump(self, cur: Any) -> None:
-        """Advance the change counter inside the caller's transaction (see :meth:`data_version`)."""
+    def _bump(self, cur: Any, kind: str = "change", upload_id: int | None = None) -> None:
+        """Advance the change counter inside the caller's transaction (see :meth:`data_version`) and
+        log what the step was: ``"upload"`` (rows added by ``upload_id``, nothing else changed) or
+        any other change. Readers use the log to extend what they read before (:meth:`added_uploads`)."""
+        p = self.mark
         cur.execute("UPDATE data_version SET n = n + 1 WHERE id = 1")
+        cur.execute(f"INSERT INTO data_changes (n, kind, upload_id) SELECT n, {p}, {p} FROM data_version WHERE id = 1",
+                    (kind, upload_id))
+        cur.execute(f"DELETE FROM data_changes WHERE n <= (SELECT n FROM data_version WHERE id = 1) - {CHANGE_LOG_STEPS}")
 
     def add_upload(self, valid: pd.DataFrame, meta: UploadMeta, after_batch: BatchHook | None = None) -> tuple[int, int, int]:
         """Store validated rows as one upload, in one transaction.
@@ -175,7 +183,7 @@ class BaseStore:
             duplicates = len(valid) - inserted
             cur.execute(f"UPDATE uploads SET accepted = {p}, duplicates = {p} WHERE id = {p}",
                         (inserted, duplicates, upload_id))
-            self._bump(cur)
+            self._bump(cur, "upload", upload_id)
         return upload_id, inserted, duplicates
 
     def list_uploads(self) -> pd.DataFrame:
@@ -279,11 +287,41 @@ class BaseStore:
         rows = self._rows("SELECT (SELECT value FROM store_meta WHERE key = 'store_id'), n FROM data_version WHERE id = 1")
         return f"{rows[0][0]}:{rows[0][1]}" if rows else "0:0"
 
+    def added_uploads(self, since: str) -> tuple[int, ...] | None:
+        """The uploads that are the only changes since data version ``since``, oldest first.
+
+        Args:
+            since: a token :meth:`data_version` returned earlier.
+        Returns:
+            Their ids (empty when nothing changed), or ``None`` when anything else changed since
+            (an undo, a sync, a status change, a migration, another store) or the log no longer
+            reaches back that far: the caller then reads everything again.
+        """
+        store_id, _, n_text = since.rpartition(":")
+        rows = self._rows("SELECT (SELECT value FROM store_meta WHERE key = 'store_id'), n FROM data_version WHERE id = 1")
+        if not rows or not n_text.isdigit() or str(rows[0][0]) != store_id:
+            return None
+        old, now = int(n_text), int(rows[0][1])
+        if old > now:
+            return None
+        steps = self._rows(f"SELECT kind, upload_id FROM data_changes WHERE n > {self.mark} ORDER BY n", (old,))
+        if len(steps) != now - old or any(kind != "upload" or uid is None for kind, uid in steps):
+            return None
+        return tuple(int(uid) for _, uid in steps)
+
     def count(self, spec: FilterSpec | None = None, near: Proximity | None = None) -> int:
         """How many stored incidents the store-side part of ``spec`` selects (exact without actors,
         text or proximity in ``spec``; a superset otherwise)."""
         where, params = self._where(spec, near)
         return int(self._rows(f"SELECT COUNT(*) FROM incidents{where}", params)[0][0])
+
+    def _only_uploads(self, where: str, params: list, uploads: Sequence[int] | None) -> tuple[str, list]:
+        """``where`` narrowed to the incidents of ``uploads`` (unchanged for ``None``)."""
+        if uploads is None:
+            return where, params
+        ids = [int(u) for u in uploads]
+        cond = f"upload_id IN ({', '.join([self.mark] * len(ids))})" if ids else "1 = 0"
+        return (where + " AND " if where else " WHERE ") + cond, [*params, *ids]
 
     def _where(self, spec: FilterSpec | None, near: Proximity | None) -> tuple[str, list]:
         date_param = self._date_param
@@ -295,7 +333,8 @@ class BaseStore:
         return where, params
 
     def read(self, spec: FilterSpec | None = None, columns: Sequence[str] | None = None,
-             near: Proximity | None = None, *, order: bool | None = None, limit: int | None = None) -> pd.DataFrame:
+             near: Proximity | None = None, *, order: bool | None = None, limit: int | None = None,
+             uploads: Sequence[int] | None = None) -> pd.DataFrame:
         """The stored incidents matching the store-side part of ``spec``, read in chunks.
 
         Args:
@@ -307,6 +346,7 @@ class BaseStore:
             order: sort by date and id (default: only when every column is read).
             limit: read at most this many rows (``None``: all). With ``order`` false, which rows is
                 up to the database: a caller uses it to learn "more than N?" in the same scan.
+            uploads: only incidents these uploads added (see :meth:`added_uploads`).
         Returns:
             ``columns`` typed (``event_date`` datetime64, integers ``Int64``) plus ``origin``
             ("bundled" or "upload:<id>").
@@ -315,7 +355,7 @@ class BaseStore:
             StoreError: if the store cannot be read.
         """
         cols = tuple(READABLE_COLUMNS if columns is None else dict.fromkeys(columns))
-        where, params = self._where(spec, near)
+        where, params = self._only_uploads(*self._where(spec, near), uploads)
         if limit is not None and limit < 0:
             raise ValueError("limit must be zero or more")
         self.last_query = select_sql(where, cols, order=columns is None if order is None else order, limit=limit)
@@ -326,15 +366,22 @@ class BaseStore:
             frame["origin"] = frame["origin"].where(~frame["origin"].isin(bundled), "bundled")
         return frame
 
-    def facets(self) -> StoreFacets:
-        """Distinct actors (";"-lists split), municipalities, the date range and the row count."""
+    def facets(self, uploads: Sequence[int] | None = None) -> StoreFacets:
+        """Distinct actors (";"-lists split), municipalities, the date range and the row count.
+
+        Args:
+            uploads: only of the incidents these uploads added (see :meth:`added_uploads`).
+        """
+        only, params = self._only_uploads("", [], uploads)
+        also = only.replace(" WHERE ", " AND ")
         actors: set[str] = set()
         for col in ACTOR_COLUMNS:
-            for (cell,) in self._rows(f"SELECT DISTINCT {col} FROM incidents WHERE {col} IS NOT NULL AND {col} <> ''"):
+            for (cell,) in self._rows(f"SELECT DISTINCT {col} FROM incidents WHERE {col} IS NOT NULL AND {col} <> ''"
+                                      f"{also}", params):
                 actors.update(split_multi(cell))
         munis = [str(r[0]) for r in self._rows("SELECT DISTINCT municipality FROM incidents "
-                                               "WHERE municipality IS NOT NULL AND municipality <> ''")]
-        n, first, last = self._rows("SELECT COUNT(*), MIN(event_date), MAX(event_date) FROM incidents")[0]
+                                               f"WHERE municipality IS NOT NULL AND municipality <> ''{also}", params)]
+        n, first, last = self._rows(f"SELECT COUNT(*), MIN(event_date), MAX(event_date) FROM incidents{only}", params)[0]
         return StoreFacets(
             count=int(n),
             first=dt.date.fromisoformat(str(first)[:10]) if first is not None else None,

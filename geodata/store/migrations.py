@@ -291,3 +291,15 @@ MIGRATIONS += (
     ),
 )
 LATEST_VERSION = max(m.version for m in MIGRATIONS)
+
+# -- 8: a log of what each data-version step was (7 is left to the ingest work) ---------------------
+MIGRATIONS += (
+    Migration(
+        8, "data_changes: what each step of the data version was (an upload, or any other change)",
+        sqlite=("CREATE TABLE data_changes (n INTEGER PRIMARY KEY, kind TEXT NOT NULL, upload_id INTEGER)",
+                "UPDATE data_version SET n = n + 1"),
+        postgres=("CREATE TABLE data_changes (n BIGINT PRIMARY KEY, kind TEXT NOT NULL, upload_id BIGINT)",
+                  "UPDATE data_version SET n = n + 1"),
+    ),
+)
+LATEST_VERSION = max(m.version for m in MIGRATIONS)

@@ -39,7 +39,8 @@ class IncidentStore(Protocol):
         ...
 
     def read(self, spec: FilterSpec | None = None, columns: Sequence[str] | None = None,
-             near: Proximity | None = None, *, order: bool | None = None, limit: int | None = None) -> pd.DataFrame:
+             near: Proximity | None = None, *, order: bool | None = None, limit: int | None = None,
+             uploads: Sequence[int] | None = None) -> pd.DataFrame:
         """The incidents the store-side part of ``spec`` selects, ``columns`` only (at most ``limit``
         rows), read in chunks."""
         ...
@@ -48,8 +49,12 @@ class IncidentStore(Protocol):
         """How many incidents the store-side part of ``spec`` selects."""
         ...
 
-    def facets(self) -> StoreFacets:
-        """Distinct actors and municipalities, date range and count."""
+    def facets(self, uploads: Sequence[int] | None = None) -> StoreFacets:
+        """Distinct actors and municipalities, date range and count (of ``uploads``' incidents only)."""
+        ...
+
+    def added_uploads(self, since: str) -> tuple[int, ...] | None:
+        """The uploads that are the only changes since data version ``since`` (``None``: other changes)."""
         ...
 
     def municipality_counts(self, spec: FilterSpec | None = None) -> pd.DataFrame:
