@@ -15,6 +15,7 @@ import os
 from functools import lru_cache
 import tempfile
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,7 +130,7 @@ def _atomic_install(tmp: Path, dest: Path) -> None:
     os.replace(tmp, dest)  # atomic on one file system: the cache is never half-written
 
 
-def _download_verified(url: str, sha256: str, dest: Path, check, timeout: float) -> Path:
+def _download_verified(url: str, sha256: str, dest: Path, check: Callable[[Path], object], timeout: float) -> Path:
     """Download ``url`` to ``dest`` atomically after checking its SHA-256 and parsing it with ``check``.
 
     Raises:

@@ -14,14 +14,18 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from geodata.settings import get_settings
+
+if TYPE_CHECKING:
+    from geodata.ingest.pipeline import Progress
 
 #: Files with more valid rows than this get progress output on stderr.
 PROGRESS_MIN_BYTES = 5_000_000
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ingest, uploads and undo commands to the CLI."""
     p = subparsers.add_parser("ingest", help="validate a CSV file (ACLED, UCDP GED or mapped) and store it")
     p.add_argument("file", type=Path, help="CSV file to ingest")
@@ -46,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     d.set_defaults(func=cmd_undo)
 
 
-def _progress_printer(size: int):
+def _progress_printer(size: int) -> Progress | None:
     """Progress on stderr: a redrawn line on a terminal, plain lines otherwise; silent for small files."""
     if size < PROGRESS_MIN_BYTES:
         return None

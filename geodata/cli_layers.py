@@ -6,11 +6,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Protocol
 
 import geopandas as gpd
 
 from geodata.boundaries import (
-    HOW_TO_GET_BOUNDARIES, BoundaryError, download_boundaries, download_country_boundary, import_boundaries,
+    HOW_TO_GET_BOUNDARIES, BoundaryError, BoundarySource, download_boundaries, download_country_boundary,
+    import_boundaries,
 )
 from geodata.export import add_export_arguments
 from geodata.settings import get_settings
@@ -18,7 +20,30 @@ from geodata.settings import get_settings
 LAYER_NAMES = ("incidents", "sites", "routes", "municipalities")
 
 
-def _layer_summary(name: str, gdf: gpd.GeoDataFrame | None, source: str, attribution: str) -> dict:
+class LayerSummarySource(Protocol):
+    """What :func:`info_summary` reads: the layers, where each came from, and the routes' status."""
+
+    @property
+    def incidents(self) -> gpd.GeoDataFrame: ...
+    @property
+    def sites(self) -> gpd.GeoDataFrame: ...
+    @property
+    def routes(self) -> gpd.GeoDataFrame: ...
+    @property
+    def municipalities(self) -> gpd.GeoDataFrame | None: ...
+    @property
+    def boundary_source(self) -> BoundarySource | None: ...
+    @property
+    def routes_illustrative(self) -> bool: ...
+    @property
+    def incident_source(self) -> str: ...
+    @property
+    def sites_source(self) -> str: ...
+    @property
+    def routes_source(self) -> str: ...
+
+
+def _layer_summary(name: str, gdf: gpd.GeoDataFrame | None, source: str, attribution: str) -> dict[str, object]:
     if gdf is None:
         return {"name": name, "present": False, "features": 0, "source": source, "attribution": attribution}
     bounds = [round(float(b), 5) for b in gdf.total_bounds] if not gdf.empty else None
@@ -26,11 +51,14 @@ def _layer_summary(name: str, gdf: gpd.GeoDataFrame | None, source: str, attribu
             "bounds": bounds, "source": source, "attribution": attribution}
 
 
-def info_summary(bundle) -> dict:
+def info_summary(bundle: LayerSummarySource) -> dict[str, list[dict[str, object]]]:
     """JSON-ready summary of every layer (name, count, CRS, bounds, source, attribution).
 
     Args:
         bundle: a :class:`geodata.layers_data.LayerBundle` or anything with the same attributes.
+    Returns:
+        ``{"layers": [...]}``, one dict per layer (incidents, sites, routes, municipalities);
+        ``present`` is False for a missing municipalities layer, which then carries ``how_to_get``.
     """
     muni = _layer_summary("municipalities", bundle.municipalities,
                           str(bundle.boundary_source.path) if bundle.boundary_source else "not installed",
@@ -106,7 +134,7 @@ def cmd_boundaries(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the info, export and boundaries commands."""
     p = sub.add_parser("info", help="JSON summary of every layer")
     p.set_defaults(func=cmd_info)

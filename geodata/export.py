@@ -27,6 +27,7 @@ import pyogrio
 
 from geodata.licence import INTERNAL_USE_NOTICE, needs_notice, shareable
 from geodata.selection import Selection
+from geodata.settings import Settings
 from geodata.spreadsheet import FORMULA_PREFIXES, neutralise_formulas, spreadsheet_csv  # noqa: F401 (re-exported)
 from geodata.files import atomic_target, write_bytes_atomic
 from geodata.textsafe import printable
@@ -210,7 +211,7 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPa
     return parser
 
 
-def run_export(args: argparse.Namespace, settings) -> int:
+def run_export(args: argparse.Namespace, settings: Settings) -> int:
     """``python -m geodata export``: write the filtered incidents or a layer, or all layers as GPKG.
 
     Args:
