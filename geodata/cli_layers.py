@@ -21,7 +21,11 @@ LAYER_NAMES = ("incidents", "sites", "routes", "municipalities")
 
 
 class LayerSummarySource(Protocol):
-    """What :func:`info_summary` reads: the layers, where each came from, and the routes' status."""
+    """What :func:`info_summary` reads: the layers, where each came from, and the routes' status.
+
+    :class:`geodata.layers_data.LayerBundle` has these attributes; ``cmd_info`` builds the same from
+    the service's context.
+    """
 
     @property
     def incidents(self) -> gpd.GeoDataFrame: ...
@@ -78,7 +82,15 @@ def info_summary(bundle: LayerSummarySource) -> dict[str, list[dict[str, object]
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    """Print the JSON layer summary; an unusable layer file is left out with a note on stderr."""
+    """Print the JSON layer summary; an unusable layer file is left out with a note on stderr.
+
+    Args:
+        args: the parsed ``info`` options (none).
+    Returns:
+        0.
+    Raises:
+        StoreError: if the store cannot be read.
+    """
     from types import SimpleNamespace
 
     from geodata.incidents import BUNDLED_INCIDENTS
@@ -105,14 +117,28 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Write the filtered incidents or one layer (csv/geojson), or all layers (gpkg): see :mod:`geodata.export`."""
+    """Write the filtered incidents or one layer (csv/geojson), or all layers (gpkg): see :mod:`geodata.export`.
+
+    Args:
+        args: the parsed ``export`` options.
+    Returns:
+        The exit code of :func:`geodata.export.run_export` (0 written, 2 not).
+    """
     from geodata.export import run_export
 
     return run_export(args, get_settings())
 
 
 def cmd_boundaries(args: argparse.Namespace) -> int:
-    """Download (or import with --from) the official ADM2 boundaries into the cache."""
+    """Download (or import with --from) the official ADM2 boundaries into the cache.
+
+    Stored incidents are then located in the new boundaries.
+
+    Args:
+        args: the parsed ``boundaries`` options (``from_path``).
+    Returns:
+        0 when installed, 2 when the download or import failed (one line on stderr).
+    """
     settings = get_settings()
     try:
         path = import_boundaries(settings, Path(args.from_path)) if args.from_path else download_boundaries(settings)
@@ -135,7 +161,11 @@ def cmd_boundaries(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the info, export and boundaries commands."""
+    """Add the info, export and boundaries commands.
+
+    Args:
+        sub: the ``python -m geodata`` subcommand registry (each command sets ``func``).
+    """
     p = sub.add_parser("info", help="JSON summary of every layer")
     p.set_defaults(func=cmd_info)
     p = sub.add_parser("export", help="write the filtered incidents or a layer (csv/geojson), or all layers (gpkg)")

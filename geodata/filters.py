@@ -168,7 +168,13 @@ class FilterSpec:
 
 
 def actor_options(incidents: pd.DataFrame) -> list[str]:
-    """Every distinct actor name (primary and associated), sorted, for the actor filter."""
+    """Every distinct actor name (primary and associated), sorted, for the actor filter.
+
+    Args:
+        incidents: rows with any of :data:`ACTOR_COLUMNS` (associated actors as ";"-lists).
+    Returns:
+        The names, sorted case-insensitively, each once.
+    """
     names: set[str] = set()
     for col in ACTOR_COLUMNS:
         if col in incidents:
@@ -211,6 +217,8 @@ def filter_mask(
 ) -> npt.NDArray[np.bool_]:
     """Boolean mask of incidents matching ``spec`` (see :func:`apply_filters`).
 
+    Args:
+        incidents, spec, routes, sites: as for :func:`apply_filters`.
     Returns:
         One bool per row of ``incidents``, in order.
     """

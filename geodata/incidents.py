@@ -65,6 +65,10 @@ def to_geodataframe(valid: pd.DataFrame, origin: str | pd.Series = "bundled") ->
 def bundled_rows(path: Path = BUNDLED_INCIDENTS) -> pd.DataFrame:
     """The bundled incidents as validated rows (every one must be valid).
 
+    Args:
+        path: the bundled CSV (canonical columns).
+    Returns:
+        The valid rows, as :func:`geodata.validation.validate_incidents` gives them.
     Raises:
         IncidentDataError: listing invalid rows (line, column, reason), or when the file is unreadable.
     """
@@ -83,13 +87,18 @@ def load_bundled_incidents(path: Path = BUNDLED_INCIDENTS) -> gpd.GeoDataFrame:
 
     Still used by tests that check the bundled data itself.
 
+    Args:
+        path: the bundled CSV.
+    Returns:
+        A point layer (see :func:`to_geodataframe`) with ``origin`` "bundled".
     Raises:
         IncidentDataError: listing every invalid row (line, column, reason).
     """
     return to_geodataframe(bundled_rows(path), "bundled")
 
 
-def seed_bundled(store: IncidentStore, municipalities: gpd.GeoDataFrame | None = None, path: Path = BUNDLED_INCIDENTS) -> bool:
+def seed_bundled(store: IncidentStore, municipalities: gpd.GeoDataFrame | None = None,
+                 path: Path = BUNDLED_INCIDENTS) -> bool:
     """Make the store hold the bundled incidents of ``path`` as one upload (format "bundled").
 
     Idempotent: nothing is written when a live bundled upload has the file's SHA-256. When the

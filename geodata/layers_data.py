@@ -36,7 +36,13 @@ def _file_stamp(path: Path | None) -> str:
 
 
 def context_key(settings: Settings) -> tuple[str, ...]:
-    """What decides the context layers: the boundaries (configured file and cache), routes and sites files."""
+    """What decides the context layers: the boundaries (configured file and cache), routes and sites files.
+
+    Args:
+        settings: names the boundaries and routes files.
+    Returns:
+        One "path:size:mtime" stamp per file ("-" when not configured, "path:missing" when absent).
+    """
     return (_file_stamp(settings.boundaries_file), _file_stamp(settings.boundaries_cache),
             _file_stamp(settings.routes_file), _file_stamp(BUNDLED_SITES))
 
