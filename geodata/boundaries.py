@@ -15,6 +15,7 @@ import os
 from functools import lru_cache
 import tempfile
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +51,10 @@ class BoundarySource:
 def find_boundaries(settings: Settings) -> BoundarySource | None:
     """Locate the boundaries file to use, or ``None`` when none is installed.
 
+    Args:
+        settings: gives ``CONFLICTMAP_BOUNDARIES`` (a user's file, used first) and the cache path.
+    Returns:
+        The file and its origin ("settings" or "cache"), or ``None``.
     Raises:
         BoundaryError: if ``CONFLICTMAP_BOUNDARIES`` names a file that does not exist.
     """
@@ -105,6 +110,8 @@ def read_municipalities(path: Path) -> gpd.GeoDataFrame:
 def load_municipalities(settings: Settings) -> tuple[gpd.GeoDataFrame | None, BoundarySource | None]:
     """Load the installed boundaries, if any.
 
+    Args:
+        settings: gives the configured boundaries file and the cache path.
     Returns:
         ``(layer, source)``, or ``(None, None)`` when no boundaries are installed.
     Raises:
@@ -129,7 +136,7 @@ def _atomic_install(tmp: Path, dest: Path) -> None:
     os.replace(tmp, dest)  # atomic on one file system: the cache is never half-written
 
 
-def _download_verified(url: str, sha256: str, dest: Path, check, timeout: float) -> Path:
+def _download_verified(url: str, sha256: str, dest: Path, check: Callable[[Path], object], timeout: float) -> Path:
     """Download ``url`` to ``dest`` atomically after checking its SHA-256 and parsing it with ``check``.
 
     Raises:
@@ -159,6 +166,8 @@ def _download_verified(url: str, sha256: str, dest: Path, check, timeout: float)
 def read_country_boundary(path: Path) -> gpd.GeoDataFrame:
     """Read a country outline file (geoBoundaries ADM0 GeoJSON/GeoPackage).
 
+    Args:
+        path: the outline file.
     Returns:
         GeoDataFrame in EPSG:4326 with ``name`` and valid (multi)polygon geometry (a copy: the
         parsed file is cached per path and modification time, as every map draws it).
@@ -190,6 +199,8 @@ def _read_country_boundary(path: Path, _stamp: int) -> gpd.GeoDataFrame:
 def load_country_boundary(settings: Settings) -> tuple[gpd.GeoDataFrame | None, BoundarySource | None]:
     """The Kosovo outline from ``CONFLICTMAP_COUNTRY_BOUNDARY`` or the cache, if installed.
 
+    Args:
+        settings: gives the configured outline file and the cache path.
     Returns:
         ``(layer, source)`` or ``(None, None)`` when not installed.
     Raises:
@@ -210,6 +221,11 @@ def load_country_boundary(settings: Settings) -> tuple[gpd.GeoDataFrame | None, 
 def download_country_boundary(settings: Settings, *, timeout: float = 60.0) -> Path:
     """Download the pinned geoBoundaries ADM0 outline of Kosovo, verify its SHA-256 and cache it.
 
+    Args:
+        settings: gives the URL, the expected SHA-256 and the cache path.
+        timeout: seconds before the download gives up.
+    Returns:
+        The cached file's path.
     Raises:
         BoundaryError: on network failure or a checksum mismatch (the cache is left untouched).
     """
@@ -235,6 +251,11 @@ def download_boundaries(settings: Settings, *, timeout: float = 60.0) -> Path:
 def import_boundaries(settings: Settings, source: Path) -> Path:
     """Import a local boundaries file (GeoJSON/GeoPackage) into the cache as GeoJSON.
 
+    Args:
+        settings: gives the cache path.
+        source: the file to import (``shapeName``/``name`` column, polygons).
+    Returns:
+        The cached file's path (replaced atomically).
     Raises:
         BoundaryError: if the file cannot be read or has no named polygons.
     """

@@ -14,15 +14,23 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from geodata.settings import get_settings
+
+if TYPE_CHECKING:
+    from geodata.ingest.pipeline import Progress
 
 #: Files with more valid rows than this get progress output on stderr.
 PROGRESS_MIN_BYTES = 5_000_000
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ingest, uploads and undo commands to the CLI."""
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ingest, uploads and undo commands to the CLI.
+
+    Args:
+        subparsers: the ``python -m geodata`` subcommand registry (each command sets ``func``).
+    """
     p = subparsers.add_parser("ingest", help="validate a CSV file (ACLED, UCDP GED or mapped) and store it")
     p.add_argument("file", type=Path, help="CSV file to ingest")
     p.add_argument("--format", choices=("acled", "ucdp", "auto"), default="auto", help="source format (default: detect)")
@@ -46,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     d.set_defaults(func=cmd_undo)
 
 
-def _progress_printer(size: int):
+def _progress_printer(size: int) -> Progress | None:
     """Progress on stderr: a redrawn line on a terminal, plain lines otherwise; silent for small files."""
     if size < PROGRESS_MIN_BYTES:
         return None
@@ -65,8 +73,12 @@ def _progress_printer(size: int):
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    """Run ``ingest``; returns the exit code.
+    """Run ``ingest``: validate and store one file, print rejected rows and the summary line.
 
+    Args:
+        args: the parsed ``ingest`` options.
+    Returns:
+        0 when the file was processed (even with rejected rows).
     Raises:
         ConflictmapError: unreadable file, unknown format, bad mapping, store failure (the caller
             prints one line and exits 2).
@@ -122,7 +134,15 @@ def _exists(args: argparse.Namespace) -> bool:
 
 
 def cmd_uploads(args: argparse.Namespace) -> int:
-    """Run ``uploads``: one line per upload (newest first)."""
+    """Run ``uploads``: one tab-separated line per upload (newest first).
+
+    Args:
+        args: the parsed ``uploads`` options (``--db``, ``--all``).
+    Returns:
+        0.
+    Raises:
+        StoreError: if the store cannot be read.
+    """
     from geodata.service import IncidentService
 
     if not _exists(args):
@@ -143,6 +163,10 @@ def cmd_uploads(args: argparse.Namespace) -> int:
 def cmd_undo(args: argparse.Namespace) -> int:
     """Run ``undo``: remove one upload's incidents that no other upload holds.
 
+    Args:
+        args: the parsed ``undo`` options (``upload_id``, ``--db``).
+    Returns:
+        0 when undone, 1 when there is no such upload.
     Raises:
         InputError: bad id, no such upload, already undone, bundled data (exit 1, as before).
     """

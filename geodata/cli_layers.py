@@ -6,11 +6,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Protocol
 
 import geopandas as gpd
 
 from geodata.boundaries import (
-    HOW_TO_GET_BOUNDARIES, BoundaryError, download_boundaries, download_country_boundary, import_boundaries,
+    HOW_TO_GET_BOUNDARIES, BoundaryError, BoundarySource, download_boundaries, download_country_boundary,
+    import_boundaries,
 )
 from geodata.export import add_export_arguments
 from geodata.settings import get_settings
@@ -18,7 +20,34 @@ from geodata.settings import get_settings
 LAYER_NAMES = ("incidents", "sites", "routes", "municipalities")
 
 
-def _layer_summary(name: str, gdf: gpd.GeoDataFrame | None, source: str, attribution: str) -> dict:
+class LayerSummarySource(Protocol):
+    """What :func:`info_summary` reads: the layers, where each came from, and the routes' status.
+
+    :class:`geodata.layers_data.LayerBundle` has these attributes; ``cmd_info`` builds the same from
+    the service's context.
+    """
+
+    @property
+    def incidents(self) -> gpd.GeoDataFrame: ...
+    @property
+    def sites(self) -> gpd.GeoDataFrame: ...
+    @property
+    def routes(self) -> gpd.GeoDataFrame: ...
+    @property
+    def municipalities(self) -> gpd.GeoDataFrame | None: ...
+    @property
+    def boundary_source(self) -> BoundarySource | None: ...
+    @property
+    def routes_illustrative(self) -> bool: ...
+    @property
+    def incident_source(self) -> str: ...
+    @property
+    def sites_source(self) -> str: ...
+    @property
+    def routes_source(self) -> str: ...
+
+
+def _layer_summary(name: str, gdf: gpd.GeoDataFrame | None, source: str, attribution: str) -> dict[str, object]:
     if gdf is None:
         return {"name": name, "present": False, "features": 0, "source": source, "attribution": attribution}
     bounds = [round(float(b), 5) for b in gdf.total_bounds] if not gdf.empty else None
@@ -26,11 +55,14 @@ def _layer_summary(name: str, gdf: gpd.GeoDataFrame | None, source: str, attribu
             "bounds": bounds, "source": source, "attribution": attribution}
 
 
-def info_summary(bundle) -> dict:
+def info_summary(bundle: LayerSummarySource) -> dict[str, list[dict[str, object]]]:
     """JSON-ready summary of every layer (name, count, CRS, bounds, source, attribution).
 
     Args:
         bundle: a :class:`geodata.layers_data.LayerBundle` or anything with the same attributes.
+    Returns:
+        ``{"layers": [...]}``, one dict per layer (incidents, sites, routes, municipalities);
+        ``present`` is False for a missing municipalities layer, which then carries ``how_to_get``.
     """
     muni = _layer_summary("municipalities", bundle.municipalities,
                           str(bundle.boundary_source.path) if bundle.boundary_source else "not installed",
@@ -50,7 +82,15 @@ def info_summary(bundle) -> dict:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    """Print the JSON layer summary; an unusable layer file is left out with a note on stderr."""
+    """Print the JSON layer summary; an unusable layer file is left out with a note on stderr.
+
+    Args:
+        args: the parsed ``info`` options (none).
+    Returns:
+        0.
+    Raises:
+        StoreError: if the store cannot be read.
+    """
     from types import SimpleNamespace
 
     from geodata.incidents import BUNDLED_INCIDENTS
@@ -77,14 +117,28 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Write the filtered incidents or one layer (csv/geojson), or all layers (gpkg): see :mod:`geodata.export`."""
+    """Write the filtered incidents or one layer (csv/geojson), or all layers (gpkg): see :mod:`geodata.export`.
+
+    Args:
+        args: the parsed ``export`` options.
+    Returns:
+        The exit code of :func:`geodata.export.run_export` (0 written, 2 not).
+    """
     from geodata.export import run_export
 
     return run_export(args, get_settings())
 
 
 def cmd_boundaries(args: argparse.Namespace) -> int:
-    """Download (or import with --from) the official ADM2 boundaries into the cache."""
+    """Download (or import with --from) the official ADM2 boundaries into the cache.
+
+    Stored incidents are then located in the new boundaries.
+
+    Args:
+        args: the parsed ``boundaries`` options (``from_path``).
+    Returns:
+        0 when installed, 2 when the download or import failed (one line on stderr).
+    """
     settings = get_settings()
     try:
         path = import_boundaries(settings, Path(args.from_path)) if args.from_path else download_boundaries(settings)
@@ -106,8 +160,12 @@ def cmd_boundaries(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    """Add the info, export and boundaries commands."""
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the info, export and boundaries commands.
+
+    Args:
+        sub: the ``python -m geodata`` subcommand registry (each command sets ``func``).
+    """
     p = sub.add_parser("info", help="JSON summary of every layer")
     p.set_defaults(func=cmd_info)
     p = sub.add_parser("export", help="write the filtered incidents or a layer (csv/geojson), or all layers (gpkg)")

@@ -27,6 +27,7 @@ import pyogrio
 
 from geodata.licence import INTERNAL_USE_NOTICE, needs_notice, shareable
 from geodata.selection import Selection
+from geodata.settings import Settings
 from geodata.spreadsheet import FORMULA_PREFIXES, neutralise_formulas, spreadsheet_csv  # noqa: F401 (re-exported)
 from geodata.files import atomic_target, write_bytes_atomic
 from geodata.textsafe import printable
@@ -125,6 +126,13 @@ def export_layers(selection: Selection, full_rows: bool = False) -> dict[str, gp
     sequence, sequence_step; :mod:`geodata.curation`) and is :func:`geodata.licence.shareable`: ACLED
     rows without notes, actors and sources unless ``full_rows`` (internal use; every such row then
     says so in ``terms``).
+
+    Args:
+        selection: the filtered incidents and the context layers.
+        full_rows: keep ACLED rows whole (internal use).
+    Returns:
+        Layer name -> layer: ``incidents`` always, ``municipalities`` (with counts), ``routes`` and
+        ``sites`` when the selection has them.
     """
     from geodata.curation_service import with_curation
 
@@ -162,7 +170,14 @@ def write_geopackage(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> Path:
 
 
 def to_geopackage_bytes(selection: Selection, full_rows: bool = False) -> bytes:
-    """The four-layer GeoPackage of ``selection`` as bytes (for a download button)."""
+    """The four-layer GeoPackage of ``selection`` as bytes (for a download button).
+
+    Args:
+        selection: what to export (see :func:`export_layers`).
+        full_rows: keep ACLED rows whole (internal use).
+    Returns:
+        The GeoPackage file's bytes.
+    """
     with tempfile.TemporaryDirectory(prefix="conflictmap-gpkg-") as tmp:
         path = write_geopackage(Path(tmp) / "conflictmap.gpkg", export_layers(selection, full_rows))
         return path.read_bytes()
@@ -171,8 +186,13 @@ def to_geopackage_bytes(selection: Selection, full_rows: bool = False) -> bytes:
 def export_bytes(selection: Selection, layer: str, fmt: str, full_rows: bool = False) -> bytes:
     """One export as bytes: ``fmt`` "csv"/"geojson" of ``layer``, or "gpkg" (all layers).
 
-    ``full_rows``: keep ACLED rows whole, for internal use (see :mod:`geodata.licence`).
-
+    Args:
+        selection: what to export.
+        layer: one of :data:`LAYER_NAMES` (ignored for "gpkg").
+        fmt: a key of :data:`FORMATS`.
+        full_rows: keep ACLED rows whole, for internal use (see :mod:`geodata.licence`).
+    Returns:
+        The file's bytes.
     Raises:
         ExportError: for an unknown format/layer or a layer that is not installed.
     """
@@ -210,7 +230,7 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPa
     return parser
 
 
-def run_export(args: argparse.Namespace, settings) -> int:
+def run_export(args: argparse.Namespace, settings: Settings) -> int:
     """``python -m geodata export``: write the filtered incidents or a layer, or all layers as GPKG.
 
     Args:

@@ -6,12 +6,17 @@ Deprecated module: :meth:`geodata.service.IncidentService.facets` is the entry p
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from geodata.store.records import StoreFacets
+
+if TYPE_CHECKING:
+    from geodata.store.protocol import IncidentStore
 
 __all__ = ["StoreFacets", "store_facets"]
 
 
-def store_facets(store) -> StoreFacets:
+def store_facets(store: IncidentStore) -> StoreFacets:
     """Distinct actors (";"-lists split), stored municipalities, the date range and the row count.
 
     Args:

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+from typing import Callable, TypeVar
 
 from geodata.filters import FilterSpec
 from geodata.municipalities import canonical_municipality
 from geodata.schema import EVENT_TYPES, SUB_EVENT_TO_TYPE
 from geodata.verification import STATUSES
+
+_Number = TypeVar("_Number", int, float)
 
 
 def _date(text: str) -> dt.date:
@@ -43,8 +46,9 @@ def _municipality(text: str) -> str:
     return canon
 
 
-def _non_negative(kind):
-    def parse(text: str):
+def _non_negative(kind: Callable[[str], _Number]) -> Callable[[str], _Number]:
+    """An argparse ``type=`` that parses with ``kind`` and refuses negative numbers."""
+    def parse(text: str) -> _Number:
         try:
             value = kind(text)
         except ValueError:
@@ -92,6 +96,10 @@ def add_filter_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPa
 def spec_from_args(args: argparse.Namespace) -> FilterSpec:
     """The :class:`FilterSpec` described by options added with :func:`add_filter_arguments`.
 
+    Args:
+        args: the parsed options.
+    Returns:
+        The spec (repeated values of an option kept once, in order).
     Raises:
         ValueError: if ``--start`` is after ``--end``.
     """

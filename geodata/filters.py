@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, fields, replace
-from typing import Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from geodata.enrich import within_km
@@ -28,6 +29,8 @@ QUERY_KEYS = {
     "near_sites": "site", "near_km": "km", "statuses": "status",
 }
 _TUPLE_FIELDS = ("actors", "event_types", "sub_event_types", "municipalities", "near_routes", "near_sites", "statuses")
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -91,38 +94,56 @@ class FilterSpec:
 
         Args:
             get_all: returns every value of a key (``st.query_params.get_all``), [] if absent.
+        Returns:
+            The spec; an absent or unparsable parameter leaves its field at the default.
         """
-        kwargs: dict[str, object] = {}
-        for name, key in QUERY_KEYS.items():
-            values = [v for v in get_all(key) if v is not None and str(v) != ""]
-            if not values:
-                continue
+        default = cls()
+
+        def values(name: str) -> list[str]:
+            return [v for v in get_all(QUERY_KEYS[name]) if v is not None and str(v) != ""]
+
+        def first(name: str, parse: Callable[[str], _T], fallback: _T) -> _T:
+            found = values(name)
+            if not found:
+                return fallback
             try:
-                if name in _TUPLE_FIELDS:
-                    kwargs[name] = tuple(values)
-                elif name in ("start", "end"):
-                    kwargs[name] = dt.date.fromisoformat(values[0])
-                elif name == "min_fatalities":
-                    kwargs[name] = max(0, int(values[0]))
-                elif name == "near_km":
-                    kwargs[name] = max(0.0, float(values[0]))
-                else:
-                    kwargs[name] = str(values[0])
+                return parse(found[0])
             except ValueError:
-                continue
-        return cls(**kwargs)
+                return fallback
+
+        def many(name: str) -> tuple[str, ...]:
+            return tuple(values(name))
+
+        return cls(
+            start=first("start", dt.date.fromisoformat, default.start),
+            end=first("end", dt.date.fromisoformat, default.end),
+            actors=many("actors"), event_types=many("event_types"), sub_event_types=many("sub_event_types"),
+            municipalities=many("municipalities"),
+            min_fatalities=first("min_fatalities", lambda s: max(0, int(s)), default.min_fatalities),
+            text=first("text", str, default.text),
+            near_routes=many("near_routes"), near_sites=many("near_sites"),
+            near_km=first("near_km", lambda s: max(0.0, float(s)), default.near_km),
+            statuses=many("statuses"),
+        )
 
     @classmethod
     def from_mapping(cls, params: Mapping[str, str | list[str]]) -> "FilterSpec":
-        """Decode a plain dict of query parameters (values may be lists)."""
+        """Decode a plain dict of query parameters (values may be lists), as :meth:`from_query_params`."""
         def get_all(key: str) -> list[str]:
             v = params.get(key)
             return [] if v is None else list(v) if isinstance(v, (list, tuple)) else [v]
         return cls.from_query_params(get_all)
 
-    def with_(self, **changes: object) -> "FilterSpec":
-        """A copy with some fields changed (tuples are coerced from lists)."""
-        fixed = {k: tuple(v) if k in _TUPLE_FIELDS and v is not None else v for k, v in changes.items()}
+    def with_(self, **changes: Any) -> "FilterSpec":
+        """A copy with some fields changed (tuples are coerced from lists).
+
+        Args:
+            changes: field name -> new value, as for :func:`dataclasses.replace` (which rejects
+                unknown names); lists given for tuple fields become tuples.
+        Returns:
+            The new spec.
+        """
+        fixed: dict[str, Any] = {k: tuple(v) if k in _TUPLE_FIELDS and v is not None else v for k, v in changes.items()}
         return replace(self, **fixed)
 
     def describe(self) -> str:
@@ -147,7 +168,13 @@ class FilterSpec:
 
 
 def actor_options(incidents: pd.DataFrame) -> list[str]:
-    """Every distinct actor name (primary and associated), sorted, for the actor filter."""
+    """Every distinct actor name (primary and associated), sorted, for the actor filter.
+
+    Args:
+        incidents: rows with any of :data:`ACTOR_COLUMNS` (associated actors as ";"-lists).
+    Returns:
+        The names, sorted case-insensitively, each once.
+    """
     names: set[str] = set()
     for col in ACTOR_COLUMNS:
         if col in incidents:
@@ -156,7 +183,7 @@ def actor_options(incidents: pd.DataFrame) -> list[str]:
     return sorted(names, key=str.casefold)
 
 
-def _actor_mask(incidents: pd.DataFrame, actors: Iterable[str]) -> np.ndarray:
+def _actor_mask(incidents: pd.DataFrame, actors: Iterable[str]) -> npt.NDArray[np.bool_]:
     """Rows naming any of ``actors`` as actor1/actor2 or among the associated actors.
 
     Vectorised: each column is factorised (free for categorical columns) and the match is decided
@@ -187,8 +214,14 @@ def filter_mask(
     spec: FilterSpec,
     routes: gpd.GeoDataFrame | None = None,
     sites: gpd.GeoDataFrame | None = None,
-) -> np.ndarray:
-    """Boolean mask of incidents matching ``spec`` (see :func:`apply_filters`)."""
+) -> npt.NDArray[np.bool_]:
+    """Boolean mask of incidents matching ``spec`` (see :func:`apply_filters`).
+
+    Args:
+        incidents, spec, routes, sites: as for :func:`apply_filters`.
+    Returns:
+        One bool per row of ``incidents``, in order.
+    """
     mask = np.ones(len(incidents), dtype=bool)
     if incidents.empty:
         return mask

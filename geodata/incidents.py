@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
 
 from geodata._errors import DataError
 from geodata.schema import INCIDENT_COLUMNS
-from geodata.settings import BUNDLED_DIR, WGS84
+from geodata.settings import BUNDLED_DIR, WGS84, Settings
 from geodata.validation import ValidationResult, validate_incidents
+
+if TYPE_CHECKING:
+    from geodata.store.protocol import IncidentStore
 
 BUNDLED_INCIDENTS = BUNDLED_DIR / "incidents.csv"
 #: Upload format of the seeded bundled incidents (see :data:`geodata.store.base.BUNDLED_FORMAT`).
@@ -61,6 +65,10 @@ def to_geodataframe(valid: pd.DataFrame, origin: str | pd.Series = "bundled") ->
 def bundled_rows(path: Path = BUNDLED_INCIDENTS) -> pd.DataFrame:
     """The bundled incidents as validated rows (every one must be valid).
 
+    Args:
+        path: the bundled CSV (canonical columns).
+    Returns:
+        The valid rows, as :func:`geodata.validation.validate_incidents` gives them.
     Raises:
         IncidentDataError: listing invalid rows (line, column, reason), or when the file is unreadable.
     """
@@ -79,13 +87,18 @@ def load_bundled_incidents(path: Path = BUNDLED_INCIDENTS) -> gpd.GeoDataFrame:
 
     Still used by tests that check the bundled data itself.
 
+    Args:
+        path: the bundled CSV.
+    Returns:
+        A point layer (see :func:`to_geodataframe`) with ``origin`` "bundled".
     Raises:
         IncidentDataError: listing every invalid row (line, column, reason).
     """
     return to_geodataframe(bundled_rows(path), "bundled")
 
 
-def seed_bundled(store, municipalities: gpd.GeoDataFrame | None = None, path: Path = BUNDLED_INCIDENTS) -> bool:
+def seed_bundled(store: IncidentStore, municipalities: gpd.GeoDataFrame | None = None,
+                 path: Path = BUNDLED_INCIDENTS) -> bool:
     """Make the store hold the bundled incidents of ``path`` as one upload (format "bundled").
 
     Idempotent: nothing is written when a live bundled upload has the file's SHA-256. When the
@@ -124,7 +137,7 @@ def empty_incidents() -> gpd.GeoDataFrame:
     return to_geodataframe(validate_incidents(pd.DataFrame(columns=list(INCIDENT_COLUMNS))).valid)
 
 
-def load_incidents(settings) -> gpd.GeoDataFrame:
+def load_incidents(settings: Settings) -> gpd.GeoDataFrame:
     """Deprecated: every incident (bundled and uploaded) as one point layer, through the service.
 
     Args:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 
@@ -18,6 +19,9 @@ from geodata.incidents import BUNDLED_INCIDENTS
 from geodata.routes import load_routes
 from geodata.settings import Settings
 from geodata.sites import BUNDLED_SITES, load_sites
+
+if TYPE_CHECKING:
+    from geodata.service import Context
 
 
 def _file_stamp(path: Path | None) -> str:
@@ -32,7 +36,13 @@ def _file_stamp(path: Path | None) -> str:
 
 
 def context_key(settings: Settings) -> tuple[str, ...]:
-    """What decides the context layers: the boundaries (configured file and cache), routes and sites files."""
+    """What decides the context layers: the boundaries (configured file and cache), routes and sites files.
+
+    Args:
+        settings: names the boundaries and routes files.
+    Returns:
+        One "path:size:mtime" stamp per file ("-" when not configured, "path:missing" when absent).
+    """
     return (_file_stamp(settings.boundaries_file), _file_stamp(settings.boundaries_cache),
             _file_stamp(settings.routes_file), _file_stamp(BUNDLED_SITES))
 
@@ -51,9 +61,11 @@ def boundaries_identity(source: BoundarySource | None) -> str:
         return "none"
 
 
-def load_context(settings: Settings):
+def load_context(settings: Settings) -> Context:
     """Boundaries, routes and sites; each unusable file becomes a one-line notice.
 
+    Args:
+        settings: where the boundaries and routes files are.
     Returns:
         :class:`geodata.service.Context`.
     """
@@ -106,6 +118,8 @@ def load_bundle(settings: Settings, include_store: bool = True) -> LayerBundle:
         settings: where the layers and the store are.
         include_store: ``False`` leaves the incidents empty (they are then selected per filter
             through the store, bundled ones included).
+    Returns:
+        A :class:`LayerBundle` (incidents with route/site distances).
     Raises:
         geodata.boundaries.BoundaryError, RouteDataError, SiteDataError: on unusable layer files.
         StoreError: if the store cannot be opened.

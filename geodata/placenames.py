@@ -50,8 +50,8 @@ def _index() -> tuple[dict[str, tuple[str, str, str]], dict[tuple[str, str, str]
         names = MUNICIPALITY_NAMES.get(canon, (canon, canon, canon))
         entries.append((names, [canon, *alts, *names]))
     for _, r in load_towns().iterrows():
-        alts = [a for a in str(r["alternate_names"]).split(";") if a]
-        entries.append(((r["name"], r["name"], r["name"]), [r["name"], *alts]))
+        town_alts = [a for a in str(r["alternate_names"]).split(";") if a]
+        entries.append(((r["name"], r["name"], r["name"]), [r["name"], *town_alts]))
     lookup: dict[str, tuple[str, str, str]] = {}
     spell: dict[tuple[str, str, str], list[str]] = {}
     for names, all_names in entries:  # earlier sources win: the gazetteer, then municipalities, then GeoNames

@@ -44,14 +44,14 @@ import shutil
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Sequence, TypedDict
 
-import dask
 import dask.dataframe as dd
 import dask_geopandas
 import geopandas as gpd
-import numpy as np
 import pandas as pd
+from dask.base import compute
+from dask.delayed import Delayed, delayed
 
 from geodata.aggregate import (
     SUM_COLUMNS, combine_counts, empty_counts, finish_municipalities, hexagon_counts, municipality_counts,
@@ -64,6 +64,26 @@ _PATH_COLUMN = "_source_path"
 MIN_BLOCK_BYTES = 256 * 1024
 
 
+class RejectedRow(TypedDict):
+    """A rejected row of :func:`partition_csv_to_geoparquet`: a :class:`geodata.validation.RowIssue` and its file."""
+
+    line: int
+    column: str
+    severity: str
+    reason: str
+    file: str
+
+
+class _BlockResult(TypedDict):
+    """What :func:`_validate_block` sends back from a worker."""
+
+    written: str | None
+    rows: int
+    accepted: int
+    warnings: int
+    errors: list[RejectedRow]
+
+
 @dataclass
 class PartitionReport:
     """What :func:`partition_csv_to_geoparquet` wrote: counts and every rejected row's reason."""
@@ -72,7 +92,7 @@ class PartitionReport:
     files: list[Path]
     rows_read: int
     accepted: int
-    errors: list[dict] = field(default_factory=list)  # {"file", "line", "column", "reason"}
+    errors: list[RejectedRow] = field(default_factory=list)
     warnings: int = 0
 
     @property
@@ -83,7 +103,8 @@ class PartitionReport:
 
 def _read_blocks(csv_paths: Sequence[Path], npartitions: int | None, split_files: bool = True) -> dd.DataFrame:
     total = sum(p.stat().st_size for p in csv_paths)
-    blocksize = "64MB" if not npartitions else max(MIN_BLOCK_BYTES, math.ceil(total / max(1, npartitions)))
+    blocksize: str | int | None = (
+        "64MB" if not npartitions else max(MIN_BLOCK_BYTES, math.ceil(total / max(1, npartitions))))
     if not split_files:
         blocksize = None  # one partition per file
     return dd.read_csv(
@@ -97,10 +118,10 @@ def _block_size(block: pd.DataFrame) -> tuple[str, int]:
     return path, len(block)
 
 
-def _validate_block(block: pd.DataFrame, first_line: int, dest: str, source_name: str) -> dict:
+def _validate_block(block: pd.DataFrame, first_line: int, dest: str, source_name: str) -> _BlockResult:
     """Validate one block and write its valid rows as GeoParquet; return the issues (runs on a worker)."""
     raw = block.drop(columns=[_PATH_COLUMN]).reset_index(drop=True)
-    result = validate_incidents(raw, np.arange(len(raw)) + first_line)
+    result = validate_incidents(raw, range(first_line, first_line + len(raw)))
     gdf = to_geodataframe(result.valid, origin=f"file:{source_name}")
     gdf["line"] = result.valid["line"].to_numpy()
     if len(gdf):
@@ -108,12 +129,13 @@ def _validate_block(block: pd.DataFrame, first_line: int, dest: str, source_name
     return {
         "written": dest if len(gdf) else None,
         "rows": len(raw), "accepted": len(gdf), "warnings": len(result.warnings),
-        "errors": [dict(e.as_dict(), file=source_name) for e in result.errors],
+        "errors": [RejectedRow(line=e.line, column=e.column, severity=e.severity, reason=e.reason, file=source_name)
+                   for e in result.errors],
     }
 
 
 def partition_csv_to_geoparquet(
-    csv_paths: Iterable[str | os.PathLike], out_dir: str | os.PathLike, npartitions: int | None = None,
+    csv_paths: Iterable[str | os.PathLike[str]], out_dir: str | os.PathLike[str], npartitions: int | None = None,
     *, split_files: bool = True,
 ) -> PartitionReport:
     """Validate incident CSVs on the Dask cluster and write them as a GeoParquet folder.
@@ -143,19 +165,22 @@ def partition_csv_to_geoparquet(
     out = Path(out_dir)
     if out.exists():
         raise FileExistsError(f"{out} already exists; choose a new folder")
-    blocks = _read_blocks(paths, npartitions, split_files).to_delayed()
+    # dask leaves to_delayed and compute unannotated (dask 2026.8); their results are typed here.
+    blocks: list[Delayed] = _read_blocks(paths, npartitions, split_files).to_delayed()  # type: ignore[no-untyped-call]
     # Pass 1 (cheap): rows per block, so every row gets its exact line in its own file.
-    sizes = dask.compute(*[dask.delayed(_block_size)(b) for b in blocks])
+    sizes: tuple[tuple[str, int], ...] = compute(  # type: ignore[no-untyped-call]
+        *[delayed(_block_size)(b) for b in blocks])
     tmp = out.with_name(f".{out.name}.tmp-{uuid.uuid4().hex[:8]}")
     tmp.mkdir(parents=True)
     try:
-        tasks, seen = [], {}
+        tasks: list[Delayed] = []
+        seen: dict[str, int] = {}
         for i, (block, (path, n)) in enumerate(zip(blocks, sizes)):
             first_line = seen.get(path, 2)  # line 1 is the header
             seen[path] = first_line + n
-            tasks.append(dask.delayed(_validate_block)(block, first_line, str(tmp / f"part.{i:05d}.parquet"),
-                                                       Path(path).name))
-        results = dask.compute(*tasks)
+            tasks.append(delayed(_validate_block)(block, first_line, str(tmp / f"part.{i:05d}.parquet"),
+                                                  Path(path).name))
+        results: tuple[_BlockResult, ...] = compute(*tasks)  # type: ignore[no-untyped-call]
         tmp.replace(out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -171,9 +196,15 @@ def partition_csv_to_geoparquet(
     )
 
 
-def read_incident_parquet(parquet_dir: str | os.PathLike, columns: list[str] | None = None) -> dask_geopandas.GeoDataFrame:
+def read_incident_parquet(parquet_dir: str | os.PathLike[str],
+                          columns: list[str] | None = None) -> dask_geopandas.GeoDataFrame:
     """The GeoParquet folder as a lazy Dask-GeoPandas frame (one partition per file).
 
+    Args:
+        parquet_dir: output of :func:`partition_csv_to_geoparquet`.
+        columns: incident columns to read (``geometry`` is always added); ``None`` for all.
+    Returns:
+        The lazy frame; nothing is read until it is computed.
     Raises:
         FileNotFoundError: if the folder holds no parquet file.
     """
@@ -190,7 +221,7 @@ def _summed(partials: dd.DataFrame) -> pd.DataFrame:
     return flat.groupby("key")[list(SUM_COLUMNS)].sum().compute()
 
 
-def aggregate_by_hexagon(parquet_dir: str | os.PathLike, resolution: int) -> pd.DataFrame:
+def aggregate_by_hexagon(parquet_dir: str | os.PathLike[str], resolution: int) -> pd.DataFrame:
     """Per-H3-hexagon counts over a GeoParquet folder, computed on the Dask cluster.
 
     Args:
@@ -204,7 +235,7 @@ def aggregate_by_hexagon(parquet_dir: str | os.PathLike, resolution: int) -> pd.
     return combine_counts(_summed(partials), "h3")
 
 
-def aggregate_by_municipality(parquet_dir: str | os.PathLike, municipalities: gpd.GeoDataFrame) -> pd.DataFrame:
+def aggregate_by_municipality(parquet_dir: str | os.PathLike[str], municipalities: gpd.GeoDataFrame) -> pd.DataFrame:
     """Per-municipality counts (located by coordinates) over a GeoParquet folder, on the cluster.
 
     Args:
@@ -214,6 +245,6 @@ def aggregate_by_municipality(parquet_dir: str | os.PathLike, municipalities: gp
         Same table as :func:`geodata.aggregate.aggregate_by_municipality` on the same rows.
     """
     gddf = read_incident_parquet(parquet_dir, ["event_type", "fatalities"])
-    boundaries = dask.delayed(municipalities[["municipality", "geometry"]])
+    boundaries = delayed(municipalities[["municipality", "geometry"]])
     partials = gddf.map_partitions(municipality_counts, boundaries, meta=empty_counts())
     return finish_municipalities(combine_counts(_summed(partials), "municipality"), municipalities)

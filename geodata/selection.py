@@ -10,10 +10,14 @@ builds one from the store and the context layers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 
 from geodata.filters import FilterSpec
+
+if TYPE_CHECKING:
+    from geodata.settings import Settings
 
 
 @dataclass(frozen=True, eq=False)
@@ -41,10 +45,14 @@ class Selection:
     notes: tuple[str, ...] = ()
 
 
-def load_selection(settings, spec: FilterSpec, *, metric: str = "incidents", tiles: str | None = None,
+def load_selection(settings: Settings, spec: FilterSpec, *, metric: str = "incidents", tiles: str | None = None,
                    use_boundaries: bool = True) -> Selection:
     """Deprecated: :meth:`geodata.service.IncidentService.select` (kept for older callers).
 
+    Args:
+        settings: the configuration naming the store and the context layers.
+        spec: the filters.
+        metric, tiles, use_boundaries: passed into the :class:`Selection` for exporters.
     Returns:
         A :class:`Selection`; ``notes`` says which layer could not be used and how to get boundaries.
     Raises:
