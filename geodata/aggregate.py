@@ -22,6 +22,7 @@ import geopandas as gpd
 import h3
 import numpy as np
 import pandas as pd
+import shapely
 
 from geodata.schema import EVENT_TYPES
 
@@ -35,8 +36,12 @@ _COORD_SCALE = 1_000_000
 def _latlon(incidents: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Latitude and longitude arrays, from the geometry if there is one, else the columns."""
     if isinstance(incidents, gpd.GeoDataFrame) and incidents.geometry.name in incidents:
-        geom = incidents.geometry
-        return geom.y.to_numpy(dtype=float), geom.x.to_numpy(dtype=float)
+        geom = np.asarray(incidents.geometry.array)
+        xy = shapely.get_coordinates(geom)  # one vectorised call (``.x``/``.y`` are two slower ones)
+        if len(xy) == len(geom):  # one coordinate per row: points (anything else: per geometry)
+            return xy[:, 1].astype(float), xy[:, 0].astype(float)
+        ser = incidents.geometry
+        return ser.y.to_numpy(dtype=float), ser.x.to_numpy(dtype=float)
     return (incidents["latitude"].to_numpy(dtype=float), incidents["longitude"].to_numpy(dtype=float))
 
 
@@ -111,6 +116,7 @@ def hex_cells(lat: np.ndarray, lon: np.ndarray, resolution: int) -> np.ndarray:
     # answer is exactly what a fresh computation gives.
     ilat = np.round((lat + 90.0) * _COORD_SCALE).astype(np.int64)
     ilon = np.round((lon + 180.0) * _COORD_SCALE).astype(np.int64)
+    # Sorted: the cache's searchsorted then walks its keys in order (unsorted queries cost 10x more).
     codes, uniques = pd.factorize(ilat * 1_000_000_000 + ilon, sort=True)
     uniques = np.asarray(uniques, dtype=np.int64)
     cells, found = _cell_cache.lookup(uniques, int(resolution))
@@ -133,14 +139,29 @@ def empty_counts() -> pd.DataFrame:
 
 
 def _type_counts(keys: pd.Series, incidents: pd.DataFrame) -> pd.DataFrame:
-    """Summable counts per key: incidents, fatalities and one column per event type."""
+    """Summable counts per key (sorted): incidents, fatalities and one column per event type.
+
+    Counted with ``numpy.bincount`` over factorised keys and types: a million incidents take a
+    fraction of a second (a group-by over one indicator column per type took seconds).
+    """
     fat = pd.to_numeric(incidents["fatalities"], errors="coerce").fillna(0).to_numpy(dtype=np.int64)
-    type_code = pd.Categorical(incidents["event_type"], categories=list(TYPE_COLUMNS)).codes
-    frame = pd.DataFrame({"key": keys.to_numpy(), "fatalities": fat})
-    frame["incidents"] = 1
-    for i, name in enumerate(TYPE_COLUMNS):
-        frame[name] = (type_code == i).astype(np.int64)
-    return frame.groupby("key", sort=True)[list(SUM_COLUMNS)].sum()
+    key_code, key_values = pd.factorize(keys.to_numpy(), sort=True)
+    raw_code, type_values = pd.factorize(incidents["event_type"])  # in Arrow: no Python string per row
+    # Each distinct type -> its column (len(TYPE_COLUMNS) for a type outside ACLED's list: not counted).
+    position = {t: i for i, t in enumerate(TYPE_COLUMNS)}
+    to_column = np.array([position.get(t, len(TYPE_COLUMNS)) for t in type_values] + [len(TYPE_COLUMNS)],
+                         dtype=np.int64)
+    type_code = to_column[raw_code]  # code -1 (missing type) -> the last entry: not counted
+    keep = key_code >= 0  # a missing key is not counted (as a group-by drops it)
+    if not keep.all():
+        key_code, type_code, fat = key_code[keep], type_code[keep], fat[keep]
+    n_keys, n_types = len(key_values), len(TYPE_COLUMNS) + 1
+    out = pd.DataFrame(
+        np.bincount(key_code * n_types + type_code, minlength=n_keys * n_types).reshape(n_keys, n_types)[:, :-1],
+        columns=list(TYPE_COLUMNS), index=pd.Index(key_values, name="key"))
+    out.insert(0, "fatalities", np.bincount(key_code, weights=fat, minlength=n_keys).astype(np.int64))
+    out.insert(0, "incidents", np.bincount(key_code, minlength=n_keys).astype(np.int64))
+    return out[list(SUM_COLUMNS)]
 
 
 def combine_counts(parts: list[pd.DataFrame] | pd.DataFrame, key: str) -> pd.DataFrame:

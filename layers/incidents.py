@@ -169,11 +169,11 @@ def build_payload(incidents: gpd.GeoDataFrame, mode: str | None = None, lang: st
     colors = [event_color(t) for t in types] + [UNKNOWN_COLOR]
     if incidents.empty:
         return Payload(mode, {"lat": [], "lon": [], "t": [], "types": types, "colors": colors})
+    if mode == "aggregate":
+        return Payload(mode, _hexagon_payload(incidents, types, colors))
     type_idx = pd.Categorical(incidents["event_type"], categories=types).codes
     type_idx = np.where(type_idx < 0, len(types), type_idx)
     fat = incidents["fatalities"].fillna(0).astype(int).to_numpy()
-    if mode == "aggregate":
-        return Payload(mode, _hexagon_payload(incidents, types, colors))
     data: dict = {
         "lat": incidents.geometry.y.round(5).tolist(),
         "lon": incidents.geometry.x.round(5).tolist(),

@@ -95,3 +95,15 @@ def test_empty_selection_gives_empty_or_zero_tables():
     assert aggregate_by_hexagon(pts, 7).empty
     agg = aggregate_by_municipality(pts, two_boxes())
     assert list(agg.index) == ["West", "East", "Elsewhere"] and agg["incidents"].sum() == 0
+
+
+def test_type_counts_by_hand_with_unknown_types_and_missing_keys():
+    from geodata.aggregate import _type_counts
+
+    inc = pd.DataFrame({"event_type": ["Battles", "Riots", None, "Nonsense", "Battles", "Riots"],
+                        "fatalities": [1, None, 2, 3, 4, 5]})
+    got = _type_counts(pd.Series(["b", "a", "a", None, "b", "a"]), inc)
+    assert list(got.index) == ["a", "b"] and list(got.columns) == list(SUM_COLUMNS)
+    assert got.loc["a", ["incidents", "fatalities", "Riots", "Battles"]].tolist() == [3, 7, 2, 0]
+    assert got.loc["b", ["incidents", "fatalities", "Riots", "Battles"]].tolist() == [2, 5, 0, 2]
+    assert int(got[list(TYPE_COLUMNS)].to_numpy().sum()) == 4  # the row without a type counts as no type
