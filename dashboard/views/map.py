@@ -9,6 +9,7 @@ centre and zoom are carried in the URL (``c=lat,lon`` and ``z=``).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from dashboard import state as S
 from dashboard.text import md_escape
 from geodata import analysis, playback
 from geodata._errors import ConflictmapError
+from geodata.layers_data import context_key
 from layers.assets import localize_links, write_static_assets
 from layers.incidents import choose_representation
 from layers.map import FitToData, MapInputs, build_map, incident_group, layer_control
@@ -109,11 +111,50 @@ def _remember_view(out: dict | None) -> None:
     st.query_params[S.VIEW_KEYS["zoom"]] = view[S.VIEW_KEYS["zoom"]]
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _base_map(version: tuple, spec, look: tuple, representation: str, initial: tuple | None,
+              _selection, _data: data.Snapshot, _buffers) -> folium.Map:
+    """The map without its incident layer, built once per data version, selection, look (metric,
+    language, tiles) and initial view, and shared: a rerun that changes none of them (a click, a
+    playback step, a second visitor) does not build it again. Never changed after it is built
+    (:func:`_show` undoes what streamlit-folium adds to it)."""
+    metric, lang, tiles, attribution = look
+    layers = _data.layers
+    m = build_map(MapInputs(incidents=_selection, municipalities=layers.municipalities, routes=layers.routes,
+                            sites=layers.sites, buffers=_buffers),
+                  tiles=tiles, tiles_attribution=attribution, metric=metric,
+                  representation=representation, dynamic_incidents=True, language=lang)
+    _start_at(m, initial)
+    m.get_root().header.add_child(folium.Element(MAP_CSS))
+    localize_links(m, VENDOR_URL)
+    return m
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _incident_group(version: tuple, spec, representation: str, period: tuple | None, _shown) -> folium.FeatureGroup:
+    """The incident layer of the selection (or of one playback ``period``), shared like :func:`_base_map`."""
+    group = incident_group(_shown, representation, name=f"Incidents ({len(_shown):,})")
+    localize_links(group, VENDOR_URL)  # the group joins the map inside st_folium
+    return group
+
+
+def _show(m: folium.Map, group: folium.FeatureGroup) -> dict | None:
+    """``st_folium`` of the shared map and incident group; the map is left as it was.
+
+    streamlit-folium adds the feature group and the layer control to the map it is given and
+    renames every element, and rendering a folium element adds children to it (a marker its icon
+    again): the shared objects are copied, so each rerun renders what was built, as a fresh build did.
+    """
+    m = copy.deepcopy(m)  # rendering is not idempotent (elements add children as they render)
+    return st_folium(m, key=MAP_KEY, height=MAP_HEIGHT, use_container_width=True,
+                     returned_objects=["last_object_clicked", "center", "zoom"],
+                     feature_group_to_add=copy.deepcopy(group), layer_control=layer_control())
+
+
 def map_panel() -> None:
     """The map, playback controls and the details of the clicked incident (a fragment)."""
     cur = sidebar.current()
     selection = cur.data.selection(cur.spec)
-    layers = cur.data.layers
     step = cur.view.step
     options = playback.periods(selection["event_date"], step) if len(selection) else []
     if st.session_state.get("pb_playing") and st.session_state.get("pb_period") in options:
@@ -132,18 +173,13 @@ def map_panel() -> None:
 
     representation = choose_representation(len(selection))
     ctx = cur.data.context(cur.spec, cur.view)
-    m = build_map(MapInputs(incidents=selection, municipalities=layers.municipalities, routes=layers.routes,
-                            sites=layers.sites, buffers=cur.data.buffers(cur.spec)),
-                  tiles=ctx.tiles, tiles_attribution=ctx.tiles_attribution, metric=cur.view.metric,
-                  representation=representation, dynamic_incidents=True, language=cur.view.lang)
-    _start_at(m, st.session_state.get(sidebar.INITIAL_VIEW))
-    group = incident_group(shown, representation, name=f"Incidents ({len(shown):,})")
-    m.get_root().header.add_child(folium.Element(MAP_CSS))
-    localize_links(m, VENDOR_URL)
-    localize_links(group, VENDOR_URL)  # the group joins the map inside st_folium
-    out = st_folium(m, key=MAP_KEY, height=MAP_HEIGHT, use_container_width=True,
-                    returned_objects=["last_object_clicked", "center", "zoom"], feature_group_to_add=group,
-                    layer_control=layer_control())
+    version = (cur.data.key, cur.data.version, context_key(cur.data.settings))  # data and layer files
+    look = (cur.view.metric, cur.view.lang, ctx.tiles, ctx.tiles_attribution)
+    m = _base_map(version, cur.spec, look, representation, st.session_state.get(sidebar.INITIAL_VIEW),
+                  selection, cur.data, cur.data.buffers(cur.spec))
+    period = ((st.session_state.get("pb_period"), st.session_state.get("pb_mode"), step) if mode_on else None)
+    group = _incident_group(version, cur.spec, representation, period, shown)
+    out = _show(m, group)
     _remember_view(out)
 
     chosen = playback_controls(options, step)
