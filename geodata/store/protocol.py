@@ -6,12 +6,15 @@ never on a back-end's connection or dialect.
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, Sequence, runtime_checkable
 
 import pandas as pd
 
 from geodata.filters import FilterSpec
 from geodata.store.records import BatchHook, Proximity, StoreFacets, UndoResult, UploadMeta
+
+if TYPE_CHECKING:  # the base class implements this protocol; only its Locator alias is needed here
+    from geodata.store.base import Locator
 
 
 @runtime_checkable
@@ -65,7 +68,7 @@ class IncidentStore(Protocol):
         """A token that changes whenever any process changes the data."""
         ...
 
-    def fill_municipalities(self, locate, *, only_missing: bool = True) -> int:
+    def fill_municipalities(self, locate: Locator, *, only_missing: bool = True) -> int:
         """(Re)compute the stored municipality of incidents."""
         ...
 

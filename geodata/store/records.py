@@ -7,7 +7,7 @@ from geodata._errors import InputError, StoreFailure
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -187,7 +187,7 @@ def row_columns(valid: pd.DataFrame) -> list[np.ndarray]:
     return cols
 
 
-def batches(cols: list[np.ndarray], size: int, lead: object = None):
+def batches(cols: list[np.ndarray], size: int, lead: object = None) -> Iterator[tuple[int, Iterator[tuple[object, ...]]]]:
     """Yield ``(row_count, iterator of row tuples)``, ``size`` rows at a time.
 
     Args:
@@ -207,7 +207,8 @@ def _like_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def filter_sql(spec: FilterSpec | None, placeholder: str, date_param: Callable[[dt.date], object]) -> tuple[str, list]:
+def filter_sql(spec: FilterSpec | None, placeholder: str,
+               date_param: Callable[[dt.date], object]) -> tuple[str, list[object]]:
     """Translate the store-side part of a :class:`FilterSpec` into a parameterised WHERE clause.
 
     Dates, event types, sub-event types, municipality (the stored column), minimum fatalities and
@@ -285,7 +286,7 @@ def select_sql(where: str, columns: Sequence[str] = INCIDENT_COLUMNS, order: boo
 READ_CHUNK_ROWS = 50_000
 
 
-def _arrow_column(name: str, values: tuple) -> pa.Array:
+def _arrow_column(name: str, values: tuple[Any, ...]) -> pa.Array:
     """One chunk of one result column as an Arrow array (typed like :func:`incidents_frame`'s result)."""
     if name in INT_COLUMNS or name in ("upload_id", "admin2_mismatch"):
         try:
@@ -303,7 +304,7 @@ def _arrow_column(name: str, values: tuple) -> pa.Array:
         return pa.array([None if v is None else str(v) for v in values], type=pa.string())
 
 
-def incidents_frame_from_chunks(chunks: Iterable[Sequence[tuple]],
+def incidents_frame_from_chunks(chunks: Iterable[Sequence[tuple[object, ...]]],
                                 columns: Sequence[str] = INCIDENT_COLUMNS) -> pd.DataFrame:
     """Fetched rows, chunk by chunk, -> typed incident frame.
 
@@ -378,11 +379,11 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
     return df.drop(columns="upload_id")
 
 
-def incidents_frame(rows: list[tuple], columns: Sequence[str] = INCIDENT_COLUMNS) -> pd.DataFrame:
+def incidents_frame(rows: list[tuple[object, ...]], columns: Sequence[str] = INCIDENT_COLUMNS) -> pd.DataFrame:
     """Fetched rows -> typed incident frame (see :func:`incidents_frame_from_chunks`)."""
     return incidents_frame_from_chunks([rows], columns)
 
 
-def uploads_frame(rows: list[tuple]) -> pd.DataFrame:
+def uploads_frame(rows: list[tuple[object, ...]]) -> pd.DataFrame:
     """Fetched upload rows -> table with :data:`UPLOAD_COLUMNS`."""
     return pd.DataFrame(rows, columns=list(UPLOAD_COLUMNS))
