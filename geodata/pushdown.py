@@ -16,8 +16,9 @@ No SQL here: the store builds every statement (:mod:`geodata.store`).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import OrderedDict
-from typing import Sequence
+from typing import TYPE_CHECKING, Protocol, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -27,6 +28,9 @@ from geodata.enrich import buffer_features, nearest
 from geodata.filters import ACTOR_COLUMNS, TEXT_COLUMNS, FilterSpec, apply_filters
 from geodata.settings import METRIC_CRS, WGS84
 from geodata.store.records import READABLE_COLUMNS, Proximity
+
+if TYPE_CHECKING:  # the store package imports the back-ends; only the interface is needed here
+    from geodata.store.protocol import IncidentStore
 
 #: Columns of a lean read for a clustered view (popups show date, type, place, fatalities, source).
 LEAN_COLUMNS: tuple[str, ...] = (
@@ -46,12 +50,32 @@ DISTANCE_CACHE_POINTS = 200_000
 _distance_cache: "OrderedDict[str, dict[tuple[float, float], tuple[str, float, str, float]]]" = OrderedDict()
 
 
+class Layers(Protocol):
+    """The context layers a selection needs: :class:`geodata.service.Context` (or any object with
+    ``routes`` and ``sites``; an optional ``routes_version`` keys the distance cache)."""
+
+    @property
+    def routes(self) -> gpd.GeoDataFrame | None:
+        """Route lines (``name``), ``None`` when unusable."""
+        ...
+
+    @property
+    def sites(self) -> gpd.GeoDataFrame | None:
+        """Site points (``name_en``), ``None`` when unusable."""
+        ...
+
+
 def residual_spec(spec: FilterSpec) -> FilterSpec:
     """The part of ``spec`` the store's SQL does *not* decide exactly, to apply in pandas afterwards.
 
     Dates, event types, sub-event types, municipality and minimum fatalities are exact in SQL;
     actors are a superset there (LIKE on associated-actor lists); text and exact proximity are
     not in SQL.
+
+    Args:
+        spec: the whole selection.
+    Returns:
+        ``spec`` without the fields SQL decided exactly.
     """
     return spec.with_(start=None, end=None, event_types=(), sub_event_types=(), municipalities=(), min_fatalities=0,
                       statuses=())  # verification status: exact in SQL (incident_status)
@@ -62,6 +86,9 @@ def proximity_for(spec: FilterSpec, routes: gpd.GeoDataFrame | None,
     """The store-side proximity restriction of ``spec``: a box around the chosen features buffered
     by ``near_km`` (in the metric CRS) and their union in UTM 34N, with 10 m to spare.
 
+    Args:
+        spec: the selection (``near_routes``, ``near_sites``, ``near_km``).
+        routes, sites: the context layers (``None`` when unusable).
     Returns:
         ``None`` when ``spec`` has no proximity restriction or none of the named features exists.
     """
@@ -82,7 +109,14 @@ def proximity_for(spec: FilterSpec, routes: gpd.GeoDataFrame | None,
 
 def read_columns(spec: FilterSpec, columns: Sequence[str] | None) -> tuple[str, ...] | None:
     """The columns to read for ``columns`` (``None`` = all): plus coordinates, municipality and what
-    the residual filters need (actors, text)."""
+    the residual filters need (actors, text).
+
+    Args:
+        spec: the selection (its actor and text filters need their columns).
+        columns: the columns the caller wants, or ``None``.
+    Returns:
+        The readable columns to ask the store for, or ``None`` for all.
+    """
     if columns is None:
         return None
     cols = [c for c in columns if c in READABLE_COLUMNS]
@@ -94,7 +128,7 @@ def read_columns(spec: FilterSpec, columns: Sequence[str] | None) -> tuple[str, 
     return tuple(cols)
 
 
-def select_rows(store, spec: FilterSpec, columns: Sequence[str] | None, context, *,
+def select_rows(store: IncidentStore, spec: FilterSpec, columns: Sequence[str] | None, context: Layers, *,
                 distances: bool | None = None) -> gpd.GeoDataFrame:
     """The incidents matching ``spec``: the store's SQL first, then the residual filters.
 
@@ -102,7 +136,8 @@ def select_rows(store, spec: FilterSpec, columns: Sequence[str] | None, context,
         store: an open :class:`geodata.store.IncidentStore`.
         spec: the selection.
         columns: incident columns to read (``None`` = all); see :func:`read_columns`.
-        context: :class:`geodata.service.Context` (routes and sites for proximity and distances).
+        context: :class:`geodata.service.Context` (routes and sites for proximity and distances;
+            see :class:`Layers`).
         distances: add :data:`DISTANCE_COLUMNS`; ``None`` = for full reads of at most
             :data:`DISTANCE_ROWS` incidents.
     Returns:
@@ -113,7 +148,7 @@ def select_rows(store, spec: FilterSpec, columns: Sequence[str] | None, context,
     return finish_rows(read_rows(store, spec, columns, context), spec, columns, context, distances=distances)
 
 
-def read_rows(store, spec: FilterSpec, columns: Sequence[str] | None, context, *,
+def read_rows(store: IncidentStore, spec: FilterSpec, columns: Sequence[str] | None, context: Layers, *,
               limit: int | None = None) -> pd.DataFrame:
     """The store's part of :func:`select_rows`: what its SQL selects (a superset of ``spec``).
 
@@ -132,7 +167,7 @@ def read_rows(store, spec: FilterSpec, columns: Sequence[str] | None, context, *
     return store.read(spec, cols, near, limit=limit)
 
 
-def finish_rows(rows: pd.DataFrame, spec: FilterSpec, columns: Sequence[str] | None, context, *,
+def finish_rows(rows: pd.DataFrame, spec: FilterSpec, columns: Sequence[str] | None, context: Layers, *,
                 distances: bool | None = None) -> gpd.GeoDataFrame:
     """The pandas part of :func:`select_rows`: points, the residual filters and distances.
 
@@ -154,9 +189,8 @@ def finish_rows(rows: pd.DataFrame, spec: FilterSpec, columns: Sequence[str] | N
     return gdf
 
 
-def _never():
-    import datetime as dt
-
+def _never() -> dt.date:
+    """A start date no incident has (a selection of nothing)."""
     return dt.date.max
 
 
@@ -166,6 +200,13 @@ def add_distances(incidents: gpd.GeoDataFrame, routes: gpd.GeoDataFrame | None, 
 
     Results are cached per ``version`` (of the routes and sites files) and coordinate: only points
     not seen before are computed.
+
+    Args:
+        incidents: points in EPSG:4326 with ``latitude``/``longitude`` (not modified).
+        routes, sites: the context layers (``None`` when unusable).
+        version: token of the routes/sites files the cache is kept for.
+    Returns:
+        A copy of ``incidents`` with :data:`DISTANCE_COLUMNS`.
     """
     out = incidents.copy()
     if out.empty:
@@ -197,7 +238,7 @@ def add_distances(incidents: gpd.GeoDataFrame, routes: gpd.GeoDataFrame | None, 
 # -- deprecated entry points (the dashboard still calls select_incidents until it uses the service) --
 
 def select_incidents(
-    store,
+    store: IncidentStore | None,
     spec: FilterSpec,
     *,
     municipalities: gpd.GeoDataFrame | None = None,
@@ -215,6 +256,11 @@ def select_incidents(
     ``aggregate_columns``) when more than ``lean_above`` / ``aggregate_above`` match; ``extra``
     incidents held outside the store are filtered in memory and placed first. ``municipalities``
     is unused: the municipality is stored with each incident.
+
+    Returns:
+        The matching incidents (EPSG:4326), index 0..n-1.
+    Raises:
+        StoreError: if the store cannot be read.
     """
     from types import SimpleNamespace
 
@@ -249,7 +295,11 @@ def select_incidents(
                             geometry="geometry", crs=parts[0].crs)
 
 
-def count_matching(store, spec: FilterSpec, *, routes: gpd.GeoDataFrame | None = None,
+def count_matching(store: IncidentStore, spec: FilterSpec, *, routes: gpd.GeoDataFrame | None = None,
                    sites: gpd.GeoDataFrame | None = None) -> int:
-    """Deprecated: ``store.count(spec, proximity_for(spec, routes, sites))`` (a superset for actors/text)."""
+    """Deprecated: ``store.count(spec, proximity_for(spec, routes, sites))`` (a superset for actors/text).
+
+    Raises:
+        StoreError: if the store cannot be read.
+    """
     return store.count(spec, proximity_for(spec, routes, sites))

@@ -23,7 +23,7 @@ import hashlib
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Callable, Concatenate, ParamSpec, Sequence, TypedDict, TypeVar, Unpack
 
 import geopandas as gpd
 import pandas as pd
@@ -36,6 +36,11 @@ from geodata.ingest.pipeline import IngestReport, Prepared, Progress
 from geodata.schema import EVENT_TYPES
 from geodata.selection import Selection
 from geodata.settings import Settings, get_settings
+
+if TYPE_CHECKING:  # imported where used: the store and ingest packages load their back-ends
+    from geodata.boundaries import BoundarySource
+    from geodata.ingest.pipeline import FileInfo
+    from geodata.store.protocol import IncidentStore
 
 #: Largest upload id the stores accept (SQLite INTEGER / PostgreSQL BIGINT).
 MAX_UPLOAD_ID = 2**63 - 1
@@ -87,7 +92,7 @@ class Context:
     routes: gpd.GeoDataFrame | None
     sites: gpd.GeoDataFrame | None
     notices: tuple[str, ...] = ()
-    boundary_source: Any = None
+    boundary_source: BoundarySource | None = None
     routes_version: str = ""
 
     @property
@@ -161,14 +166,27 @@ def parse_upload_id(value: object) -> int:
     return n
 
 
-def _serialised(method):
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_Service = TypeVar("_Service", bound="IncidentService")
+
+
+def _serialised(method: Callable[Concatenate[_Service, _P], _R]) -> Callable[Concatenate[_Service, _P], _R]:
     """Run ``method`` under the service's lock: one service may be shared by several Streamlit
     sessions (threads), and a database connection serves one statement at a time."""
     @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
+    def wrapper(self: _Service, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
         with self._lock:
             return method(self, *args, **kwargs)
     return wrapper
+
+
+class ViewOptions(TypedDict, total=False):
+    """Options of :meth:`IncidentService.select` that :meth:`IncidentService.select_for_map` passes on."""
+
+    metric: str
+    tiles: str | None
+    use_boundaries: bool
 
 
 class IncidentService:
@@ -185,9 +203,9 @@ class IncidentService:
     def __init__(self, settings: Settings | None = None, db_url: str | None = None) -> None:
         self.settings = settings or get_settings()
         self.db_url = db_url or self.settings.db_url
-        self._store = None
+        self._store: IncidentStore | None = None
         self._context: Context | None = None
-        self._context_key: tuple | None = None
+        self._context_key: tuple[str, ...] | None = None
         #: Incidents (re)located when the store was opened (after boundaries were installed or changed).
         self.enriched_rows = 0
         self._lock = threading.RLock()
@@ -208,7 +226,7 @@ class IncidentService:
 
     @property
     @_serialised
-    def store(self):
+    def store(self) -> IncidentStore:
         """The open store (:class:`geodata.store.protocol.IncidentStore`), opened and seeded on first use.
 
         Raises:
@@ -321,7 +339,8 @@ class IncidentService:
 
     @_serialised
     def select_for_map(self, spec: FilterSpec | None = None, extra_columns: Sequence[str] = (), *,
-                       marker_rows: int | None = None, cluster_rows: int | None = None, **kwargs: Any) -> Selection:
+                       marker_rows: int | None = None, cluster_rows: int | None = None,
+                       **kwargs: Unpack[ViewOptions]) -> Selection:
         """:meth:`select` with the columns the map's representation needs, decided by the size.
 
         At most ``marker_rows`` matching incidents: every column and distances (popups show them);
@@ -476,7 +495,7 @@ class IncidentService:
 
     # -- uploads ---------------------------------------------------------------------------------
     @staticmethod
-    def inspect_upload(data: bytes, encoding: str | None = None):
+    def inspect_upload(data: bytes, encoding: str | None = None) -> FileInfo:
         """Encoding, delimiter, columns and format of a file's start, without reading it all
         (:class:`geodata.ingest.pipeline.FileInfo`; ``format`` is ``None`` when a mapping is needed).
 
@@ -553,7 +572,7 @@ class IncidentService:
         return UndoOutcome(upload_id=n, removed=result.removed, kept=result.kept, total=self.store.count())
 
 
-def sync_enrichment(store, context: Context) -> int:
+def sync_enrichment(store: IncidentStore, context: Context) -> int:
     """Re-enrich every stored incident when the boundaries in use differ from those the store's
     municipalities were computed with (recorded in the store as ``municipality_source``).
 

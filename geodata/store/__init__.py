@@ -9,6 +9,7 @@ this package. Stores are context managers: ``with open_store(url) as s: ...``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal, overload
 
 from geodata.store.protocol import IncidentStore
 from geodata.store.records import Proximity, StoreError, StoreFacets, UndoResult, UploadMeta, UploadNotFound
@@ -30,6 +31,14 @@ def sqlite_path(url: str) -> Path:
     if not url.startswith("sqlite:///"):
         raise StoreError(f"not a SQLite URL: {url!r} (expected sqlite:///path/to/file.sqlite)")
     return Path(url[len("sqlite:///"):]).expanduser()
+
+
+@overload
+def open_store(url: str, create: Literal[True] = ...) -> IncidentStore: ...
+
+
+@overload
+def open_store(url: str, create: bool) -> IncidentStore | None: ...
 
 
 def open_store(url: str, create: bool = True) -> IncidentStore | None:

@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import math
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -87,12 +88,24 @@ class CurationStore:
         return list(cur.fetchall())
 
     def incident_exists(self, event_id: str) -> bool:
-        """True when an incident with this ``event_id_cnty`` is stored (indexed lookup by its key) or in ``extra_ids``."""
+        """True when an incident with this ``event_id_cnty`` is stored (indexed lookup by its key) or in ``extra_ids``.
+
+        Raises:
+            StoreError: if the store cannot be read.
+        """
         return str(event_id) in self.extra_ids or bool(self.store._rows(f"SELECT 1 FROM incidents WHERE dedup_key = {self.p}", ("id:" + str(event_id),)))
 
     # -- sources -----------------------------------------------------------------------------------
     def sources(self, event_ids: Sequence[str] | None = None) -> pd.DataFrame:
-        """Stored sources (:data:`SOURCE_COLUMNS`), all or of some incidents, in insertion order."""
+        """Stored sources (:data:`SOURCE_COLUMNS`), all or of some incidents, in insertion order.
+
+        Args:
+            event_ids: only these incidents' sources (``None``: every incident's).
+        Returns:
+            One row per source, ``published`` a date or ``None``.
+        Raises:
+            StoreError: if the store cannot be read.
+        """
         sql = f"SELECT {', '.join(SOURCE_COLUMNS)} FROM incident_sources"
         params: list[object] = []
         if event_ids is not None:
@@ -124,6 +137,9 @@ class CurationStore:
     def add_sources(self, frame: pd.DataFrame, origin: str = "analyst") -> int:
         """Add validated sources (:func:`geodata.sources.parse_sources`); a URL already listed for the incident is skipped.
 
+        Args:
+            frame: the sources (:data:`SOURCE_COLUMNS`).
+            origin: who added them, stored with each ("analyst", "bundled").
         Returns:
             How many were added.
         Raises:
@@ -136,7 +152,15 @@ class CurationStore:
         return added
 
     def outlets(self, event_id: str) -> int:
-        """Independent outlets behind an incident: its listed sources, else its own ``source_url``."""
+        """Independent outlets behind an incident: its listed sources, else its own ``source_url``.
+
+        Args:
+            event_id: the incident's ``event_id_cnty``.
+        Returns:
+            The number of independent outlets (:func:`geodata.sources.independent_outlets`).
+        Raises:
+            StoreError: if the store cannot be read.
+        """
         src = self.sources([event_id])
         if src.empty:
             rows = self.store._rows(f"SELECT event_id_cnty, source, source_url FROM incidents WHERE dedup_key = {self.p}",
@@ -153,18 +177,34 @@ class CurationStore:
                             None if row[7] is None else int(row[7]))
 
     def history(self, event_id: str | None = None) -> list[StatusChange]:
-        """Status changes, oldest first (of one incident, or all)."""
+        """Status changes, oldest first (of one incident, or all).
+
+        Args:
+            event_id: the incident's ``event_id_cnty``, or ``None`` for every incident.
+        Raises:
+            StoreError: if the store cannot be read.
+        """
         where, params = ("", []) if event_id is None else (f" WHERE event_id_cnty = {self.p}", [event_id])
         return [self._change(r) for r in self.store._rows(
             f"SELECT {_HISTORY_COLS} FROM verification_history{where} ORDER BY id", params)]
 
     def statuses(self) -> dict[str, tuple[str, str]]:
-        """Incident id -> (current status, reason) for incidents not simply ``reported``."""
+        """Incident id -> (current status, reason) for incidents not simply ``reported``.
+
+        Raises:
+            StoreError: if the store cannot be read.
+        """
         return {str(r[0]): (str(r[1]), str(r[2])) for r in self.store._rows(
             "SELECT event_id_cnty, status, reason FROM incident_status")}
 
     def status(self, event_id: str) -> str:
-        """Current status of one incident (``reported`` when it has none stored)."""
+        """Current status of one incident (``reported`` when it has none stored).
+
+        Args:
+            event_id: the incident's ``event_id_cnty``.
+        Raises:
+            StoreError: if the store cannot be read.
+        """
         rows = self.store._rows(f"SELECT status FROM incident_status WHERE event_id_cnty = {self.p}", (event_id,))
         return str(rows[0][0]) if rows else DEFAULT_STATUS
 
@@ -189,6 +229,12 @@ class CurationStore:
     def change_status(self, event_id: str, status: str, who: str, why: str) -> StatusChange:
         """Check and record a status change (history row + current status, one transaction).
 
+        Args:
+            event_id: the incident's ``event_id_cnty``.
+            status: the new status (:data:`geodata.verification.STATUSES`).
+            who, why: the analyst and the reason, both required.
+        Returns:
+            The recorded change (with its id).
         Raises:
             VerificationError: unknown incident, forbidden transition, too few sources, missing who/why.
             StoreError: if the database refuses (nothing is recorded).
@@ -204,8 +250,14 @@ class CurationStore:
     def undo_status(self, event_id: str, who: str, why: str = "undo") -> StatusChange:
         """Revert the incident's latest change not yet undone (appends the reverse change).
 
+        Args:
+            event_id: the incident's ``event_id_cnty``.
+            who, why: the analyst and the reason.
+        Returns:
+            The recorded reverse change.
         Raises:
             VerificationError: if there is nothing to undo.
+            StoreError: if the database refuses (nothing is recorded).
         """
         with self.store._write("the undo was not recorded") as cur:
             self._lock(cur)
@@ -214,7 +266,11 @@ class CurationStore:
 
     # -- sequences ---------------------------------------------------------------------------------
     def sequences(self) -> list[IncidentSequence]:
-        """Stored sequences with their steps in order, by sequence id."""
+        """Stored sequences with their steps in order, by sequence id.
+
+        Raises:
+            StoreError: if the store cannot be read.
+        """
         names = self.store._rows("SELECT sequence_id, name FROM sequences ORDER BY sequence_id")
         steps: dict[str, list[Step]] = {}
         for sid, step, eid, rel, summary in self.store._rows(
@@ -234,14 +290,25 @@ class CurationStore:
                             f"VALUES ({p}, {p}, {p}, {p}, {p})", (q.sequence_id, s.step, s.event_id_cnty, s.relation, s.summary))
 
     def save_sequences(self, sequences: Iterable[IncidentSequence], origin: str = "analyst") -> None:
-        """Create or replace sequences (by id), one transaction."""
+        """Create or replace sequences (by id), one transaction.
+
+        Args:
+            sequences: the sequences to store.
+            origin: who made them, stored with each ("analyst", "bundled").
+        Raises:
+            StoreError: if the database refuses (nothing is stored).
+        """
         with self.store._write("the sequences were not stored") as cur:
             self._replace_sequences(cur, sequences, origin)
             self.store._bump(cur)
 
     # -- duplicates --------------------------------------------------------------------------------
     def decisions(self) -> DecisionLog:
-        """Every duplicate decision, oldest first."""
+        """Every duplicate decision, oldest first.
+
+        Raises:
+            StoreError: if the store cannot be read.
+        """
         return self._decisions(self.store._rows(f"SELECT {_DECISION_COLS} FROM duplicate_decisions ORDER BY id"))
 
     @staticmethod
@@ -250,7 +317,11 @@ class CurationStore:
                                      None if r[7] is None else int(r[7])) for r in rows])
 
     def aliases(self) -> dict[str, str]:
-        """Merged-away id -> kept id, as currently in force."""
+        """Merged-away id -> kept id, as currently in force.
+
+        Raises:
+            StoreError: if the store cannot be read.
+        """
         return {str(a): str(k) for a, k in self.store._rows("SELECT alias_id, keep_id FROM incident_aliases")}
 
     def _record(self, cur: Any, make: Callable[[DecisionLog], Decision]) -> Decision:
@@ -276,8 +347,15 @@ class CurationStore:
     def decide(self, action: str, keep: str, alias: str, who: str, why: str = "") -> Decision:
         """Record a confirm (merge ``alias`` into ``keep``) or dismiss of a suggested pair.
 
+        Args:
+            action: "confirm" or "dismiss".
+            keep, alias: the pair's ``event_id_cnty`` values (``alias`` merged into ``keep`` on confirm).
+            who, why: the analyst and the reason.
+        Returns:
+            The recorded decision.
         Raises:
             DuplicateError: unknown incident, same id twice, pair already decided.
+            StoreError: if the database refuses (nothing is recorded).
         """
         unknown = [i for i in (keep, alias) if not self.incident_exists(i)]
         if unknown:
@@ -288,8 +366,14 @@ class CurationStore:
     def undo_decision(self, decision_id: int, who: str, why: str = "undo") -> Decision:
         """Undo decision ``decision_id`` (appends an undo; the merge's aliases are lifted).
 
+        Args:
+            decision_id: the decision to undo.
+            who, why: the analyst and the reason.
+        Returns:
+            The recorded undo.
         Raises:
             DuplicateError: no such decision, or it is no longer in force.
+            StoreError: if the database refuses (nothing is recorded).
         """
         with self.store._write("the undo was not recorded") as cur:
             return self._record(cur, lambda log: log.undo(decision_id, who, why))
@@ -303,8 +387,13 @@ class CurationStore:
         recorded (by :data:`geodata.verification.BUNDLED_WHO`) only for incidents whose current
         status was not set by an analyst — an analyst's decision is never overwritten.
 
+        Args:
+            sources, verification, sequences: the bundled files' contents.
+            token: the bundled files' version (:func:`bundled_token`).
         Returns:
             True when something was seeded, False when this version was already seeded.
+        Raises:
+            StoreError: if the database refuses (nothing is seeded).
         """
         if self.store.get_meta(SEED_KEY) == token:
             return False
@@ -333,14 +422,24 @@ class CurationStore:
         return True
 
     def curation(self) -> Curation:
-        """Everything stored, as the :class:`geodata.curation.Curation` that :func:`geodata.curation.annotate` joins."""
+        """Everything stored, as the :class:`geodata.curation.Curation` that :func:`geodata.curation.annotate` joins.
+
+        Raises:
+            StoreError: if the store cannot be read.
+        """
         st = self.statuses()
         return Curation(sources=self.sources(), statuses={k: v[0] for k, v in st.items()},
                         reasons={k: v[1] for k, v in st.items()}, sequences=self.sequences(), aliases=self.aliases())
 
 
-def bundled_token(paths: Iterable[Any]) -> str:
-    """A hash of the bundled curation files' bytes (absent files count as empty)."""
+def bundled_token(paths: Iterable[Path]) -> str:
+    """A hash of the bundled curation files' bytes (absent files count as empty).
+
+    Args:
+        paths: the bundled curation files.
+    Returns:
+        16 hex digits of the SHA-256 of their names and bytes.
+    """
     h = hashlib.sha256()
     for path in paths:
         h.update(str(path.name).encode() + b"\0")
@@ -354,6 +453,8 @@ def bundled_token(paths: Iterable[Any]) -> str:
 def open_curation(store: Any, extra_ids: Iterable[str] = (), extra_sources: pd.DataFrame | None = None) -> CurationStore:
     """A :class:`CurationStore` on ``store`` with the bundled curation seeded (once per version of the files).
 
+    Args:
+        store, extra_ids, extra_sources: as :class:`CurationStore`.
     Raises:
         DataError: if a bundled curation file has invalid rows.
         StoreError: if the store cannot be written.

@@ -6,12 +6,15 @@ never on a back-end's connection or dialect.
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, Sequence, runtime_checkable
 
 import pandas as pd
 
 from geodata.filters import FilterSpec
 from geodata.store.records import BatchHook, Proximity, StoreFacets, UndoResult, UploadMeta
+
+if TYPE_CHECKING:  # the base class implements this protocol; only its Locator alias is needed here
+    from geodata.store.base import Locator
 
 
 @runtime_checkable
@@ -27,7 +30,15 @@ class IncidentStore(Protocol):
 
     def add_upload(self, valid: pd.DataFrame, meta: UploadMeta,
                    after_batch: BatchHook | None = None) -> tuple[int, int, int]:
-        """Store validated (and enriched) rows as one upload in one transaction -> (id, inserted, duplicates)."""
+        """Store validated (and enriched) rows as one upload in one transaction.
+
+        Args:
+            valid: validated rows (with ``municipality``/``admin2_mismatch`` when enriched).
+            meta: the upload's provenance and counts.
+            after_batch: called inside the transaction after each batch with the rows written so far.
+        Returns:
+            ``(upload id, incidents inserted, rows whose incident was stored already)``.
+        """
         ...
 
     def list_uploads(self) -> pd.DataFrame:
@@ -35,22 +46,45 @@ class IncidentStore(Protocol):
         ...
 
     def undo_upload(self, upload_id: int, *, allow_bundled: bool = False) -> UndoResult:
-        """Remove the upload's incidents that no other live upload holds (raises UploadNotFound)."""
+        """Remove the upload's incidents that no other live upload holds.
+
+        Args:
+            upload_id: the upload.
+            allow_bundled: also undo the bundled data's upload (only when it is re-seeded).
+        Returns:
+            What was removed and kept.
+        Raises:
+            UploadNotFound: no such live upload (or it is the bundled data).
+        """
         ...
 
     def read(self, spec: FilterSpec | None = None, columns: Sequence[str] | None = None,
              near: Proximity | None = None, *, order: bool | None = None, limit: int | None = None,
              uploads: Sequence[int] | None = None) -> pd.DataFrame:
         """The incidents the store-side part of ``spec`` selects, ``columns`` only (at most ``limit``
-        rows), read in chunks."""
+        rows), read in chunks.
+
+        Args:
+            spec: the selection (``None``: every incident); see :func:`geodata.store.records.filter_sql`.
+            columns: readable columns (``None``: every incident column).
+            near: a proximity restriction (a superset on SQLite).
+            order: sort by date and id (``None``: only when every column is read).
+            limit: at most this many rows.
+            uploads: only incidents of these uploads (read through the upload index).
+        Returns:
+            Typed incident columns plus ``origin`` ("upload:<id>").
+        Raises:
+            ValueError: for an unknown column name or a negative ``limit``.
+        """
         ...
 
     def count(self, spec: FilterSpec | None = None, near: Proximity | None = None) -> int:
-        """How many incidents the store-side part of ``spec`` selects."""
+        """How many incidents the store-side part of ``spec`` selects (``near``: as :meth:`read`)."""
         ...
 
     def facets(self, uploads: Sequence[int] | None = None) -> StoreFacets:
-        """Distinct actors and municipalities, date range and count (of ``uploads``' incidents only)."""
+        """Distinct actors and municipalities, date range and count (of ``uploads``' incidents only,
+        when given)."""
         ...
 
     def added_uploads(self, since: str) -> tuple[int, ...] | None:
@@ -65,8 +99,15 @@ class IncidentStore(Protocol):
         """A token that changes whenever any process changes the data."""
         ...
 
-    def fill_municipalities(self, locate, *, only_missing: bool = True) -> int:
-        """(Re)compute the stored municipality of incidents."""
+    def fill_municipalities(self, locate: Locator, *, only_missing: bool = True) -> int:
+        """(Re)compute the stored municipality of incidents.
+
+        Args:
+            locate: gives ``municipality`` and ``admin2_mismatch`` for rows with admin2 and coordinates.
+            only_missing: only incidents never enriched (``False``: every incident).
+        Returns:
+            Rows updated.
+        """
         ...
 
     def get_meta(self, key: str) -> str | None:

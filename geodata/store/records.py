@@ -7,7 +7,7 @@ from geodata._errors import InputError, StoreFailure
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -154,6 +154,11 @@ def row_columns(valid: pd.DataFrame) -> list[np.ndarray]:
     Missing numbers become ``None``; dates become ISO strings; text stays exactly as validated.
     ``municipality``/``admin2_mismatch`` come from ``valid`` when present (the pipeline enriches
     each upload's rows once), else from the stated admin2 through the alias table.
+
+    Args:
+        valid: validated rows (optionally with ``line``, ``municipality``, ``admin2_mismatch``).
+    Returns:
+        One object array per stored column, each as long as ``valid``.
     """
     cols: list[np.ndarray] = [dedup_keys(valid).to_numpy(dtype=object)]
     if "line" in valid:
@@ -187,13 +192,15 @@ def row_columns(valid: pd.DataFrame) -> list[np.ndarray]:
     return cols
 
 
-def batches(cols: list[np.ndarray], size: int, lead: object = None):
+def batches(cols: list[np.ndarray], size: int, lead: object = None) -> Iterator[tuple[int, Iterator[tuple[object, ...]]]]:
     """Yield ``(row_count, iterator of row tuples)``, ``size`` rows at a time.
 
     Args:
         cols: column arrays of equal length.
         size: rows per batch.
         lead: when not ``None``, a constant put first in every row (the upload id).
+    Yields:
+        ``(rows in this batch, their row tuples)``.
     """
     n = len(cols[0]) if cols else 0
     for start in range(0, n, size):
@@ -207,7 +214,8 @@ def _like_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def filter_sql(spec: FilterSpec | None, placeholder: str, date_param: Callable[[dt.date], object]) -> tuple[str, list]:
+def filter_sql(spec: FilterSpec | None, placeholder: str,
+               date_param: Callable[[dt.date], object]) -> tuple[str, list[object]]:
     """Translate the store-side part of a :class:`FilterSpec` into a parameterised WHERE clause.
 
     Dates, event types, sub-event types, municipality (the stored column), minimum fatalities and
@@ -274,7 +282,17 @@ def checked_column(column: str) -> str:
 
 def select_sql(where: str, columns: Sequence[str] = INCIDENT_COLUMNS, order: bool = True, limit: int | None = None) -> str:
     """The incident SELECT returning ``columns`` plus the upload id (ordered by date and id when
-    ``order``; at most ``limit`` rows when given)."""
+    ``order``; at most ``limit`` rows when given).
+
+    Args:
+        where: a clause from :func:`filter_sql` ("" for every incident).
+        columns: incident columns (checked by :func:`checked_column`).
+        order, limit: as above.
+    Returns:
+        The SQL text (values stay in the parameters of ``where``).
+    Raises:
+        ValueError: for a column that is not an incident column.
+    """
     cols = ", ".join(checked_column(c) for c in columns)
     return (f"SELECT {cols}, upload_id FROM incidents{where}" + (" ORDER BY event_date, id" if order else "")
             + (f" LIMIT {int(limit)}" if limit is not None else ""))
@@ -285,7 +303,7 @@ def select_sql(where: str, columns: Sequence[str] = INCIDENT_COLUMNS, order: boo
 READ_CHUNK_ROWS = 50_000
 
 
-def _arrow_column(name: str, values: tuple) -> pa.Array:
+def _arrow_column(name: str, values: tuple[Any, ...]) -> pa.Array:
     """One chunk of one result column as an Arrow array (typed like :func:`incidents_frame`'s result)."""
     if name in INT_COLUMNS or name in ("upload_id", "admin2_mismatch"):
         try:
@@ -303,7 +321,7 @@ def _arrow_column(name: str, values: tuple) -> pa.Array:
         return pa.array([None if v is None else str(v) for v in values], type=pa.string())
 
 
-def incidents_frame_from_chunks(chunks: Iterable[Sequence[tuple]],
+def incidents_frame_from_chunks(chunks: Iterable[Sequence[tuple[object, ...]]],
                                 columns: Sequence[str] = INCIDENT_COLUMNS) -> pd.DataFrame:
     """Fetched rows, chunk by chunk, -> typed incident frame.
 
@@ -339,6 +357,11 @@ def incidents_frame_from_arrow(table: pa.Table, columns: Sequence[str] = INCIDEN
     Columns the driver typed differently (all-NULL columns, numbers stored as text) are cast to the
     types :func:`incidents_frame_from_chunks` gives.
 
+    Args:
+        table: the driver's result, columns in :func:`select_sql` order.
+        columns: the columns selected.
+    Returns:
+        As :func:`incidents_frame_from_chunks`.
     Raises:
         pyarrow.ArrowInvalid: if a column cannot be cast (the caller falls back to the row path).
     """
@@ -378,11 +401,24 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
     return df.drop(columns="upload_id")
 
 
-def incidents_frame(rows: list[tuple], columns: Sequence[str] = INCIDENT_COLUMNS) -> pd.DataFrame:
-    """Fetched rows -> typed incident frame (see :func:`incidents_frame_from_chunks`)."""
+def incidents_frame(rows: list[tuple[object, ...]], columns: Sequence[str] = INCIDENT_COLUMNS) -> pd.DataFrame:
+    """Fetched rows -> typed incident frame (see :func:`incidents_frame_from_chunks`).
+
+    Args:
+        rows: row tuples in :func:`select_sql` column order.
+        columns: the columns selected.
+    Returns:
+        As :func:`incidents_frame_from_chunks`.
+    """
     return incidents_frame_from_chunks([rows], columns)
 
 
-def uploads_frame(rows: list[tuple]) -> pd.DataFrame:
-    """Fetched upload rows -> table with :data:`UPLOAD_COLUMNS`."""
+def uploads_frame(rows: list[tuple[object, ...]]) -> pd.DataFrame:
+    """Fetched upload rows -> table with :data:`UPLOAD_COLUMNS`.
+
+    Args:
+        rows: row tuples in :data:`UPLOAD_COLUMNS` order.
+    Returns:
+        One row per upload, values as the driver returned them.
+    """
     return pd.DataFrame(rows, columns=list(UPLOAD_COLUMNS))

@@ -251,6 +251,10 @@ def _utc_text(value: Any) -> str:
 def read_sync_state(store: Any) -> pd.DataFrame:
     """Every source's last sync: :data:`SYNC_STATE_COLUMNS`, ``last_sync_at`` as ISO text (UTC).
 
+    Args:
+        store: an open :class:`geodata.store.base.BaseStore` at schema 5 or later.
+    Returns:
+        One row per source key, by key.
     Raises:
         StoreError: if the store cannot be read.
     """
@@ -261,7 +265,16 @@ def read_sync_state(store: Any) -> pd.DataFrame:
 
 
 def sync_cursor(store: Any, source: str) -> dict[str, Any]:
-    """The cursor saved by the last sync of ``source`` (``{}`` before the first)."""
+    """The cursor saved by the last sync of ``source`` (``{}`` before the first).
+
+    Args:
+        store: an open :class:`geodata.store.base.BaseStore` at schema 5 or later.
+        source: the source key (:func:`geodata.sync.engine.source_key`, e.g. "acled/Kosovo").
+    Returns:
+        The saved JSON object; ``{}`` when none is saved or it is not a JSON object.
+    Raises:
+        StoreError: if the store cannot be read.
+    """
     rows = store._rows(f"SELECT cursor FROM sync_state WHERE source = {store.mark}", (source,))
     if not rows:
         return {}
@@ -273,7 +286,16 @@ def sync_cursor(store: Any, source: str) -> dict[str, Any]:
 
 
 def read_changes(store: Any, source: str | None = None) -> pd.DataFrame:
-    """The provenance of sync updates and deletions (:data:`CHANGE_COLUMNS`), oldest first."""
+    """The provenance of sync updates and deletions (:data:`CHANGE_COLUMNS`), oldest first.
+
+    Args:
+        store: an open :class:`geodata.store.base.BaseStore` at schema 5 or later.
+        source: only this source key's changes (``None`` or "": every source's).
+    Returns:
+        One row per change, ``changed_at`` as ISO text (UTC).
+    Raises:
+        StoreError: if the store cannot be read.
+    """
     where, params = (f" WHERE source = {store.mark}", [source]) if source else ("", [])
     rows = store._rows(f"SELECT {', '.join(CHANGE_COLUMNS)} FROM sync_changes{where} ORDER BY id", params)
     out = pd.DataFrame(rows, columns=list(CHANGE_COLUMNS))
@@ -282,7 +304,13 @@ def read_changes(store: Any, source: str | None = None) -> pd.DataFrame:
 
 
 def dataset_counts(store: Any) -> pd.DataFrame:
-    """Stored incidents per dataset and licence: ``dataset``, ``licence``, ``incidents`` (most first)."""
+    """Stored incidents per dataset and licence: ``dataset``, ``licence``, ``incidents`` (most first).
+
+    Args:
+        store: an open :class:`geodata.store.base.BaseStore` at schema 5 or later.
+    Raises:
+        StoreError: if the store cannot be read.
+    """
     rows = store._rows("SELECT dataset, licence, COUNT(*) FROM incidents GROUP BY dataset, licence ORDER BY 3 DESC, 1")
     return pd.DataFrame([(str(d), str(lic), int(n)) for d, lic, n in rows], columns=["dataset", "licence", "incidents"])
 
@@ -290,6 +318,11 @@ def dataset_counts(store: Any) -> pd.DataFrame:
 def stored_columns(store: Any, columns: Sequence[str]) -> pd.DataFrame:
     """Raw stored values of ``columns`` for every incident, ordered by key (tests, diagnostics).
 
+    Args:
+        store: an open :class:`geodata.store.base.BaseStore`.
+        columns: incident, licence or key columns.
+    Returns:
+        One row per incident, the values as the driver returns them.
     Raises:
         ValueError: for a column that is not an incident, licence or key column.
     """
