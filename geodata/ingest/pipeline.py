@@ -230,15 +230,16 @@ def _municipality_warnings(valid: pd.DataFrame) -> list[RowIssue]:
     bad = (valid["admin2_mismatch"].fillna(False).astype(bool) & valid["admin2"].astype(str).str.strip().ne("")).to_numpy()
     if not bad.any():
         return []
-    # Plain arrays: a file can hold a hundred thousand disagreeing rows.
-    lines = valid["line"].to_numpy()[bad]
+    # Plain arrays: a file can hold a hundred thousand disagreeing rows, but only a few hundred
+    # distinct (stated, found) pairs, so each reason is written once per pair.
+    lines = valid["line"].to_numpy()[bad].tolist()
     stated = valid["admin2"].astype(str).to_numpy()[bad]
     found = valid["municipality"].astype(str).to_numpy()[bad]
-    return [
-        RowIssue(int(line), "admin2", f"stated municipality {st[:60]!r} disagrees with the coordinates, "
-                 f"which lie in {fo!r}", "warning")
-        for line, st, fo in zip(lines, stated, found)
-    ]
+    pairs = pd.MultiIndex.from_arrays([stated, found])
+    codes, uniques = pd.factorize(pairs)
+    texts = [f"stated municipality {st[:60]!r} disagrees with the coordinates, which lie in {fo!r}"
+             for st, fo in uniques]
+    return [RowIssue(line, "admin2", texts[code], "warning") for line, code in zip(lines, codes.tolist())]
 
 
 def _pause_hook(settings: Settings | None) -> Callable[[int], None] | None:
