@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geodata.ingest import formats
@@ -235,10 +236,11 @@ def _municipality_warnings(valid: pd.DataFrame) -> list[RowIssue]:
     lines = valid["line"].to_numpy()[bad].tolist()
     stated = valid["admin2"].astype(str).to_numpy()[bad]
     found = valid["municipality"].astype(str).to_numpy()[bad]
-    pairs = pd.MultiIndex.from_arrays([stated, found])
-    codes, uniques = pd.factorize(pairs)
-    texts = [f"stated municipality {st[:60]!r} disagrees with the coordinates, which lie in {fo!r}"
-             for st, fo in uniques]
+    stated_codes, stated_names = pd.factorize(stated)
+    found_codes, found_names = pd.factorize(found)
+    pairs, codes = np.unique(stated_codes * len(found_names) + found_codes, return_inverse=True)
+    texts = [f"stated municipality {stated_names[p // len(found_names)][:60]!r} disagrees with the coordinates, "
+             f"which lie in {found_names[p % len(found_names)]!r}" for p in pairs.tolist()]
     return [RowIssue(line, "admin2", texts[code], "warning") for line, code in zip(lines, codes.tolist())]
 
 
