@@ -153,3 +153,31 @@ def test_failure_half_way_through_a_staged_upload_changes_nothing(tmp_path, smal
         store.close()
     assert _dump(tmp_path / "x.sqlite") == before  # every index dropped for the load is back
     assert list(small_bulk.iterdir()) == []
+
+
+def test_arrow_rows_hold_the_values_row_columns_gives(corpus):
+    """The staging table's values are exactly the row path's (text, blanks, missing numbers, dates,
+    enrichment flags), also for frames without ``line`` or enrichment columns."""
+    import math
+
+    from geodata.enrich import locate_rows
+    from geodata.store.records import STORED_COLUMNS, arrow_rows, row_columns
+    from geodata.validation import validate_incidents
+
+    raw = pd.read_csv(corpus / "acled_current_bom.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    valid = validate_incidents(raw).valid
+    valid.loc[0, "year"] = pd.NA
+    located = locate_rows(valid, None)
+    enriched = valid.assign(municipality=located["municipality"].to_numpy(dtype=object),
+                            admin2_mismatch=pd.array([True, False, pd.NA][:len(valid)], dtype="boolean"))
+    for frame in (valid, enriched, valid.drop(columns="line")):
+        expected = [tuple(r) for r in zip(*row_columns(frame))]
+        got = [tuple(r[c] for c in STORED_COLUMNS) for r in arrow_rows(frame).to_pylist()]
+        assert len(got) == len(expected) == len(valid) == 3
+
+        def same(a, b) -> bool:
+            if isinstance(a, float) and isinstance(b, float) and math.isnan(a):
+                return math.isnan(b)
+            return type(a) is type(b) and a == b or (a is None and b is None)
+
+        assert all(same(a, b) for e, g in zip(expected, got) for a, b in zip(e, g)), (expected, got)
