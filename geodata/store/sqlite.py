@@ -187,7 +187,8 @@ class SQLiteStore(BaseStore):
         sql = f"INSERT OR IGNORE INTO incidents ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
         n = len(cols[0]) if cols else 0
         cols = cols + [np.full(n, labels[0], dtype=object), np.full(n, labels[1], dtype=object)]
-        with self._bulk(n) as before:
+        with self._upload_cache():
+            rebuild, before = self._start_bulk(n)
             inserted = 0
             done = 0
             for count, rows in batches(cols, BATCH_ROWS, lead=upload_id):
@@ -195,7 +196,9 @@ class SQLiteStore(BaseStore):
                 done += count
                 if after_batch:
                     after_batch(done)
-        self._link_rows(cur, upload_id, before, inserted < n, lambda: ((k,) for k in cols[0]))
+            for stmt in rebuild:
+                cur.execute(stmt)
+            self._link_rows(cur, upload_id, before, inserted < n, lambda: ((k,) for k in cols[0]))
         return inserted
 
     @contextlib.contextmanager
@@ -232,7 +235,8 @@ class SQLiteStore(BaseStore):
                        labels: tuple[str, str]) -> int:
         names = ", ".join(STORED_COLUMNS)
         n = int(cur.execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {staged}.rows").fetchone()[0])
-        with self._bulk(n) as before:
+        with self._upload_cache():
+            rebuild, before = self._start_bulk(n)
             inserted = 0
             for start in range(1, n + 1, BATCH_ROWS):
                 stop = min(start + BATCH_ROWS - 1, n)
@@ -243,22 +247,30 @@ class SQLiteStore(BaseStore):
                 inserted += cur.rowcount
                 if after_batch:
                     after_batch(stop)
-        self._link_rows(cur, upload_id, before, inserted < n, None, staged)
+            for stmt in rebuild:
+                cur.execute(stmt)
+            self._link_rows(cur, upload_id, before, inserted < n, None, staged)
         return inserted
 
     @contextlib.contextmanager
-    def _bulk(self, n: int) -> Iterator[int]:
-        """Around the insertion of ``n`` rows: a large page cache and, for a bulk load into a smaller
-        table, the filter indexes dropped and rebuilt afterwards. Yields the largest id before."""
+    def _upload_cache(self) -> Iterator[None]:
+        """A large page cache while an upload writes (the indexes' hot pages stay in memory)."""
         self.conn.execute(f"PRAGMA cache_size={UPLOAD_CACHE_KIB}")
         try:
-            rebuild = self._drop_secondary_indexes() if n >= BULK_ROWS and n > self._approx_rows() else []
-            yield self._approx_rows()
-            for stmt in rebuild:
-                self.conn.execute(stmt)
+            yield
         finally:
             with contextlib.suppress(sqlite3.Error):  # never hide the upload's own error
                 self.conn.execute(f"PRAGMA cache_size={READ_CACHE_KIB}")  # also frees the upload's pages
+
+    def _start_bulk(self, n: int) -> tuple[list[str], int]:
+        """Before inserting ``n`` rows: for a bulk load into a smaller table, drop the filter indexes.
+
+        Returns:
+            The statements that rebuild the dropped indexes (run them after the insert, in the same
+            transaction) and the largest incident id before the insert.
+        """
+        rebuild = self._drop_secondary_indexes() if n >= BULK_ROWS and n > self._approx_rows() else []
+        return rebuild, self._approx_rows()
 
     def _link_rows(self, cur: Any, upload_id: int, before: int, duplicates: bool,
                    keys: Callable[[], Iterable[tuple[str]]] | None, staged: str | None = None) -> None:
