@@ -2,6 +2,9 @@
 
 WAL journal and one transaction per upload: a crash or kill part-way leaves only uncommitted
 WAL frames, which SQLite discards on the next open, so the store is exactly as before the upload.
+Large uploads are first written to a scratch SQLite file in the system's temporary folder (through
+ADBC, from Arrow), outside the store; only the ``INSERT … SELECT`` from it into the store runs in
+the upload's transaction, so a crash during either step leaves the store unchanged.
 """
 
 from __future__ import annotations
