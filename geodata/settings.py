@@ -30,10 +30,6 @@ CONFLICTMAP_SERVE_ADDRESS      address ``scripts/start.sh`` serves the dashboard
 CONFLICTMAP_PUSHDOWN_ROWS      above this many stored incidents the dashboard    200000 (= the map's
                                filters in the store (SQL) per filter change      cluster limit)
                                instead of holding every incident in memory
-CONFLICTMAP_INGEST_PAUSE_ROWS  test hook: an ingest pauses inside its            unset (never pauses)
-                               transaction after this many rows …
-CONFLICTMAP_INGEST_PAUSE_FILE  … and creates this file to say it is paused       unset
-                               (used by the kill-mid-upload test only)
 CONFLICTMAP_ACLED_URL          base URL of ACLED's API (``sync acled``)           ``https://acleddata.com``
 CONFLICTMAP_UCDP_URL           base URL of UCDP's API (``sync ucdp``)             ``https://ucdpapi.pcr.uu.se``
 =============================  ===============================================  ==========================
@@ -105,8 +101,6 @@ class Settings:
     country_boundary_sha256: str = DEFAULT_COUNTRY_BOUNDARY_SHA256
     #: Address the dashboard serves on (``scripts/start.sh``); loopback unless the user says otherwise.
     serve_address: str = "127.0.0.1"
-    ingest_pause_rows: int | None = None
-    ingest_pause_file: Path | None = None
     acled_url: str = DEFAULT_ACLED_URL
     ucdp_url: str = DEFAULT_UCDP_URL
 
@@ -142,14 +136,9 @@ def get_settings(env: dict[str, str] | None = None) -> Settings:
     except ValueError as exc:
         raise ValueError("CONFLICTMAP_MAX_UPLOAD_MB must be a whole number of megabytes") from exc
     try:
-        pause_rows = int(e["CONFLICTMAP_INGEST_PAUSE_ROWS"]) if e.get("CONFLICTMAP_INGEST_PAUSE_ROWS") else None
-    except ValueError as exc:
-        raise ValueError("CONFLICTMAP_INGEST_PAUSE_ROWS must be a whole number of rows") from exc
-    try:
         pushdown_rows = int(e.get("CONFLICTMAP_PUSHDOWN_ROWS") or DEFAULT_PUSHDOWN_ROWS)
     except ValueError as exc:
         raise ValueError("CONFLICTMAP_PUSHDOWN_ROWS must be a whole number of incidents") from exc
-    pause_file = e.get("CONFLICTMAP_INGEST_PAUSE_FILE")
     return Settings(
         data_dir=data_dir,
         boundaries_file=Path(boundaries).expanduser() if boundaries else None,
@@ -162,8 +151,6 @@ def get_settings(env: dict[str, str] | None = None) -> Settings:
         max_upload_mb=max_mb,
         pushdown_rows=pushdown_rows,
         serve_address=(e.get("CONFLICTMAP_SERVE_ADDRESS") or "127.0.0.1").strip(),
-        ingest_pause_rows=pause_rows,
-        ingest_pause_file=Path(pause_file) if pause_file else None,
         country_boundary_file=Path(e["CONFLICTMAP_COUNTRY_BOUNDARY"]).expanduser()
         if e.get("CONFLICTMAP_COUNTRY_BOUNDARY") else None,
         country_boundary_url=e.get("CONFLICTMAP_COUNTRY_BOUNDARY_URL") or DEFAULT_COUNTRY_BOUNDARY_URL,

@@ -83,8 +83,13 @@ class ValidationResult:
 
     def report(self) -> pd.DataFrame:
         """All issues as a table: line, column, severity, reason (sorted by line)."""
-        rows = [i.as_dict() for i in self.errors + self.warnings]
-        df = pd.DataFrame(rows, columns=["line", "column", "severity", "reason"])
+        issues = self.errors + self.warnings
+        # Column by column: a file can carry hundreds of thousands of warnings.
+        columns = ["line", "column", "severity", "reason"]
+        if not issues:
+            return pd.DataFrame([], columns=columns)
+        df = pd.DataFrame({"line": [i.line for i in issues], "column": [i.column for i in issues],
+                           "severity": [i.severity for i in issues], "reason": [i.reason for i in issues]})
         return df.sort_values(["line", "severity"], kind="stable").reset_index(drop=True)
 
 

@@ -126,9 +126,11 @@ def test_text_is_stored_as_given(store, tmp_path, corpus):
 
 def _kill_mid_upload(tmp_path: Path, url: str, csv: Path) -> None:
     flag = tmp_path / "paused"
-    env = dict(os.environ, CONFLICTMAP_DATA_DIR=str(tmp_path / "var"), CONFLICTMAP_INGEST_PAUSE_ROWS="100000",
-               CONFLICTMAP_INGEST_PAUSE_FILE=str(flag), PYTHONPATH=str(REPO))
-    proc = subprocess.Popen([sys.executable, "-m", "geodata", "ingest", str(csv), "--db", url], cwd=REPO, env=env,
+    env = dict(os.environ, CONFLICTMAP_DATA_DIR=str(tmp_path / "var"), PYTHONPATH=str(REPO))
+    # The command line's own ingest, paused inside the upload's transaction by a test-only wrapper
+    # of the store's batch callback (tests/pause_ingest.py).
+    proc = subprocess.Popen([sys.executable, "-m", "tests.pause_ingest", "100000", str(flag),
+                             "ingest", str(csv), "--db", url], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.time() + 120
     while not flag.exists():

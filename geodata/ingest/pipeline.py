@@ -10,12 +10,12 @@ from __future__ import annotations
 from geodata._errors import InputError
 
 import hashlib
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geodata.ingest import formats
@@ -230,29 +230,17 @@ def _municipality_warnings(valid: pd.DataFrame) -> list[RowIssue]:
     bad = (valid["admin2_mismatch"].fillna(False).astype(bool) & valid["admin2"].astype(str).str.strip().ne("")).to_numpy()
     if not bad.any():
         return []
-    # Plain arrays: a file can hold a hundred thousand disagreeing rows.
-    lines = valid["line"].to_numpy()[bad]
+    # Plain arrays: a file can hold a hundred thousand disagreeing rows, but only a few hundred
+    # distinct (stated, found) pairs, so each reason is written once per pair.
+    lines = valid["line"].to_numpy()[bad].tolist()
     stated = valid["admin2"].astype(str).to_numpy()[bad]
     found = valid["municipality"].astype(str).to_numpy()[bad]
-    return [
-        RowIssue(int(line), "admin2", f"stated municipality {st[:60]!r} disagrees with the coordinates, "
-                 f"which lie in {fo!r}", "warning")
-        for line, st, fo in zip(lines, stated, found)
-    ]
-
-
-def _pause_hook(settings: Settings | None) -> Callable[[int], None] | None:
-    """Test hook: pause inside the transaction once enough rows are written (see settings)."""
-    if settings is None or not settings.ingest_pause_rows:
-        return None
-    limit, flag = settings.ingest_pause_rows, settings.ingest_pause_file
-
-    def hook(done: int) -> None:
-        if done >= limit:
-            if flag is not None:
-                Path(flag).write_text(str(done))
-            time.sleep(3600)  # the test kills the process here
-    return hook
+    stated_codes, stated_names = pd.factorize(stated)
+    found_codes, found_names = pd.factorize(found)
+    pairs, codes = np.unique(stated_codes * len(found_names) + found_codes, return_inverse=True)
+    texts = [f"stated municipality {stated_names[p // len(found_names)][:60]!r} disagrees with the coordinates, "
+             f"which lie in {found_names[p % len(found_names)]!r}" for p in pairs.tolist()]
+    return [RowIssue(line, "admin2", texts[code], "warning") for line, code in zip(lines, codes.tolist())]
 
 
 def store_prepared(prepared: Prepared, store, settings: Settings | None = None,
@@ -262,7 +250,7 @@ def store_prepared(prepared: Prepared, store, settings: Settings | None = None,
     Args:
         prepared: from :func:`prepare` (whose rows already carry their municipality).
         store: an open store (:class:`geodata.store.IncidentStore`).
-        settings: for the test pause hook; ``None`` disables it.
+        settings: the settings in use (nothing of them is needed to store; kept for callers).
         progress: called with (fraction, stage).
         municipalities: boundaries to locate rows with, only for rows prepared without a municipality.
     Returns:
@@ -276,12 +264,9 @@ def store_prepared(prepared: Prepared, store, settings: Settings | None = None,
         located = locate_rows(valid, municipalities)
         valid = valid.assign(municipality=located["municipality"], admin2_mismatch=located["admin2_mismatch"])
     total = max(len(valid), 1)
-    pause = _pause_hook(settings)
 
     def after_batch(done: int) -> None:
         progress(0.6 + 0.4 * done / total, "storing")
-        if pause:
-            pause(done)
 
     meta = UploadMeta(prepared.file_name, prepared.sha256, prepared.format, prepared.rows_read,
                       prepared.rejected, len(prepared.result.warnings), prepared.licence)
@@ -320,7 +305,7 @@ def ingest_file(
     Args:
         path: the CSV file.
         store: an open store.
-        settings: for boundaries (municipality warnings) and the test pause hook.
+        settings: for boundaries (municipality warnings).
         fmt, mapping, encoding: see :func:`prepare`.
         progress: called with (fraction, stage).
     Returns:

@@ -70,12 +70,30 @@ class BaseStore:
         """Run a read query and yield its rows ``size`` at a time (ends the read transaction)."""
         raise NotImplementedError
 
-    def _insert_incidents(self, cur: Any, upload_id: int, cols: list[np.ndarray], after_batch: BatchHook | None) -> int:
+    def _insert_incidents(self, cur: Any, upload_id: int, cols: list[np.ndarray], after_batch: BatchHook | None,
+                          labels: tuple[str, str] = ("", "")) -> int:
         """Insert new incidents (existing dedup keys ignored) and link every row's key to the upload.
 
+        Args:
+            cur: the upload's cursor (inside its transaction).
+            upload_id: the upload the rows belong to.
+            cols: :func:`geodata.store.records.row_columns` of the rows.
+            after_batch: called after each batch (progress).
+            labels: ``(dataset, licence)`` written into every inserted row ("" = set later by the caller).
         Returns:
             The number of incidents inserted.
         """
+        raise NotImplementedError
+
+    def _staged(self, valid: pd.DataFrame) -> contextlib.AbstractContextManager[Any]:
+        """Rows made ready for a bulk load *before* the upload's transaction opens, or ``None`` (the
+        rows then go through :meth:`_insert_incidents`). The SQLite store stages large uploads
+        through Arrow (see :meth:`geodata.store.sqlite.SQLiteStore._staged`)."""
+        return contextlib.nullcontext(None)
+
+    def _insert_staged(self, cur: Any, upload_id: int, staged: Any, after_batch: BatchHook | None,
+                       labels: tuple[str, str]) -> int:
+        """:meth:`_insert_incidents` for rows that :meth:`_staged` prepared."""
         raise NotImplementedError
 
     def _proximity_sql(self, near: Proximity) -> tuple[str, list]:
@@ -167,19 +185,21 @@ class BaseStore:
         Raises:
             StoreError: if the database refuses the write (disk full, read-only…); nothing is kept.
         """
-        cols = row_columns(valid)
         p = self.mark
-        with self._write("the upload was not stored") as cur:
+        # Every row knows its dataset and licence (geodata.licence): from the format or the declaration.
+        # They are written by the INSERT itself: an UPDATE afterwards rewrote every new row once more.
+        lic = licence_for_format(meta.format, meta.licence or None)
+        labels = (lic.dataset, lic.name)
+        with self._staged(valid) as staged, self._write("the upload was not stored") as cur:
             cur.execute(
                 "INSERT INTO uploads (file_name, sha256, format, uploaded_at, rows_read, rejected, warnings) "
                 f"VALUES ({p}, {p}, {p}, {self._now_sql()}, {p}, {p}, {p}) RETURNING id",
                 (meta.file_name, meta.sha256, meta.format, meta.rows_read, meta.rejected, meta.warnings))
             upload_id = int(cur.fetchone()[0])
-            inserted = self._insert_incidents(cur, upload_id, cols, after_batch)
-            # Every row knows its dataset and licence (geodata.licence): from the format or the declaration.
-            lic = licence_for_format(meta.format, meta.licence or None)
-            cur.execute(f"UPDATE incidents SET dataset = {p}, licence = {p} WHERE upload_id = {p} AND dataset = ''",
-                        (lic.dataset, lic.name, upload_id))
+            if staged is not None:
+                inserted = self._insert_staged(cur, upload_id, staged, after_batch, labels)
+            else:
+                inserted = self._insert_incidents(cur, upload_id, row_columns(valid), after_batch, labels)
             duplicates = len(valid) - inserted
             cur.execute(f"UPDATE uploads SET accepted = {p}, duplicates = {p} WHERE id = {p}",
                         (inserted, duplicates, upload_id))

@@ -130,7 +130,8 @@ class PostGISStore(BaseStore):
                 f"ST_DWithin(ST_Transform(geom, {srid}), ST_GeomFromText(%s, {srid}), %s)",
                 [*near.bbox, near.metric_wkt, near.radius_m])
 
-    def _insert_incidents(self, cur: Any, upload_id: int, cols: list[np.ndarray], after_batch: BatchHook | None) -> int:
+    def _insert_incidents(self, cur: Any, upload_id: int, cols: list[np.ndarray], after_batch: BatchHook | None,
+                          labels: tuple[str, str] = ("", "")) -> int:
         names = ", ".join(STORED_COLUMNS)
         cur.execute("CREATE TEMP TABLE staging_incidents ON COMMIT DROP AS "
                     f"SELECT {names} FROM incidents WITH NO DATA")
@@ -143,9 +144,9 @@ class PostGISStore(BaseStore):
             if after_batch:
                 after_batch(done)
         cur.execute(
-            f"INSERT INTO incidents (upload_id, {names}, geom) "
-            f"SELECT %s, {names}, ST_SetSRID(ST_MakePoint(longitude, latitude), 4326) "
-            "FROM staging_incidents ON CONFLICT (dedup_key) DO NOTHING", (upload_id,))
+            f"INSERT INTO incidents (upload_id, {names}, dataset, licence, geom) "
+            f"SELECT %s, {names}, %s, %s, ST_SetSRID(ST_MakePoint(longitude, latitude), 4326) "
+            "FROM staging_incidents ON CONFLICT (dedup_key) DO NOTHING", (upload_id, labels[0], labels[1]))
         inserted = cur.rowcount
         cur.execute("INSERT INTO upload_rows (upload_id, incident_id) SELECT DISTINCT %s, i.id "
                     "FROM staging_incidents s JOIN incidents i ON i.dedup_key = s.dedup_key "
