@@ -158,6 +158,10 @@ def spec_from_widgets(values: Mapping[str, object], choices: FilterChoices) -> F
     dates = tuple(dates) if isinstance(dates, (tuple, list)) else (dates,)
     start = dates[0] if len(dates) >= 1 else None
     end = dates[1] if len(dates) >= 2 else None
+    routes, sites = tuple(values.get(W_ROUTES) or ()), tuple(values.get(W_SITES) or ())
+    # The distance only matters with a route or site chosen: without one it stays at the default,
+    # so moving the slider (or the browser reporting it) does not make another selection to read.
+    km = values.get(W_KM) if (routes or sites) and values.get(W_KM) is not None else FilterSpec().near_km
     return FilterSpec(
         start=start if start and start > choices.first else None,
         end=end if end and end < choices.last else None,
@@ -167,9 +171,9 @@ def spec_from_widgets(values: Mapping[str, object], choices: FilterChoices) -> F
         municipalities=tuple(values.get(W_MUNIS) or ()),
         min_fatalities=int(values.get(W_MINFAT) or 0),
         text=str(values.get(W_TEXT) or "").strip(),
-        near_routes=tuple(values.get(W_ROUTES) or ()),
-        near_sites=tuple(values.get(W_SITES) or ()),
-        near_km=float(values.get(W_KM) if values.get(W_KM) is not None else FilterSpec().near_km),
+        near_routes=routes,
+        near_sites=sites,
+        near_km=float(km),
         statuses=tuple(values.get(W_STATUS) or ()),
     )
 

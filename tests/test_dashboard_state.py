@@ -120,3 +120,11 @@ def test_centre_and_zoom_in_the_url():
     for bad in ("nan,20", "42", "x,y", "91,0", "0,181", "inf,1"):
         assert S.parse_center(bad) is None, bad
     assert S.parse_zoom("99") is None and S.parse_zoom("-1") is None and S.parse_zoom("1e400") is None
+
+
+def test_distance_counts_only_with_a_route_or_site_chosen(choices):
+    """Without a route or site the slider's value changes no selection (and no cache key)."""
+    values = {**S.widget_values(FilterSpec(), choices), S.W_KM: 0.5}
+    assert S.spec_from_widgets(values, choices) == FilterSpec()
+    near = {**values, S.W_SITES: [choices.sites[0]]}
+    assert S.spec_from_widgets(near, choices) == FilterSpec(near_sites=(choices.sites[0],), near_km=0.5)
