@@ -12,7 +12,7 @@ from geodata._errors import InputError
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import geopandas as gpd
 import numpy as np
@@ -28,6 +28,9 @@ from geodata.settings import Settings
 from geodata.spreadsheet import spreadsheet_csv
 from geodata.store import UploadMeta
 from geodata.validation import RowIssue, ValidationResult, validate_incidents
+
+if TYPE_CHECKING:
+    from geodata.store.protocol import IncidentStore
 
 #: progress(fraction 0..1, what is happening)
 Progress = Callable[[float, str], None]
@@ -204,7 +207,7 @@ def prepare(
         raise IngestError(str(exc)) from exc
 
     progress(0.4, "validating")
-    result = validate_incidents(mapped, raw.lines)
+    result = validate_incidents(mapped, raw.lines.tolist())
     result.warnings.extend(RowIssue(line, "(line)", reason, "warning") for line, reason in encoding_warnings(data, enc))
     result.warnings.extend(duplicate_warnings(result.valid))
     for line, reason in raw.issues:
@@ -243,7 +246,7 @@ def _municipality_warnings(valid: pd.DataFrame) -> list[RowIssue]:
     return [RowIssue(line, "admin2", texts[code], "warning") for line, code in zip(lines, codes.tolist())]
 
 
-def store_prepared(prepared: Prepared, store, settings: Settings | None = None,
+def store_prepared(prepared: Prepared, store: IncidentStore, settings: Settings | None = None,
                    progress: Progress | None = None, municipalities: gpd.GeoDataFrame | None = None) -> IngestReport:
     """Write a prepared file to the store as one upload (one transaction).
 
@@ -293,7 +296,7 @@ def load_boundaries_if_installed(settings: Settings) -> gpd.GeoDataFrame | None:
 
 def ingest_file(
     path: Path,
-    store,
+    store: IncidentStore,
     settings: Settings | None = None,
     fmt: str = "auto",
     mapping: ColumnMapping | None = None,

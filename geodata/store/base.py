@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Self, Sequence
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,7 @@ import pandas as pd
 from geodata.filters import ACTOR_COLUMNS, FilterSpec
 from geodata.licence import licence_for_format
 from geodata.schema import split_multi
-from geodata.store.migrations import LATEST_VERSION, MIGRATIONS
+from geodata.store.migrations import LATEST_VERSION, MIGRATIONS, Migration
 from geodata.store.records import (
     READABLE_COLUMNS, READ_CHUNK_ROWS, UPLOAD_COLUMNS, BatchHook, Proximity, StoreError, StoreFacets, UndoResult,
     UploadMeta, UploadNotFound, filter_sql, incidents_frame_from_chunks, row_columns, select_sql, uploads_frame,
@@ -62,11 +62,11 @@ class BaseStore:
         raise NotImplementedError
         yield
 
-    def _rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
+    def _rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         """Run a read query and return every row (ends the read transaction)."""
         raise NotImplementedError
 
-    def _chunks(self, sql: str, params: Sequence[object], size: int) -> Iterator[list[tuple]]:
+    def _chunks(self, sql: str, params: Sequence[object], size: int) -> Iterator[list[tuple[Any, ...]]]:
         """Run a read query and yield its rows ``size`` at a time (ends the read transaction)."""
         raise NotImplementedError
 
@@ -96,7 +96,7 @@ class BaseStore:
         """:meth:`_insert_incidents` for rows that :meth:`_staged` prepared."""
         raise NotImplementedError
 
-    def _proximity_sql(self, near: Proximity) -> tuple[str, list]:
+    def _proximity_sql(self, near: Proximity) -> tuple[str, list[object]]:
         """A WHERE condition keeping (a superset of) the incidents within ``near``."""
         raise NotImplementedError
 
@@ -116,7 +116,7 @@ class BaseStore:
         raise NotImplementedError
 
     # -- context manager ---------------------------------------------------------------------------
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -150,7 +150,7 @@ class BaseStore:
             # service re-enriches from coordinates once boundaries are installed.
             self.fill_municipalities(lambda rows: locate_rows(rows, None))
 
-    def _apply_migration(self, m) -> None:
+    def _apply_migration(self, m: Migration) -> None:
         raise NotImplementedError
 
     def _any(self, sql: str, params: Sequence[object] = ()) -> bool:
@@ -335,7 +335,7 @@ class BaseStore:
         where, params = self._where(spec, near)
         return int(self._rows(f"SELECT COUNT(*) FROM incidents{where}", params)[0][0])
 
-    def _only_uploads(self, where: str, params: list, uploads: Sequence[int] | None) -> tuple[str, list]:
+    def _only_uploads(self, where: str, params: list[object], uploads: Sequence[int] | None) -> tuple[str, list[object]]:
         """``where`` narrowed to the incidents of ``uploads`` (unchanged for ``None``)."""
         if uploads is None:
             return where, params
@@ -343,7 +343,7 @@ class BaseStore:
         cond = f"upload_id IN ({', '.join([self.mark] * len(ids))})" if ids else "1 = 0"
         return (where + " AND " if where else " WHERE ") + cond, [*params, *ids]
 
-    def _where(self, spec: FilterSpec | None, near: Proximity | None) -> tuple[str, list]:
+    def _where(self, spec: FilterSpec | None, near: Proximity | None) -> tuple[str, list[object]]:
         date_param = self._date_param
         where, params = filter_sql(spec, self.mark, date_param)
         if near is not None:

@@ -16,6 +16,7 @@ import numpy as np
 
 from geodata.settings import METRIC_CRS
 from geodata.store.base import BaseStore
+from geodata.store.migrations import Migration
 from geodata.store.records import STORED_COLUMNS, BatchHook, Proximity, StoreError, batches
 
 BATCH_ROWS = 50_000
@@ -66,7 +67,7 @@ class PostGISStore(BaseStore):
             return 0
         return int(self._rows("SELECT COALESCE(MAX(version), 0) FROM schema_version")[0][0])
 
-    def _apply_migration(self, m) -> None:
+    def _apply_migration(self, m: Migration) -> None:
         with self._write(f"cannot create or migrate the store schema (version {m.version})") as cur:
             # Two processes opening a fresh store at once must not both migrate.
             cur.execute("SELECT pg_advisory_xact_lock(4021)")
@@ -100,7 +101,7 @@ class PostGISStore(BaseStore):
         with contextlib.suppress(self._psycopg.Error):
             self.conn.rollback()
 
-    def _rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
+    def _rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         try:
             with self.conn.cursor() as cur:
                 cur.execute(sql, list(params))
@@ -110,7 +111,7 @@ class PostGISStore(BaseStore):
         finally:
             self._end_read()
 
-    def _chunks(self, sql: str, params: Sequence[object], size: int) -> Iterator[list[tuple]]:
+    def _chunks(self, sql: str, params: Sequence[object], size: int) -> Iterator[list[tuple[Any, ...]]]:
         try:
             # A server-side cursor: rows cross the wire and become Python objects one chunk at a
             # time, and each chunk is turned into Arrow columns before the next is fetched.
@@ -124,7 +125,7 @@ class PostGISStore(BaseStore):
         finally:
             self._end_read()
 
-    def _proximity_sql(self, near: Proximity) -> tuple[str, list]:
+    def _proximity_sql(self, near: Proximity) -> tuple[str, list[object]]:
         srid = int(METRIC_CRS.split(":")[1])
         return (f"geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326) AND "
                 f"ST_DWithin(ST_Transform(geom, {srid}), ST_GeomFromText(%s, {srid}), %s)",

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from geodata.store.base import BaseStore
+from geodata.store.migrations import Migration
 from geodata.store.records import (
     STORED_COLUMNS, BatchHook, Proximity, StoreError, arrow_rows, batches, incidents_frame_from_arrow,
 )
@@ -99,7 +100,7 @@ class SQLiteStore(BaseStore):
             return 0
         return int(self.conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0])
 
-    def _apply_migration(self, m) -> None:
+    def _apply_migration(self, m: Migration) -> None:
         with self._write(f"cannot create or migrate the store schema (version {m.version})") as cur:
             cur.execute("CREATE TABLE IF NOT EXISTS schema_version "
                         "(version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)")
@@ -139,13 +140,13 @@ class SQLiteStore(BaseStore):
             with contextlib.suppress(sqlite3.Error):
                 self.conn.execute("ROLLBACK")
 
-    def _rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
+    def _rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         try:
             return self.conn.execute(sql, list(params)).fetchall()
         except sqlite3.Error as exc:
             raise StoreError(f"cannot read the incident store {self.path}: {_reason(exc)}") from exc
 
-    def _chunks(self, sql: str, params: Sequence[object], size: int) -> Iterator[list[tuple]]:
+    def _chunks(self, sql: str, params: Sequence[object], size: int) -> Iterator[list[tuple[Any, ...]]]:
         try:
             cur = self.conn.execute(sql, list(params))
             while rows := cur.fetchmany(size):
@@ -180,7 +181,7 @@ class SQLiteStore(BaseStore):
                 self._adbc.close()
             self._adbc = None
 
-    def _proximity_sql(self, near: Proximity) -> tuple[str, list]:
+    def _proximity_sql(self, near: Proximity) -> tuple[str, list[object]]:
         minx, miny, maxx, maxy = near.bbox
         return "longitude BETWEEN ? AND ? AND latitude BETWEEN ? AND ?", [minx, maxx, miny, maxy]
 
