@@ -12,6 +12,7 @@ Three bundled, sourced files (see ``geodata/data/SOURCES.md``, "Offline geograph
 
 from __future__ import annotations
 
+
 from functools import lru_cache
 from pathlib import Path
 
@@ -135,7 +136,15 @@ def map_labels(lang: str = "en") -> pd.DataFrame:
     Returns:
         DataFrame with ``name`` (display name), ``lat``, ``lon``, ``min_zoom`` (int), ``kind``
         (town/village/crossing/landmark/lake/country) and ``priority`` (lower draws first), sorted by priority.
+        A new frame on each call (the caller may change it).
     """
+    return _map_labels(lang).copy()
+
+
+@lru_cache(maxsize=8)
+def _map_labels(lang: str) -> pd.DataFrame:
+    """:func:`map_labels`, computed once per language and process: the labels come from bundled files
+    only, and every map (each dashboard rerun that builds one, each export) needs them."""
     from geodata.placenames import display_name
 
     places = load_places()
