@@ -12,7 +12,6 @@ Three bundled, sourced files (see ``geodata/data/SOURCES.md``, "Offline geograph
 
 from __future__ import annotations
 
-
 from functools import lru_cache
 from pathlib import Path
 
