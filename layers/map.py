@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import folium
 import geopandas as gpd
+import numpy as np
+import shapely
 from branca.element import MacroElement
 from folium.plugins import Fullscreen
 from folium.template import Template
@@ -365,11 +367,21 @@ def build_map(
         control.add_to(m)
         CompactLayerControl(control).add_to(m)
     if not inputs.incidents.empty:
-        (minx, miny, maxx, maxy) = inputs.incidents.total_bounds
+        (minx, miny, maxx, maxy) = _bounds(inputs.incidents)
         pad = 0.01
         # Added last: it measures the legend, title and controls before fitting.
         FitToData([[miny - pad, minx - pad], [maxy + pad, maxx + pad]]).add_to(m)
     return m
+
+
+def _bounds(incidents: gpd.GeoDataFrame) -> tuple[float, float, float, float]:
+    """``total_bounds`` of point incidents, from one vectorised coordinate read (GeoPandas' bounds
+    ask GEOS for each geometry's box: a tenth of a second per million points on every map built)."""
+    xy = shapely.get_coordinates(np.asarray(incidents.geometry.array))
+    if not len(xy):
+        return tuple(float(v) for v in incidents.total_bounds)  # type: ignore[return-value]
+    lo, hi = np.nanmin(xy, axis=0), np.nanmax(xy, axis=0)
+    return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
 
 
 def _representation_legend(mode: str) -> list[tuple[str, str]]:
