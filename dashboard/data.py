@@ -90,7 +90,7 @@ class _Latest:
     upload into a million-incident store the map needs a 1,000-row read, not a million-row one.
     """
 
-    def __init__(self, size: int = 4) -> None:
+    def __init__(self, size: int = 9) -> None:
         self._answers: OrderedDict[tuple, tuple[str, Any]] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
@@ -107,6 +107,8 @@ class _Latest:
                 self._answers.popitem(last=False)
 
 
+#: As many answers as the selection cache keeps (8) plus the facets: the default view survives a few
+#: filter changes and is still extended, not read again, after the next upload.
 _latest = _Latest()
 
 
