@@ -16,7 +16,8 @@ import geopandas as gpd
 import h3
 import numpy as np
 import pandas as pd
-from folium.elements import JSCSSMixin
+from branca.element import CssLink, Element, JavascriptLink
+from folium.elements import ElementAddToElement, JSCSSMixin
 from folium.template import Template
 
 from geodata.aggregate import aggregate_by_hexagon
@@ -234,6 +235,17 @@ def _source_table(incidents: gpd.GeoDataFrame) -> tuple[list[int], list[str]]:
     return codes.tolist(), table
 
 
+class _Text(Element):
+    """Text already rendered, put in the page as it is (not compiled as a template)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs: object) -> str:
+        return self.text
+
+
 class IncidentLayer(JSCSSMixin, folium.map.Layer):
     """The incident overlay, drawn in the browser from a :class:`Payload`."""
 
@@ -345,6 +357,27 @@ class IncidentLayer(JSCSSMixin, folium.map.Layer):
         ("markerclustercss", "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/MarkerCluster.css"),
         ("markerclusterdefaultcss", "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/MarkerCluster.Default.css"),
     ]
+
+    def render(self, **kwargs: object) -> None:
+        """Render as folium does (links, the add-to-parent statement, the macros, the children), but
+        hand the rendered script to the page as text: branca wraps it in an ``Element``, which
+        compiles it as a Jinja template — a megabyte of payload JSON lexed on every render."""
+        figure = self.get_root()
+        for name, url in self.default_js:
+            figure.header.add_child(JavascriptLink(url), name=name)
+        for name, url in self.default_css:
+            figure.header.add_child(CssLink(url), name=name)
+        if self.show:
+            self.add_child(ElementAddToElement(element_name=self.get_name(),
+                                               element_parent_name=self._parent.get_name()),
+                           name=self.get_name() + "_add")
+        module = self._template.module.__dict__
+        for part in ("header", "html", "script"):
+            macro = module.get(part)
+            if macro is not None:
+                getattr(figure, part).add_child(_Text(macro(self, kwargs)), name=self.get_name())
+        for child in self._children.values():
+            child.render(**kwargs)
 
     def __init__(self, payload: Payload, name: str = "Incidents", show: bool = True):
         super().__init__(name=name, overlay=True, control=True, show=show)

@@ -86,3 +86,26 @@ def test_cluster_map_inlines_markercluster():
     inc = load_bundled_incidents()
     html = inline_assets(build_map(MapInputs(inc), representation="cluster").get_root().render())
     assert external_references(html) == [] and "markerClusterGroup" in html and "MarkerClusterGroup" in html
+
+
+@pytest.mark.parametrize("mode", ["markers", "cluster", "aggregate"])
+def test_incident_layer_renders_the_same_page_as_folium_would(mode, monkeypatch):
+    """IncidentLayer hands its rendered script to the page as text (no Jinja compile of the payload);
+    the page is exactly what folium's own render chain gives."""
+    import copy
+
+    import folium
+    from folium.elements import JSCSSMixin
+
+    from layers.incidents import IncidentLayer, incident_layer
+
+    inc = load_bundled_incidents()
+    m = folium.Map(location=[42.9, 20.8], zoom_start=9)
+    incident_layer(inc, mode).add_to(m)
+    ours, theirs = copy.deepcopy(m), copy.deepcopy(m)
+    html = ours.get_root().render()
+    layer = next(c for c in ours._children.values() if isinstance(c, IncidentLayer))
+    assert type(ours.get_root().script._children[layer.get_name()]).__name__ == "_Text"  # not compiled
+    monkeypatch.setattr(IncidentLayer, "render", JSCSSMixin.render)  # folium's chain
+    assert theirs.get_root().render() == html
+    assert "var d = {" in html
