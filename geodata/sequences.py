@@ -21,6 +21,7 @@ import pandas as pd
 
 from geodata._errors import DataError
 from geodata.settings import BUNDLED_DIR, METRIC_CRS, WGS84
+from geodata.sources import curation_text
 from geodata.validation import RowIssue
 
 SEQUENCE_COLUMNS: tuple[str, ...] = ("sequence_id", "sequence_name", "step", "event_id_cnty", "relation", "summary")
@@ -99,10 +100,7 @@ def parse_sequences(raw: pd.DataFrame, known_ids: set[str] | None = None,
     Raises:
         SequenceDataError: if a column is missing.
     """
-    missing = [c for c in SEQUENCE_COLUMNS if c not in raw.columns]
-    if missing:
-        raise SequenceDataError(f"sequences table lacks column(s): {', '.join(missing)}")
-    text = raw[list(SEQUENCE_COLUMNS)].fillna("").astype(str).apply(lambda s: s.str.strip())
+    text = curation_text(raw, SEQUENCE_COLUMNS, "sequences", SequenceDataError)
     issues: list[RowIssue] = []
     rows: dict[str, list[tuple[int, Step]]] = {}
     names: dict[str, str] = {}

@@ -14,6 +14,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -122,13 +123,10 @@ def parse_sources(raw: pd.DataFrame, known_ids: set[str] | None = None, first_li
     Raises:
         SourceDataError: if a required column is missing.
     """
-    missing = [c for c in SOURCE_COLUMNS if c not in raw.columns]
-    if missing:
-        raise SourceDataError(f"sources table lacks column(s): {', '.join(missing)}")
+    text = curation_text(raw, SOURCE_COLUMNS, "sources", SourceDataError, strip=False)
     errors: list[RowIssue] = []
     kept: list[dict[str, object]] = []
     seen: set[tuple[str, str]] = set()
-    text = raw[list(SOURCE_COLUMNS)].fillna("").astype(str)
     for offset, values in enumerate(text.itertuples(index=False)):
         line = first_line + offset
         row = {c: str(v).strip() for c, v in zip(SOURCE_COLUMNS, values)}
@@ -187,6 +185,25 @@ def read_curation_csv(path: Path, error: type[DataError]) -> pd.DataFrame:
         return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise error(f"cannot read {path}: {exc}") from exc
+
+
+def curation_text(raw: pd.DataFrame, columns: Sequence[str], what: str, error: type[DataError], *,
+                  strip: bool = True) -> pd.DataFrame:
+    """The ``columns`` of a curation table as text ("" for blanks), stripped unless ``strip`` is false.
+
+    Args:
+        raw: the table as read (:func:`read_curation_csv`).
+        columns: the columns the table must have.
+        what: the table's name in the message ("sources", "verification", "sequences").
+        error: the :class:`DataError` subclass to raise.
+    Raises:
+        error: if a column is missing.
+    """
+    missing = [c for c in columns if c not in raw.columns]
+    if missing:
+        raise error(f"{what} table lacks column(s): {', '.join(missing)}")
+    text = raw[list(columns)].fillna("").astype(str)
+    return text.apply(lambda s: s.str.strip()) if strip else text
 
 
 def log_issues(path: Path, issues: list[RowIssue]) -> None:

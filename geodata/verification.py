@@ -25,6 +25,7 @@ import pandas as pd
 
 from geodata._errors import DataError, InputError
 from geodata.settings import BUNDLED_DIR
+from geodata.sources import curation_text
 from geodata.validation import RowIssue
 
 STATUSES: tuple[str, ...] = ("reported", "corroborated", "verified", "disputed", "retracted")
@@ -213,10 +214,7 @@ def parse_verification(raw: pd.DataFrame, known_ids: set[str] | None = None,
     Raises:
         DataError: if a column is missing.
     """
-    missing = [c for c in VERIFICATION_COLUMNS if c not in raw.columns]
-    if missing:
-        raise DataError(f"verification table lacks column(s): {', '.join(missing)}")
-    text = raw[list(VERIFICATION_COLUMNS)].fillna("").astype(str).apply(lambda s: s.str.strip())
+    text = curation_text(raw, VERIFICATION_COLUMNS, "verification", DataError)
     issues: list[RowIssue] = []
     keep: list[int] = []
     seen: set[str] = set()

@@ -392,16 +392,17 @@ class BaseStore:
         Args:
             uploads: only of the incidents these uploads added (see :meth:`added_uploads`).
         """
-        only, params = self._only_uploads("", [], uploads)
-        also = only.replace(" WHERE ", " AND ")
+        def rows(select: str, where: str) -> list[tuple[Any, ...]]:
+            narrowed, params = self._only_uploads(where, [], uploads)
+            return self._rows(f"{select} FROM incidents{narrowed}", params)
+
         actors: set[str] = set()
         for col in ACTOR_COLUMNS:
-            for (cell,) in self._rows(f"SELECT DISTINCT {col} FROM incidents WHERE {col} IS NOT NULL AND {col} <> ''"
-                                      f"{also}", params):
+            for (cell,) in rows(f"SELECT DISTINCT {col}", f" WHERE {col} IS NOT NULL AND {col} <> ''"):
                 actors.update(split_multi(cell))
-        munis = [str(r[0]) for r in self._rows("SELECT DISTINCT municipality FROM incidents "
-                                               f"WHERE municipality IS NOT NULL AND municipality <> ''{also}", params)]
-        n, first, last = self._rows(f"SELECT COUNT(*), MIN(event_date), MAX(event_date) FROM incidents{only}", params)[0]
+        munis = [str(r[0]) for r in rows("SELECT DISTINCT municipality",
+                                         " WHERE municipality IS NOT NULL AND municipality <> ''")]
+        n, first, last = rows("SELECT COUNT(*), MIN(event_date), MAX(event_date)", "")[0]
         return StoreFacets(
             count=int(n),
             first=dt.date.fromisoformat(str(first)[:10]) if first is not None else None,
