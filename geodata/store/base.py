@@ -19,6 +19,7 @@ from geodata.filters import ACTOR_COLUMNS, FilterSpec
 from geodata.licence import licence_for_format
 from geodata.schema import split_multi
 from geodata.store.migrations import LATEST_VERSION, MIGRATIONS, Migration
+from geodata.store.watch_sql import log_rows, log_upload
 from geodata.store.records import (
     READABLE_COLUMNS, READ_CHUNK_ROWS, UPLOAD_COLUMNS, BatchHook, Proximity, StoreError, StoreFacets, UndoResult,
     UploadMeta, UploadNotFound, filter_sql, incidents_frame_from_chunks, row_columns, select_sql, uploads_frame,
@@ -203,6 +204,7 @@ class BaseStore:
             duplicates = len(valid) - inserted
             cur.execute(f"UPDATE uploads SET accepted = {p}, duplicates = {p} WHERE id = {p}",
                         (inserted, duplicates, upload_id))
+            log_upload(self, cur, upload_id)  # one change-log entry, whatever the upload's size
             self._bump(cur, "upload", upload_id)
         return upload_id, inserted, duplicates
 
@@ -240,8 +242,10 @@ class BaseStore:
             cur.execute(f"SELECT COUNT(*) FROM upload_rows WHERE upload_id = {p}", (uid,))
             held = int(cur.fetchone()[0])
             cur.execute(f"DELETE FROM upload_rows WHERE upload_id = {p}", (uid,))
-            cur.execute(f"DELETE FROM incidents WHERE upload_id = {p} AND NOT EXISTS "
-                        "(SELECT 1 FROM upload_rows r WHERE r.incident_id = incidents.id)", (uid,))
+            gone = (f"upload_id = {p} AND NOT EXISTS "
+                    "(SELECT 1 FROM upload_rows r WHERE r.incident_id = incidents.id)")
+            log_rows(self, cur, "undo", "removed", gone, (uid,), f"upload {uid} undone")
+            cur.execute(f"DELETE FROM incidents WHERE {gone}", (uid,))
             removed = max(cur.rowcount, 0)
             # What stays is now attributed to the (oldest) live upload that also holds it.
             cur.execute("UPDATE incidents SET upload_id = (SELECT MIN(r.upload_id) FROM upload_rows r "

@@ -31,6 +31,7 @@ from geodata.sources import (
     fallback_sources,
     independent_outlets,
 )
+from geodata.store.watch_sql import log_event
 from geodata.verification import (
     BUNDLED_WHO,
     DEFAULT_STATUS,
@@ -223,6 +224,7 @@ class CurationStore:
         if c.new_status != DEFAULT_STATUS:
             cur.execute(f"INSERT INTO incident_status (event_id_cnty, status, reason) VALUES ({p}, {p}, {p})",
                         (c.event_id_cnty, c.new_status, c.why))
+        log_event(self.store, cur, "status", c.event_id_cnty, f"status {c.old_status} → {c.new_status}")
         self.store._bump(cur)
         return StatusChange(new_id, c.event_id_cnty, c.old_status, c.new_status, c.who, c.at, c.why, c.undoes)
 
@@ -341,6 +343,10 @@ class CurationStore:
         for alias, keep in log.aliases().items():
             cur.execute(f"INSERT INTO incident_aliases (alias_id, keep_id, decision_id) VALUES ({p}, {p}, {p})",
                         (alias, keep, by_alias.get(alias, d.decision_id)))
+        if d.action == "confirm":
+            log_event(self.store, cur, "merge", d.alias, f"merged into {d.keep}")
+        elif d.action == "undo":
+            log_event(self.store, cur, "merge", d.alias, f"merge with {d.keep} undone")
         self.store._bump(cur)
         return d
 

@@ -303,3 +303,59 @@ MIGRATIONS += (
     ),
 )
 LATEST_VERSION = max(m.version for m in MIGRATIONS)
+
+# -- 11: per-incident change log and watch areas (issue 20) -----------------------------------------
+
+
+def _watch_tables(dialect: str) -> tuple[str, ...]:
+    """Statements of migration 11: ``change_log`` (what arrived or changed when) and ``watch_areas``."""
+    pk = "INTEGER PRIMARY KEY AUTOINCREMENT" if dialect == "sqlite" else "BIGSERIAL PRIMARY KEY"
+    big = "INTEGER" if dialect == "sqlite" else "BIGINT"
+    real = "REAL" if dialect == "sqlite" else "DOUBLE PRECISION"
+    return (
+        # One row per upload (its rows are upload_rows/incidents.upload_id: an upload of a million rows
+        # writes one log row), one row per incident for everything else. Row-level entries keep a
+        # snapshot so a removed incident can still be described and located.
+        f"""CREATE TABLE change_log (
+    id {pk},
+    n {big} NOT NULL,
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    change TEXT NOT NULL CHECK (change IN ('new', 'changed', 'removed')),
+    upload_id {big},
+    event_id_cnty TEXT,
+    what TEXT NOT NULL DEFAULT '',
+    event_date TEXT,
+    event_type TEXT,
+    location TEXT,
+    fatalities {big},
+    latitude {real},
+    longitude {real},
+    actors TEXT,
+    dataset TEXT,
+    origin_upload {big}
+)""",
+        "CREATE INDEX change_log_at ON change_log (at)",
+        f"""CREATE TABLE watch_areas (
+    id {pk},
+    owner TEXT NOT NULL,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    ref TEXT NOT NULL DEFAULT '',
+    km {real},
+    geometry TEXT NOT NULL,
+    filters TEXT NOT NULL DEFAULT '{{}}',
+    cursor {big} NOT NULL DEFAULT 0,
+    cursor_at TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (owner, name)
+)""",
+        "UPDATE data_version SET n = n + 1",
+    )
+
+
+MIGRATIONS += (
+    Migration(11, "change_log (per-incident: what arrived, changed or was removed, when) and watch_areas",
+              sqlite=_watch_tables("sqlite"), postgres=_watch_tables("postgres")),
+)
+LATEST_VERSION = max(m.version for m in MIGRATIONS)

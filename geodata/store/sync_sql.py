@@ -34,6 +34,7 @@ import pandas as pd
 
 from geodata.schema import INCIDENT_COLUMNS
 from geodata.store.records import STORED_COLUMNS, StoreError, row_columns
+from geodata.store.watch_sql import log_each, log_rows, log_upload
 
 #: Rows per IN (...) lookup and per executemany batch.
 CHUNK = 500
@@ -153,6 +154,7 @@ def _apply(store: Any, cur: Any, batch: SyncBatch, say: Progress) -> SyncResult:
     new_at: list[int] = []
     updates: list[tuple[Any, ...]] = []
     changes: list[tuple[Any, ...]] = []
+    what: list[tuple[str, int]] = []  # (changed columns, row id) for the change log
     for i, row in enumerate(rows):
         old = stored.get(row[0])
         if old is None:
@@ -168,6 +170,7 @@ def _apply(store: Any, cur: Any, batch: SyncBatch, say: Progress) -> SyncResult:
         updates.append(row[1:] + (old[0],))
         previous = {names[j]: _norm(old_vals[j]) for j in compared if _norm(old_vals[j]) != _norm(row[j])}
         changes.append((old[0], row[0], "updated", json.dumps(previous, ensure_ascii=False)))
+        what.append((", ".join(sorted(previous)) or "timestamp", old[0]))
 
     upload_id: int | None = None
     if new_at or updates:
@@ -187,6 +190,7 @@ def _apply(store: Any, cur: Any, batch: SyncBatch, say: Progress) -> SyncResult:
         cur.executemany(f"UPDATE incidents SET dataset = {p}, licence = {p}, source_extra = {p} WHERE dedup_key = {p}",
                         [(batch.dataset, batch.licence, rows[i][-1], rows[i][0]) for i in new_at])
         say(f"store: {inserted} new events")
+        log_upload(store, cur, int(upload_id or 0), "sync")  # upload_id is set whenever new_at
 
     if updates:
         sets = ", ".join(f"{c} = {p}" for c in names[1:])
@@ -201,6 +205,7 @@ def _apply(store: Any, cur: Any, batch: SyncBatch, say: Progress) -> SyncResult:
             verb = "INSERT" if pg else "INSERT OR IGNORE"
             cur.executemany(f"{verb} INTO upload_rows (upload_id, incident_id) VALUES ({p}, {p}){conflict}",
                             [(upload_id, i) for i in ids])
+        log_each(store, cur, "sync-update", "changed", what)
         say(f"store: updated {len(updates)} events")
 
     deleted = 0
@@ -217,6 +222,7 @@ def _apply(store: Any, cur: Any, batch: SyncBatch, say: Progress) -> SyncResult:
             changes.append((r[0], r[1], "deleted", json.dumps(previous, ensure_ascii=False)))
         ids = [r[0] for r in gone]
         marks = ", ".join([p] * len(ids))
+        log_rows(store, cur, "sync-delete", "removed", f"id IN ({marks})", ids, f"deleted by {batch.source}")
         cur.execute(f"DELETE FROM upload_rows WHERE incident_id IN ({marks})", ids)
         cur.execute(f"DELETE FROM incidents WHERE id IN ({marks})", ids)
         deleted += len(gone)
