@@ -16,6 +16,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "geodata.cli_ingest",   # ingest, uploads, undo
     "geodata.cli_curation",  # verify, sequences, duplicates
     "geodata.sync.cli",     # sync
+    "geodata.cli_watch",    # watch, digest
 )
 
 

@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # imported where used: the store and ingest packages load the
     from geodata.boundaries import BoundarySource
     from geodata.ingest.pipeline import FileInfo
     from geodata.store.protocol import IncidentStore
+    from geodata.watch import Digest, WatchArea
 
 #: Largest upload id the stores accept (SQLite INTEGER / PostgreSQL BIGINT).
 MAX_UPLOAD_ID = 2**63 - 1
@@ -570,6 +571,104 @@ class IncidentService:
         n = parse_upload_id(upload_id)
         result = self.store.undo_upload(n)
         return UndoOutcome(upload_id=n, removed=result.removed, kept=result.kept, total=self.store.count())
+
+    # -- watch areas and digests (issue 20) ----------------------------------------------------------
+    @_serialised
+    def watch_add(self, name: str, kind: str, ref: str, km: float | None = None, *, owner: str,
+                  types: Sequence[str] = (), actor: str = "", min_status: str = "") -> "WatchArea":
+        """Save a watch area (a GeoJSON file, or a route/site/municipality and a distance) for ``owner``.
+
+        Its read cursor starts now: its first digest lists what changes after it was saved.
+
+        Raises:
+            WatchError: bad name, kind, distance, filter, unknown route/site/municipality, unreadable
+                file, or a name ``owner`` already uses.
+            StoreError: if the store cannot be written.
+        """
+        import json
+
+        from geodata import watch
+        from geodata.store import watch_sql
+
+        label = watch.check_name(name)
+        filters = watch.check_filters(types, actor, min_status, tuple(EVENT_TYPES))
+        ctx = self.context()
+        geom, canonical = watch.area_geometry(kind, ref, km, routes=ctx.routes, sites=ctx.sites,
+                                              municipalities=ctx.municipalities)
+        import shapely
+
+        row = watch_sql.add_watch(self.store, owner, label, kind, canonical, km,
+                                  json.dumps(shapely.geometry.mapping(geom)), filters.as_dict())
+        if row is None:
+            raise watch.WatchError(f"you already have a watch area named {label!r}")
+        return watch.WatchArea.from_row(row)
+
+    @_serialised
+    def watch_list(self, owner: str | None = None) -> "list[WatchArea]":
+        """Saved watch areas of ``owner`` (``None``: everyone's), by name."""
+        from geodata import watch
+        from geodata.store import watch_sql
+
+        return [watch.WatchArea.from_row(r) for r in watch_sql.list_watches(self.store, owner)]
+
+    @_serialised
+    def watch_get(self, name: str, owner: str) -> "WatchArea":
+        """One watch area. Raises WatchError if ``owner`` has none of that name."""
+        from geodata import watch
+        from geodata.store import watch_sql
+
+        row = watch_sql.get_watch(self.store, owner, " ".join(str(name).split()))
+        if row is None:
+            raise watch.WatchError(f"no watch area named {name!r} (see: conflictmap watch list)")
+        return watch.WatchArea.from_row(row)
+
+    @_serialised
+    def watch_remove(self, name: str, owner: str) -> None:
+        """Delete a watch area. Raises WatchError if ``owner`` has none of that name."""
+        from geodata import watch
+        from geodata.store import watch_sql
+
+        if not watch_sql.remove_watch(self.store, owner, " ".join(str(name).split())):
+            raise watch.WatchError(f"no watch area named {name!r} (see: conflictmap watch list)")
+
+    @_serialised
+    def digest(self, area: "WatchArea", since: "str | dt.datetime | None" = None,
+               clock: "Callable[[], dt.datetime] | None" = None) -> "Digest":
+        """What changed in ``area`` since its cursor ("last"/None) or a time; ``clock`` gives "now"."""
+        from geodata import watch
+
+        return watch.build_digest(self.store, area, since=since, clock=clock or watch.utc_now)
+
+    @_serialised
+    def mark_read(self, digest: "Digest") -> "WatchArea":
+        """Move the area's cursor to the end of what ``digest`` listed; returns the updated area."""
+        from geodata import watch
+        from geodata.store import watch_sql
+
+        area = digest.area
+        watch_sql.set_cursor(self.store, area.owner, area.name, digest.upto,
+                             watch.mark_time(self.store, digest.upto, digest.until))
+        return self.watch_get(area.name, area.owner)
+
+    @_serialised
+    def unread(self, owner: str, clock: "Callable[[], dt.datetime] | None" = None) -> "dict[str, Digest]":
+        """Each of ``owner``'s areas' digest since its cursor (the Watch page's inbox), by name."""
+        return {a.name: self.digest(a, None, clock) for a in self.watch_list(owner)}
+
+    def send_digests(self, digests: "Sequence[Digest]", to: str) -> None:
+        """E-mail ``digests`` (one message) through ``CONFLICTMAP_SMTP_URL``.
+
+        Raises:
+            WatchError: no mail server configured or a bad address; OutputError: sending failed.
+        """
+        from geodata import watch
+        from geodata.settings import get_smtp_settings
+
+        smtp = get_smtp_settings()
+        if not smtp.url:
+            raise watch.WatchError("set CONFLICTMAP_SMTP_URL (smtp://host:port) to send digests by e-mail")
+        msg = watch.mail_message(digests, watch.check_address(to), smtp.sender)
+        watch.send_mail(msg, smtp.url, smtp.user, smtp.password)
 
 
 def sync_enrichment(store: IncidentStore, context: Context) -> int:

@@ -32,6 +32,12 @@ CONFLICTMAP_PUSHDOWN_ROWS      above this many stored incidents the dashboard   
                                instead of holding every incident in memory
 CONFLICTMAP_ACLED_URL          base URL of ACLED's API (``sync acled``)           ``https://acleddata.com``
 CONFLICTMAP_UCDP_URL           base URL of UCDP's API (``sync ucdp``)             ``https://ucdpapi.pcr.uu.se``
+CONFLICTMAP_SMTP_URL           mail server for ``digest --email``:               unset: ``--email`` is refused
+                               ``smtp://host:port`` (``?starttls=1`` upgrades
+                               the connection with STARTTLS)
+CONFLICTMAP_SMTP_USER          user name for the mail server (with the password) unset: no login
+CONFLICTMAP_SMTP_PASSWORD      password for the mail server                      unset
+CONFLICTMAP_SMTP_FROM          sender address of digest mail                     ``conflictmap@localhost``
 =============================  ===============================================  ==========================
 """
 
@@ -158,3 +164,21 @@ def get_settings(env: dict[str, str] | None = None) -> Settings:
         acled_url=(e.get("CONFLICTMAP_ACLED_URL") or DEFAULT_ACLED_URL).rstrip("/"),
         ucdp_url=(e.get("CONFLICTMAP_UCDP_URL") or DEFAULT_UCDP_URL).rstrip("/"),
     )
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where digest e-mail goes (``CONFLICTMAP_SMTP_*``, see the table above)."""
+
+    url: str
+    user: str
+    password: str
+    sender: str
+
+
+def get_smtp_settings(env: dict[str, str] | None = None) -> SmtpSettings:
+    """Read the mail settings from the environment (``env`` for tests); ``url`` is "" when unset."""
+    e = os.environ if env is None else env
+    return SmtpSettings(url=e.get("CONFLICTMAP_SMTP_URL", "").strip(), user=e.get("CONFLICTMAP_SMTP_USER", ""),
+                        password=e.get("CONFLICTMAP_SMTP_PASSWORD", ""),
+                        sender=e.get("CONFLICTMAP_SMTP_FROM", "").strip() or "conflictmap@localhost")
