@@ -116,9 +116,10 @@ class WatchArea:
 
     def describe(self) -> str:
         """One line: what the area is."""
-        where = {"area": f"polygon from {self.ref}", "route": f"{self.km:g} km around route {self.ref}",
-                 "site": f"{self.km:g} km around {self.ref}",
-                 "municipality": f"municipality {self.ref}" + (f" + {self.km:g} km" if self.km else "")}[self.kind]
+        km = f"{self.km:g} km" if self.km else ""
+        where = {"area": f"polygon from {Path(self.ref).name}" + (f" + {km}" if km else ""),
+                 "route": f"{km} around route {self.ref}", "site": f"{km} around {self.ref}",
+                 "municipality": f"municipality {self.ref}" + (f" + {km}" if km else "")}.get(self.kind, self.ref)
         f = self.filters
         extra = ([f"types: {', '.join(f.types)}"] if f.types else []) + ([f"actor: {f.actor}"] if f.actor else []) \
             + ([f"status ≥ {f.min_status}"] if f.min_status else [])
@@ -148,14 +149,14 @@ def _buffered(geom: BaseGeometry, km: float) -> BaseGeometry:
     return gpd.GeoSeries(metric.buffer(km * 1000.0), crs=METRIC_CRS).to_crs("EPSG:4326").iloc[0]
 
 
-def _pick(layer: gpd.GeoDataFrame | None, column: str, name: str, what: str) -> BaseGeometry:
+def _pick(layer: gpd.GeoDataFrame | None, column: str, name: str, what: str) -> tuple[BaseGeometry, str]:
     if layer is None or not len(layer):
         raise WatchError(f"no {what} layer is available")
     names = layer[column].astype(str)
     hit = layer[names.str.casefold() == name.strip().casefold()]
     if not len(hit):
         raise WatchError(f"no {what} named {name!r}; one of: {', '.join(sorted(names))}")
-    return shapely.union_all(list(hit.geometry))
+    return shapely.union_all(list(hit.geometry)), str(hit[column].iloc[0])
 
 
 def area_geometry(kind: str, ref: str, km: float | None, *, routes: gpd.GeoDataFrame | None = None,
@@ -192,12 +193,12 @@ def area_geometry(kind: str, ref: str, km: float | None, *, routes: gpd.GeoDataF
         geom = shapely.make_valid(shapely.union_all(polys))
         return (_buffered(geom, km) if km else geom), str(ref)
     if kind == "route":
-        geom = _pick(routes, "name", ref, "route")
+        geom, name = _pick(routes, "name", ref, "route")
     elif kind == "site":
-        geom = _pick(sites, "name_en", ref, "site")
+        geom, name = _pick(sites, "name_en", ref, "site")
     else:
-        geom = _pick(municipalities, "municipality", ref, "municipality")
-    return (_buffered(geom, km) if km else geom), ref.strip()
+        geom, name = _pick(municipalities, "municipality", ref, "municipality")
+    return (_buffered(geom, km) if km else geom), name
 
 
 def in_area(area: WatchArea, rows: pd.DataFrame, *, use_status: bool = True) -> pd.Series:
