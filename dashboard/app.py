@@ -72,6 +72,16 @@ if notes:
         for note in notes:
             st.text(note)  # plain text: may carry paths and commands
 
+
+
+def watch_title() -> str:
+    """The Watch page's name with the count of unread changes in the user's areas."""
+    from dashboard.views.watch import unread_count
+
+    n = unread_count()
+    return f"Watch ({n})" if n else "Watch"
+
+
 page = st.navigation([
     st.Page(VIEWS / "map.py", title="Map", icon=":material/map:", default=True),
     st.Page(VIEWS / "analysis.py", title="Analysis", icon=":material/bar_chart:"),
@@ -79,5 +89,6 @@ page = st.navigation([
     st.Page(VIEWS / "upload.py", title="Upload", icon=":material/upload:"),
     st.Page(VIEWS / "export.py", title="Export", icon=":material/download:"),
     st.Page(VIEWS / "sources.py", title="Data sources", icon=":material/sync:"),
+    st.Page(VIEWS / "watch.py", title=watch_title(), icon=":material/notifications:", url_path="watch"),
 ], position="top")
 page.run()

@@ -1,0 +1,129 @@
+"""Dashboard page "Watch": saved watch areas, what changed in each since the user last read it, levels.
+
+An area is saved by picking a route, a site or a municipality and a distance (the command line also
+takes a GeoJSON polygon: ``conflictmap watch add NAME --area FILE``). Areas belong to the signed-in
+user (their e-mail) when sign-in is on, else to the OS user running the dashboard — the same owner
+as the command line's. The page calls the service only; text from the data is shown with
+``st.text``/``st.dataframe``, never as Markdown.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from geodata._errors import ConflictmapError
+from geodata.service import IncidentService
+from geodata.schema import EVENT_TYPES
+from geodata.settings import get_settings
+
+KIND_LABELS = {"Site": "site", "Route": "route", "Municipality": "municipality"}
+CHANGE_ICONS = {"new": "🆕 new", "changed": "✏️ changed", "removed": "🗑️ removed"}
+
+
+def current_owner() -> str:
+    """The signed-in user's e-mail when sign-in is on, else the OS user ("local" if unknown)."""
+    from geodata.watch import default_owner
+
+    try:
+        if st.user.is_logged_in and st.user.get("email"):
+            return str(st.user.get("email"))
+    except (AttributeError, KeyError, RuntimeError):  # sign-in not configured in this Streamlit
+        pass
+    return default_owner()
+
+
+def unread_count() -> int:
+    """How many changes wait in the current user's areas (the count beside the page's name); 0 on errors."""
+    from dashboard import data
+
+    try:
+        with data.service(get_settings()) as svc:
+            return sum(len(d.items) for d in svc.unread(current_owner()).values())
+    except ConflictmapError:
+        return 0
+
+
+def _items_table(items: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(items, columns=["change", "event_id_cnty", "event_date", "event_type", "location",
+                                         "fatalities", "verification_status", "what_changed"])
+    frame["change"] = frame["change"].map(CHANGE_ICONS).fillna(frame["change"])
+    return frame
+
+
+def _save_form(svc: IncidentService, owner: str) -> None:
+    from geodata.watch import STATUS_RANK
+
+    facets = svc.facets()
+    options = {"Site": facets.sites, "Route": facets.routes, "Municipality": facets.municipalities}
+    with st.container(border=True):
+        st.subheader("Save a watch area", anchor=False)
+        name = st.text_input("Name", max_chars=80, placeholder="e.g. Banjska 2 km", key="watch-name")
+        kind_label = st.radio("Around", list(KIND_LABELS), horizontal=True, key="watch-kind")
+        ref = st.selectbox(kind_label, list(options[kind_label]), index=None, key=f"watch-ref-{kind_label}",
+                           placeholder=f"pick a {kind_label.lower()}")
+        km = st.number_input("Distance (km)", min_value=0.0, max_value=200.0, value=2.0, step=0.5, key="watch-km")
+        types = st.multiselect("Only event types", list(EVENT_TYPES), key="watch-types")
+        actor = st.text_input("Only actors containing", max_chars=120, key="watch-actor")
+        status = st.selectbox("At least status", ["", *STATUS_RANK], format_func=lambda s: s or "any",
+                              key="watch-status")
+        if st.button("Save area", type="primary", key="watch-save"):
+            try:
+                area = svc.watch_add(name, KIND_LABELS[kind_label], ref or "", km or None, owner=owner,
+                                     types=types, actor=actor, min_status=status)
+            except ConflictmapError as exc:
+                st.error("The area was not saved.")
+                st.text(str(exc))
+                return
+            st.session_state["watch-saved"] = f"{area.name}: {area.describe()}"
+            st.rerun()  # draw the new area with the others
+
+
+def render() -> None:
+    """Draw the page."""
+    from dashboard import data
+    from geodata.watch import levels_line
+
+    owner = current_owner()
+    st.header("Watch areas")
+    st.caption("What arrived, was corrected or was withdrawn in each of your areas since you last marked it read "
+               "— by when it reached the store, not by the event's date.")
+    saved = st.session_state.pop("watch-saved", None)
+    if saved:
+        st.success("Saved. What changes there from now on appears in its box.")
+        st.text(saved)
+    try:
+        with data.service(get_settings()) as svc:
+            digests = svc.unread(owner)
+            if not digests:
+                st.info("No watch areas yet: save one below (or `conflictmap watch add`).")
+            for name, d in digests.items():
+                with st.container(border=True):
+                    st.subheader(f"{name} · {len(d.items)} unread", anchor=False)
+                    st.text(d.area.describe())
+                    cols = st.columns([3, 2])
+                    with cols[0]:
+                        if d.items:
+                            st.dataframe(_items_table(d.items), hide_index=True, use_container_width=True)
+                        else:
+                            st.text("Nothing new, changed or removed since you last read it.")
+                    with cols[1]:
+                        weekly = pd.DataFrame({"incidents": d.levels["weekly"]},
+                                              index=[f"w-{k}" if k else "this week" for k in range(11, -1, -1)])
+                        st.bar_chart(weekly, height=160, x_label="last 12 weeks", y_label="incidents")
+                        st.text(levels_line(d.levels))
+                    b1, b2 = st.columns(2)
+                    if b1.button("Mark read", key=f"read-{name}", disabled=not d.items):
+                        svc.mark_read(d)
+                        st.rerun()
+                    if b2.button("Remove area", key=f"remove-{name}"):
+                        svc.watch_remove(name, owner)
+                        st.rerun()
+            _save_form(svc, owner)
+    except ConflictmapError as exc:
+        st.error("The watch areas cannot be read right now.")
+        st.text(str(exc))
+
+
+if __name__ == "__main__":  # run as a page file (st.Page("dashboard/views/watch.py"))
+    render()

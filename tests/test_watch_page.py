@@ -1,0 +1,62 @@
+"""The dashboard's Watch page (AppTest): inbox per area, mark read, save an area, the navigation count."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from geodata.service import IncidentService
+from geodata.settings import get_settings
+from geodata.watch import default_owner
+from tests.test_watch import INSIDE, SQUARE, acled_csv, rows_at
+
+REPO = str(Path(__file__).resolve().parents[1])
+
+
+def _page(repo: str) -> None:
+    import sys
+
+    sys.path.insert(0, repo)
+    from dashboard.views.watch import render
+
+    render()
+
+
+def test_watch_page_inbox_mark_read_and_save(curation_env, tmp_path):
+    curation_env.setenv("CONFLICTMAP_DB", f"sqlite:///{tmp_path / 'p.sqlite'}")
+    square = tmp_path / "square.geojson"
+    square.write_text(json.dumps(SQUARE), encoding="utf-8")
+    with IncidentService(get_settings()) as svc:
+        svc.watch_add("Square", "area", str(square), owner=default_owner())
+        svc.watch_add("Not mine", "area", str(square), owner="someone-else@example.org")
+        svc.ingest_file(acled_csv(tmp_path / "a.csv", rows_at("PG", [INSIDE, INSIDE])))
+
+    from dashboard.views.watch import unread_count
+
+    assert unread_count() == 2  # the navigation shows "Watch (2)"
+    at = AppTest.from_function(_page, args=(REPO,), default_timeout=60).run()
+    assert not at.exception, at.exception
+    assert [h.value for h in at.subheader] == ["Square · 2 unread", "Save a watch area"]
+    table = at.dataframe[0].value
+    assert sorted(table["event_id_cnty"]) == ["PG0", "PG1"] and set(table["change"]) == {"🆕 new"}
+    at.button(key="read-Square").click().run()
+    assert [h.value for h in at.subheader][0] == "Square · 0 unread"
+    assert unread_count() == 0
+
+    at.text_input(key="watch-name").input("Banjska 2 km")
+    at.selectbox(key="watch-ref-Site").select("Banjska Monastery")
+    at.button(key="watch-save").click().run()
+    assert not at.exception, at.exception
+    assert "Banjska 2 km · 0 unread" in [h.value for h in at.subheader]
+    assert any("2 km around Banjska Monastery" in t.value for t in at.text)
+
+
+def test_watch_page_shows_a_refused_area_as_one_message(curation_env, tmp_path):
+    curation_env.setenv("CONFLICTMAP_DB", f"sqlite:///{tmp_path / 'p.sqlite'}")
+    at = AppTest.from_function(_page, args=(REPO,), default_timeout=60).run()
+    at.text_input(key="watch-name").input("No place")
+    at.button(key="watch-save").click().run()  # no site picked
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == ["The area was not saved."]
