@@ -321,3 +321,30 @@ def test_digest_properties(lite, tmp_path, square, batches, undo, mark_between):
         assert sorted(ids) == sorted(e for _up, inside in added for e in inside)
     lite.mark_read(d)
     assert lite.digest(lite.watch_get(name, "prop")).items == []  # a rerun after --mark-read lists nothing
+
+
+def test_acled_sync_correction_and_deletion_in_the_digest(svc, tmp_path, square):
+    from geodata.sync.engine import sync_acled
+    from tests.fake_apis import FakeAcled, acled_event
+
+    api = FakeAcled([acled_event(i) for i in range(1, 4)]).start()
+    try:
+        settings = get_settings({"CONFLICTMAP_DATA_DIR": str(tmp_path / "var"), "CONFLICTMAP_ACLED_URL": api.url})
+        env = {"ACLED_USERNAME": "analyst@example.org", "ACLED_PASSWORD": "correct horse"}
+        area = svc.watch_add("Square", "area", str(square), owner="ana")
+        sync_acled(settings, svc.store, env=env)
+        first = svc.digest(area)
+        assert sorted((i["event_id_cnty"], i["change"]) for i in first.items) == [
+            ("SYN1", "new"), ("SYN2", "new"), ("SYN3", "new")]
+        area = svc.mark_read(first)
+        api.events["SYN2"] = acled_event(2, timestamp=1_760_000_100, fatalities=1)
+        api.events["SYN4"] = acled_event(4, timestamp=1_760_000_100)
+        del api.events["SYN3"]
+        api.deleted.append({"event_id_cnty": "SYN3", "deleted_timestamp": "1760000050"})
+        sync_acled(settings, svc.store, env=env)
+    finally:
+        api.stop()
+    items = {i["event_id_cnty"]: i for i in svc.digest(area).items}
+    assert {k: v["change"] for k, v in items.items()} == {"SYN2": "changed", "SYN3": "removed", "SYN4": "new"}
+    assert "fatalities" in items["SYN2"]["what_changed"] and items["SYN2"]["fatalities"] == 1
+    assert "deleted by acled/Kosovo" in items["SYN3"]["what_changed"]
