@@ -197,7 +197,10 @@ def area_geometry(kind: str, ref: str, km: float | None, *, routes: gpd.GeoDataF
     elif kind == "site":
         geom, name = _pick(sites, "name_en", ref, "site")
     else:
-        geom, name = _pick(municipalities, "municipality", ref, "municipality")
+        from geodata.municipalities import canonical_municipality
+
+        # Serbian, Albanian and ASCII spellings all name the same municipality (the alias table).
+        geom, name = _pick(municipalities, "municipality", canonical_municipality(ref) or ref, "municipality")
     return (_buffered(geom, km) if km else geom), name
 
 

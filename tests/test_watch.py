@@ -348,3 +348,14 @@ def test_acled_sync_correction_and_deletion_in_the_digest(svc, tmp_path, square)
     assert {k: v["change"] for k, v in items.items()} == {"SYN2": "changed", "SYN3": "removed", "SYN4": "new"}
     assert "fatalities" in items["SYN2"]["what_changed"] and items["SYN2"]["fatalities"] == 1
     assert "deleted by acled/Kosovo" in items["SYN3"]["what_changed"]
+
+
+def test_municipality_area_from_any_spelling(tmp_path, curation_env, adm2_path):
+    settings = get_settings({"CONFLICTMAP_DATA_DIR": str(tmp_path / "var"), "CONFLICTMAP_BOUNDARIES": str(adm2_path),
+                             "CONFLICTMAP_DB": f"sqlite:///{tmp_path / 'm.sqlite'}"})
+    with IncidentService(settings) as s:
+        area = s.watch_add("Zvečan", "municipality", "Zvečan", owner="ana")
+        assert area.ref == "Zveçan"  # the boundary file's name
+        # Zvečan town (42.9075 N, 20.8403 E) and Pristina (42.6629 N, 21.1655 E)
+        s.ingest_file(acled_csv(tmp_path / "a.csv", rows_at("Z", [(42.9075, 20.8403), (42.6629, 21.1655)])))
+        assert [i["event_id_cnty"] for i in s.digest(area).items] == ["Z0"]
