@@ -9,6 +9,8 @@ as the command line's. The page calls the service only; text from the data is sh
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import streamlit as st
 
@@ -45,8 +47,8 @@ def unread_count() -> int:
 
 
 def _items_table(items: list[dict]) -> pd.DataFrame:
-    frame = pd.DataFrame(items, columns=["change", "event_id_cnty", "event_date", "event_type", "location",
-                                         "fatalities", "verification_status", "what_changed"])
+    frame = pd.DataFrame(items, columns=["change", "event_id_cnty", "what_changed", "event_date", "event_type",
+                                         "location", "fatalities", "verification_status"])
     frame["change"] = frame["change"].map(CHANGE_ICONS).fillna(frame["change"])
     return frame
 
@@ -108,9 +110,11 @@ def render() -> None:
                         else:
                             st.text("Nothing new, changed or removed since you last read it.")
                     with cols[1]:
-                        weekly = pd.DataFrame({"incidents": d.levels["weekly"]},
-                                              index=[f"w-{k}" if k else "this week" for k in range(11, -1, -1)])
-                        st.bar_chart(weekly, height=160, x_label="last 12 weeks", y_label="incidents")
+                        end = dt.date.fromisoformat(d.levels["week"][1])
+                        # Each week by its first day (ISO text sorts in time order on the axis).
+                        starts = [(end - dt.timedelta(days=7 * k + 6)).isoformat() for k in range(11, -1, -1)]
+                        weekly = pd.DataFrame({"incidents": d.levels["weekly"]}, index=starts)
+                        st.bar_chart(weekly, height=170, x_label="week starting", y_label="incidents")
                         st.text(levels_line(d.levels))
                     b1, b2 = st.columns(2)
                     if b1.button("Mark read", key=f"read-{name}", disabled=not d.items):
