@@ -431,7 +431,8 @@ def licence_lines(datasets: Sequence[str]) -> list[str]:
     by = {**LICENCES, UNDECLARED.dataset: UNDECLARED}
     for d in sorted(set(frame["dataset"])):
         lic = by.get(d, UNDECLARED)
-        lines.append(f"{lic.dataset}: {lic.name}" + (f" ({lic.url})" if lic.url else "")
+        named = lic.name if lic.name.startswith(lic.dataset) else f"{lic.dataset}: {lic.name}"
+        lines.append(named + (f" ({lic.url})" if lic.url else "")
                      + ("; shared rows omit the notes, actors and sources" if lic.restricted else ""))
     return lines
 

@@ -359,3 +359,13 @@ def test_municipality_area_from_any_spelling(tmp_path, curation_env, adm2_path):
         # Zvečan town (42.9075 N, 20.8403 E) and Pristina (42.6629 N, 21.1655 E)
         s.ingest_file(acled_csv(tmp_path / "a.csv", rows_at("Z", [(42.9075, 20.8403), (42.6629, 21.1655)])))
         assert [i["event_id_cnty"] for i in s.digest(area).items] == ["Z0"]
+
+
+def test_merge_is_listed_as_changed(lite, tmp_path, square):
+    from geodata.store.curation_sql import open_curation
+
+    lite.ingest_file(acled_csv(tmp_path / "a.csv", rows_at("G", [INSIDE, INSIDE])))
+    area = lite.watch_add("Square", "area", str(square), owner="ana")
+    open_curation(lite.store).decide("confirm", "G0", "G1", "tester", "the same clash reported twice")
+    items = lite.digest(area).items
+    assert [(i["event_id_cnty"], i["change"], i["what_changed"]) for i in items] == [("G1", "changed", "merged into G0")]
