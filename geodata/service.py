@@ -633,11 +633,12 @@ class IncidentService:
 
     @_serialised
     def digest(self, area: "WatchArea", since: "str | dt.datetime | None" = None,
-               clock: "Callable[[], dt.datetime] | None" = None) -> "Digest":
-        """What changed in ``area`` since its cursor ("last"/None) or a time; ``clock`` gives "now"."""
+               clock: "Callable[[], dt.datetime] | None" = None, *, levels: bool = True) -> "Digest":
+        """What changed in ``area`` since its cursor ("last"/None) or a time; ``clock`` gives "now";
+        ``levels=False`` skips the change levels (for a count)."""
         from geodata import watch
 
-        return watch.build_digest(self.store, area, since=since, clock=clock or watch.utc_now)
+        return watch.build_digest(self.store, area, since=since, clock=clock or watch.utc_now, levels=levels)
 
     @_serialised
     def mark_read(self, digest: "Digest") -> "WatchArea":
@@ -651,9 +652,10 @@ class IncidentService:
         return self.watch_get(area.name, area.owner)
 
     @_serialised
-    def unread(self, owner: str, clock: "Callable[[], dt.datetime] | None" = None) -> "dict[str, Digest]":
+    def unread(self, owner: str, clock: "Callable[[], dt.datetime] | None" = None, *,
+               levels: bool = True) -> "dict[str, Digest]":
         """Each of ``owner``'s areas' digest since its cursor (the Watch page's inbox), by name."""
-        return {a.name: self.digest(a, None, clock) for a in self.watch_list(owner)}
+        return {a.name: self.digest(a, None, clock, levels=levels) for a in self.watch_list(owner)}
 
     def send_digests(self, digests: "Sequence[Digest]", to: str) -> None:
         """E-mail ``digests`` (one message) through ``CONFLICTMAP_SMTP_URL``.

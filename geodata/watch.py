@@ -343,7 +343,7 @@ def _utc_text(when: dt.datetime) -> str:
 
 
 def build_digest(store: Any, area: WatchArea, *, since: str | dt.datetime | None = None,
-                 clock: Clock = utc_now) -> Digest:
+                 clock: Clock = utc_now, levels: bool = True) -> Digest:
     """What changed in ``area`` since its cursor (``since`` None or "last") or a time.
 
     Args:
@@ -351,6 +351,7 @@ def build_digest(store: Any, area: WatchArea, *, since: str | dt.datetime | None
         area: the watch area.
         since: "last"/None (the area's cursor) or a time (a datetime or ISO text).
         clock: the current time (injected; "this week" and ``until`` come from it).
+        levels: also compute the change levels (a count of changes does without).
     Returns:
         The :class:`Digest`.
     """
@@ -367,7 +368,7 @@ def build_digest(store: Any, area: WatchArea, *, since: str | dt.datetime | None
     upload_entry = {int(u): int(i) for u, i in zip(log["upload_id"], log["id"]) if pd.notna(u)}
     # events per incident: (log id, change, what, kind, snapshot row or None)
     events: dict[str, list[tuple[int, str, str, str, dict[str, Any] | None]]] = {}
-    current_new = rows_of_uploads(store, uploads)
+    current_new = rows_of_uploads(store, uploads, area.geometry.bounds)
     for row in current_new.to_dict("records"):
         events.setdefault(str(row["event_id_cnty"]), []).append(
             (upload_entry[int(row["upload_id"])], "new", "", "upload", None))
@@ -418,7 +419,8 @@ def build_digest(store: Any, area: WatchArea, *, since: str | dt.datetime | None
     items.sort(key=lambda x: (x[0], x[1]["event_id_cnty"]))
     upto = max(head, area.cursor) if since is None or since == "last" else head
     today = now.astimezone(LOCAL_TZ).date()
-    return Digest(area, since_dt, now, upto, [it for _, it in items], area_levels(store, area, today),
+    return Digest(area, since_dt, now, upto, [it for _, it in items],
+                  area_levels(store, area, today) if levels else {},
                   tuple(sorted(datasets)))
 
 

@@ -369,3 +369,23 @@ def test_merge_is_listed_as_changed(lite, tmp_path, square):
     open_curation(lite.store).decide("confirm", "G0", "G1", "tester", "the same clash reported twice")
     items = lite.digest(area).items
     assert [(i["event_id_cnty"], i["change"], i["what_changed"]) for i in items] == [("G1", "changed", "merged into G0")]
+
+
+def test_conflictmap_command_offers_watch_and_digest():
+    from geodata.console import geodata_commands
+
+    assert {"watch", "digest"} <= set(geodata_commands())
+
+
+@given(lat=st.floats(42.85, 42.95), lon=st.floats(20.7, 20.9), side=st.sampled_from(["west", "east", "south", "north"]))
+def test_boundary_points_are_inside_outside_points_are_not(lat, lon, side):
+    from shapely.geometry import shape
+
+    from geodata.watch import Filters, WatchArea, in_area
+
+    area = WatchArea("o", "sq", "area", "sq.geojson", None, shape(SQUARE["features"][0]["geometry"]), Filters(), 0, "", "")
+    on = {"west": (lat, 20.7), "east": (lat, 20.9), "south": (42.85, lon), "north": (42.95, lon)}[side]
+    off = {"west": (lat, 20.6999), "east": (lat, 20.9001), "south": (42.8499, lon), "north": (42.9501, lon)}[side]
+    rows = pd.DataFrame({"latitude": [on[0], off[0]], "longitude": [on[1], off[1]], "event_type": ["Protests"] * 2,
+                         "actors": [""] * 2, "status": ["reported"] * 2})
+    assert list(in_area(area, rows)) == [True, False]

@@ -41,7 +41,7 @@ def unread_count() -> int:
 
     try:
         with data.service(get_settings()) as svc:
-            return sum(len(d.items) for d in svc.unread(current_owner()).values())
+            return sum(len(d.items) for d in svc.unread(current_owner(), levels=False).values())
     except ConflictmapError:
         return 0
 

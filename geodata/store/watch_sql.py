@@ -105,12 +105,20 @@ def _current(store: Any, where: str, params: Sequence[object]) -> pd.DataFrame:
     return pd.DataFrame(store._rows(sql, params), columns=list(ROW_COLUMNS))
 
 
-def rows_of_uploads(store: Any, upload_ids: Sequence[int]) -> pd.DataFrame:
-    """Current incidents that ``upload_ids`` inserted (columns :data:`ROW_COLUMNS`)."""
+def rows_of_uploads(store: Any, upload_ids: Sequence[int],
+                    box: tuple[float, float, float, float] | None = None) -> pd.DataFrame:
+    """Current incidents that ``upload_ids`` inserted (inside the lon/lat ``box`` when given; columns
+    :data:`ROW_COLUMNS`): a digest after a million-row upload reads only its area's rows."""
     ids = [int(u) for u in upload_ids]
     if not ids:
         return pd.DataFrame(columns=list(ROW_COLUMNS))
-    return _current(store, f"i.upload_id IN ({', '.join([store.mark] * len(ids))})", ids)
+    where = f"i.upload_id IN ({', '.join([store.mark] * len(ids))})"
+    params: list[object] = list(ids)
+    if box is not None:
+        p = store.mark
+        where += f" AND i.longitude >= {p} AND i.longitude <= {p} AND i.latitude >= {p} AND i.latitude <= {p}"
+        params += [box[0], box[2], box[1], box[3]]
+    return _current(store, where, params)
 
 
 def rows_by_event_id(store: Any, event_ids: Sequence[str]) -> pd.DataFrame:
