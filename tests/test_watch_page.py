@@ -60,3 +60,16 @@ def test_watch_page_shows_a_refused_area_as_one_message(curation_env, tmp_path):
     at.button(key="watch-save").click().run()  # no site picked
     assert not at.exception, at.exception
     assert [e.value for e in at.error] == ["The area was not saved."]
+
+
+def test_an_area_name_is_not_rendered_as_markdown(curation_env, tmp_path):
+    curation_env.setenv("CONFLICTMAP_DB", f"sqlite:///{tmp_path / 'p.sqlite'}")
+    square = tmp_path / "square.geojson"
+    square.write_text(json.dumps(SQUARE), encoding="utf-8")
+    with IncidentService(get_settings()) as svc:
+        svc.watch_add("**bold** [x](javascript:alert(1))", "area", str(square), owner=default_owner())
+    at = AppTest.from_function(_page, args=(REPO,), default_timeout=60).run()
+    assert not at.exception, at.exception
+    from dashboard.text import md_escape
+
+    assert at.subheader[0].value == f"{md_escape('**bold** [x](javascript:alert(1))')} · 0 unread"

@@ -14,6 +14,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from dashboard.text import md_escape
 from geodata._errors import ConflictmapError
 from geodata.service import IncidentService
 from geodata.schema import EVENT_TYPES
@@ -101,7 +102,7 @@ def render() -> None:
                 st.info("No watch areas yet: save one below (or `conflictmap watch add`).")
             for name, d in digests.items():
                 with st.container(border=True):
-                    st.subheader(f"{name} · {len(d.items)} unread", anchor=False)
+                    st.subheader(f"{md_escape(name)} · {len(d.items)} unread", anchor=False)  # a user's name: no Markdown
                     st.text(d.area.describe())
                     cols = st.columns([3, 2])
                     with cols[0]:
