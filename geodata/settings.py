@@ -35,8 +35,9 @@ CONFLICTMAP_UCDP_URL           base URL of UCDP's API (``sync ucdp``)           
 CONFLICTMAP_SMTP_URL           mail server for ``digest --email``:               unset: ``--email`` is refused
                                ``smtp://host:port`` (``?starttls=1`` upgrades
                                the connection with STARTTLS)
-CONFLICTMAP_SMTP_USER          user name for the mail server (with the password) unset: no login
-CONFLICTMAP_SMTP_PASSWORD      password for the mail server                      unset
+CONFLICTMAP_SMTP_USER          user name for the mail server (with the password; unset: no login
+                               also read from .streamlit/secrets.toml)
+CONFLICTMAP_SMTP_PASSWORD      password for the mail server (idem)               unset
 CONFLICTMAP_SMTP_FROM          sender address of digest mail                     ``conflictmap@localhost``
 =============================  ===============================================  ==========================
 """
@@ -177,8 +178,19 @@ class SmtpSettings:
 
 
 def get_smtp_settings(env: dict[str, str] | None = None) -> SmtpSettings:
-    """Read the mail settings from the environment (``env`` for tests); ``url`` is "" when unset."""
+    """Read the mail settings (``url`` is "" when unset).
+
+    The user name and password come from the environment, else from Streamlit's secrets files (as the
+    sync credentials do: :func:`geodata.sync.credentials.get_secret`).
+
+    Args:
+        env: mapping to read instead of ``os.environ`` (then no secrets file is read).
+    """
+    from geodata.sync.credentials import get_secret
+
     e = os.environ if env is None else env
-    return SmtpSettings(url=e.get("CONFLICTMAP_SMTP_URL", "").strip(), user=e.get("CONFLICTMAP_SMTP_USER", ""),
-                        password=e.get("CONFLICTMAP_SMTP_PASSWORD", ""),
+    files: list[Path] | None = None if env is None else []
+    return SmtpSettings(url=e.get("CONFLICTMAP_SMTP_URL", "").strip(),
+                        user=get_secret("CONFLICTMAP_SMTP_USER", e, files) or "",
+                        password=get_secret("CONFLICTMAP_SMTP_PASSWORD", e, files) or "",
                         sender=e.get("CONFLICTMAP_SMTP_FROM", "").strip() or "conflictmap@localhost")

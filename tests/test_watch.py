@@ -389,3 +389,38 @@ def test_boundary_points_are_inside_outside_points_are_not(lat, lon, side):
     rows = pd.DataFrame({"latitude": [on[0], off[0]], "longitude": [on[1], off[1]], "event_type": ["Protests"] * 2,
                          "actors": [""] * 2, "status": ["reported"] * 2})
     assert list(in_area(area, rows)) == [True, False]
+
+
+def test_mail_login_with_credentials_from_streamlit_secrets(lite, tmp_path, square, monkeypatch):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    logins: list[tuple[bytes, bytes]] = []
+    mail: list[bytes] = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.password == b"s3cret")
+
+    class Inbox:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+            mail.append(envelope.content)
+            return "250 OK"
+
+    (tmp_path / ".streamlit").mkdir()
+    (tmp_path / ".streamlit" / "secrets.toml").write_text(
+        'CONFLICTMAP_SMTP_USER = "digest"\nCONFLICTMAP_SMTP_PASSWORD = "s3cret"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    port = _free_port()
+    ctl = Controller(Inbox(), hostname="127.0.0.1", port=port, authenticator=authenticator, auth_require_tls=False)
+    ctl.start()
+    try:
+        monkeypatch.setenv("CONFLICTMAP_SMTP_URL", f"smtp://127.0.0.1:{port}")
+        area = lite.watch_add("Square", "area", str(square), owner="ana")
+        lite.ingest_file(acled_csv(tmp_path / "a.csv", rows_at("L", [INSIDE])))
+        lite.send_digests([lite.digest(area)], "monitor@example.org")
+    finally:
+        ctl.stop()
+    assert logins == [(b"digest", b"s3cret")]
+    assert len(mail) == 1 and b"L0" in mail[0] and b"acleddata.com" in mail[0]
