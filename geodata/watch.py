@@ -22,6 +22,7 @@ import getpass
 import json
 import math
 import smtplib
+import ssl
 import urllib.parse
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -532,11 +533,16 @@ def mail_message(digests: Sequence[Digest], to: str, sender: str) -> EmailMessag
     return msg
 
 
-def send_mail(msg: EmailMessage, smtp_url: str, user: str = "", password: str = "", timeout: float = 30) -> None:
+def send_mail(msg: EmailMessage, smtp_url: str, user: str = "", password: str = "", timeout: float = 30,
+              tls: ssl.SSLContext | None = None) -> None:
     """Send ``msg`` through ``smtp://host:port`` (``?starttls=1`` for STARTTLS; a login when ``user`` is set).
 
+    Args:
+        msg, smtp_url, user, password, timeout: the message, server, login and socket timeout.
+        tls: the STARTTLS context (default: the system's trusted CAs, host name checked).
     Raises:
-        WatchError: no or a bad URL; OutputError: the server refused or could not be reached.
+        WatchError: no or a bad URL; OutputError: the server refused or could not be reached, or its
+            certificate is not trusted.
     """
     url = urllib.parse.urlsplit(smtp_url)
     if url.scheme != "smtp" or not url.hostname:
@@ -545,7 +551,8 @@ def send_mail(msg: EmailMessage, smtp_url: str, user: str = "", password: str = 
     try:
         with smtplib.SMTP(url.hostname, url.port or 25, timeout=timeout) as smtp:
             if starttls:
-                smtp.starttls()
+                # smtplib's own default context checks no certificate: a password would go to anyone.
+                smtp.starttls(context=tls or ssl.create_default_context())
             if user:
                 smtp.login(user, password)
             smtp.send_message(msg)

@@ -424,3 +424,58 @@ def test_mail_login_with_credentials_from_streamlit_secrets(lite, tmp_path, squa
         ctl.stop()
     assert logins == [(b"digest", b"s3cret")]
     assert len(mail) == 1 and b"L0" in mail[0] and b"acleddata.com" in mail[0]
+
+
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    import ipaddress
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def test_starttls_checks_the_certificate(tmp_path):
+    import ssl
+
+    from aiosmtpd.controller import Controller
+
+    from geodata.watch import mail_message, send_mail
+    from geodata._errors import OutputError
+
+    cert, key = _self_signed(tmp_path)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    mail: list[bytes] = []
+
+    class Inbox:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+            mail.append(envelope.content)
+            return "250 OK"
+
+    port = _free_port()
+    ctl = Controller(Inbox(), hostname="127.0.0.1", port=port, tls_context=server_tls, require_starttls=True)
+    ctl.start()
+    try:
+        msg = mail_message([], "monitor@example.org", "conflictmap@localhost")
+        with pytest.raises(OutputError, match="not sent"):  # not trusted: nothing is sent
+            send_mail(msg, f"smtp://127.0.0.1:{port}?starttls=1", timeout=10)
+        trusted = ssl.create_default_context(cafile=str(cert))
+        send_mail(msg, f"smtp://127.0.0.1:{port}?starttls=1", timeout=10, tls=trusted)
+    finally:
+        ctl.stop()
+    assert len(mail) == 1 and b"conflictmap digest" in mail[0]
