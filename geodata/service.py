@@ -575,10 +575,12 @@ class IncidentService:
     # -- watch areas and digests (issue 20) ----------------------------------------------------------
     @_serialised
     def watch_add(self, name: str, kind: str, ref: str, km: float | None = None, *, owner: str,
-                  types: Sequence[str] = (), actor: str = "", min_status: str = "") -> "WatchArea":
+                  types: Sequence[str] = (), actor: str = "", min_status: str = "",
+                  data: bytes | None = None) -> "WatchArea":
         """Save a watch area (a GeoJSON file, or a route/site/municipality and a distance) for ``owner``.
 
-        Its read cursor starts now: its first digest lists what changes after it was saved.
+        Its read cursor starts now: its first digest lists what changes after it was saved. For
+        ``kind="area"``, ``data`` is the GeoJSON itself (a dashboard upload; ``ref`` its file name).
 
         Raises:
             WatchError: bad name, kind, distance, filter, unknown route/site/municipality, unreadable
@@ -594,7 +596,7 @@ class IncidentService:
         filters = watch.check_filters(types, actor, min_status, tuple(EVENT_TYPES))
         ctx = self.context()
         geom, canonical = watch.area_geometry(kind, ref, km, routes=ctx.routes, sites=ctx.sites,
-                                              municipalities=ctx.municipalities)
+                                              municipalities=ctx.municipalities, data=data)
         import shapely
 
         row = watch_sql.add_watch(self.store, owner, label, kind, canonical, km,

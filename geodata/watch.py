@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import io
 import json
 import math
 import smtplib
@@ -161,8 +162,8 @@ def _pick(layer: gpd.GeoDataFrame | None, column: str, name: str, what: str) -> 
 
 
 def area_geometry(kind: str, ref: str, km: float | None, *, routes: gpd.GeoDataFrame | None = None,
-                  sites: gpd.GeoDataFrame | None = None,
-                  municipalities: gpd.GeoDataFrame | None = None) -> tuple[BaseGeometry, str]:
+                  sites: gpd.GeoDataFrame | None = None, municipalities: gpd.GeoDataFrame | None = None,
+                  data: bytes | None = None) -> tuple[BaseGeometry, str]:
     """The polygon (EPSG:4326) of a watch area and its canonical reference.
 
     Args:
@@ -170,6 +171,7 @@ def area_geometry(kind: str, ref: str, km: float | None, *, routes: gpd.GeoDataF
         ref: the file, or the route/site/municipality name (case-insensitive).
         km: the buffer in kilometres (required for route and site; optional for a municipality).
         routes, sites, municipalities: the context layers.
+        data: for "area", the GeoJSON itself (an upload in the dashboard; ``ref`` is then its name).
     Returns:
         ``(polygon, ref)``.
     Raises:
@@ -183,7 +185,7 @@ def area_geometry(kind: str, ref: str, km: float | None, *, routes: gpd.GeoDataF
         raise WatchError(f"a {kind} watch area needs --km (the distance around the {kind})")
     if kind == "area":
         try:
-            frame = gpd.read_file(Path(ref))
+            frame = gpd.read_file(io.BytesIO(data) if data is not None else Path(ref))
         except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file for the user
             raise WatchError(f"cannot read the area file {ref}: {exc}") from exc
         if frame.crs is not None:

@@ -479,3 +479,15 @@ def test_starttls_checks_the_certificate(tmp_path):
     finally:
         ctl.stop()
     assert len(mail) == 1 and b"conflictmap digest" in mail[0]
+
+
+def test_area_from_uploaded_geojson_bytes(lite, tmp_path):
+    area = lite.watch_add("Up", "area", "square.geojson", owner="ana", data=json.dumps(SQUARE).encode())
+    assert area.describe() == "polygon from square.geojson"
+    lite.ingest_file(acled_csv(tmp_path / "a.csv", rows_at("K", [INSIDE, OUTSIDE])))
+    assert [i["event_id_cnty"] for i in lite.digest(area).items] == ["K0"]
+    with pytest.raises(WatchError, match="cannot read"):
+        lite.watch_add("Bad", "area", "x.geojson", owner="ana", data=b"{not json")
+    point = {"type": "Point", "coordinates": [20.8, 42.9]}
+    with pytest.raises(WatchError, match="no polygon"):
+        lite.watch_add("Pt", "area", "p.geojson", owner="ana", data=json.dumps(point).encode())

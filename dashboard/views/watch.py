@@ -20,7 +20,7 @@ from geodata.service import IncidentService
 from geodata.schema import EVENT_TYPES
 from geodata.settings import get_settings
 
-KIND_LABELS = {"Site": "site", "Route": "route", "Municipality": "municipality"}
+KIND_LABELS = {"Site": "site", "Route": "route", "Municipality": "municipality", "GeoJSON polygon": "area"}
 CHANGE_ICONS = {"new": "🆕 new", "changed": "✏️ changed", "removed": "🗑️ removed"}
 
 
@@ -55,25 +55,34 @@ def _items_table(items: list[dict]) -> pd.DataFrame:
 
 
 def _save_form(svc: IncidentService, owner: str) -> None:
-    from geodata.watch import STATUS_RANK
+    from geodata.watch import STATUS_RANK, WatchError
 
     facets = svc.facets()
-    options = {"Site": facets.sites, "Route": facets.routes, "Municipality": facets.municipalities}
+    options = {"Site": facets.sites, "Route": facets.routes, "Municipality": facets.municipalities,
+               "GeoJSON polygon": ()}
     with st.container(border=True):
         st.subheader("Save a watch area", anchor=False)
         name = st.text_input("Name", max_chars=80, placeholder="e.g. Banjska 2 km", key="watch-name")
         kind_label = st.radio("Around", list(KIND_LABELS), horizontal=True, key="watch-kind")
-        ref = st.selectbox(kind_label, list(options[kind_label]), index=None, key=f"watch-ref-{kind_label}",
-                           placeholder=f"pick a {kind_label.lower()}")
-        km = st.number_input("Distance (km)", min_value=0.0, max_value=200.0, value=2.0, step=0.5, key="watch-km")
+        upload = None
+        if kind_label == "GeoJSON polygon":
+            upload = st.file_uploader("Polygon (GeoJSON)", type=["geojson", "json"], key="watch-file")
+            ref = upload.name if upload is not None else None
+        else:
+            ref = st.selectbox(kind_label, list(options[kind_label]), index=None, key=f"watch-ref-{kind_label}",
+                               placeholder=f"pick a {kind_label.lower()}")
+        km = st.number_input("Distance (km; around a polygon: 0 for none)", min_value=0.0, max_value=200.0, value=2.0, step=0.5, key="watch-km")
         types = st.multiselect("Only event types", list(EVENT_TYPES), key="watch-types")
         actor = st.text_input("Only actors containing", max_chars=120, key="watch-actor")
         status = st.selectbox("At least status", ["", *STATUS_RANK], format_func=lambda s: s or "any",
                               key="watch-status")
         if st.button("Save area", type="primary", key="watch-save"):
             try:
+                if KIND_LABELS[kind_label] == "area" and upload is None:
+                    raise WatchError("choose a GeoJSON file with the area's polygon")
                 area = svc.watch_add(name, KIND_LABELS[kind_label], ref or "", km or None, owner=owner,
-                                     types=types, actor=actor, min_status=status)
+                                     types=types, actor=actor, min_status=status,
+                                     data=upload.getvalue() if upload is not None else None)
             except ConflictmapError as exc:
                 st.error("The area was not saved.")
                 st.text(str(exc))
