@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -116,15 +117,18 @@ def render() -> None:
                     cols = st.columns([3, 2])
                     with cols[0]:
                         if d.items:
-                            st.dataframe(_items_table(d.items), hide_index=True, use_container_width=True)
+                            st.dataframe(_items_table(d.items), hide_index=True, width="stretch")
                         else:
                             st.text("Nothing new, changed or removed since you last read it.")
                     with cols[1]:
                         end = dt.date.fromisoformat(d.levels["week"][1])
                         # Each week by its first day (ISO text sorts in time order on the axis).
                         starts = [(end - dt.timedelta(days=7 * k + 6)).isoformat() for k in range(11, -1, -1)]
-                        weekly = pd.DataFrame({"incidents": d.levels["weekly"]}, index=starts)
-                        st.bar_chart(weekly, height=170, x_label="week starting", y_label="incidents")
+                        weekly = pd.DataFrame({"week": starts, "incidents": d.levels["weekly"]})
+                        chart = alt.Chart(weekly).mark_bar().encode(
+                            x=alt.X("week:O", title="week starting"),
+                            y=alt.Y("incidents:Q", axis=alt.Axis(format="d", tickMinStep=1)))  # whole incidents
+                        st.altair_chart(chart.properties(height=170), width="stretch")
                         st.text(levels_line(d.levels))
                     b1, b2 = st.columns(2)
                     if b1.button("Mark read", key=f"read-{name}", disabled=not d.items):
