@@ -110,6 +110,11 @@ class Settings:
     serve_address: str = "127.0.0.1"
     acled_url: str = DEFAULT_ACLED_URL
     ucdp_url: str = DEFAULT_UCDP_URL
+    #: ``CONFLICTMAP_SYNC_MAX_ROWS`` (default 200,000): most rows one sync may pull (events, and
+    #: deletions, each). A pull is kept in memory until it is applied in one transaction, so this
+    #: bounds its memory (a server sending full pages forever stops here with a one-line error and
+    #: nothing stored). ACLED holds a few thousand events for Kosovo.
+    sync_max_rows: int = 200_000
 
     @property
     def boundaries_cache(self) -> Path:
@@ -146,6 +151,10 @@ def get_settings(env: dict[str, str] | None = None) -> Settings:
         pushdown_rows = int(e.get("CONFLICTMAP_PUSHDOWN_ROWS") or DEFAULT_PUSHDOWN_ROWS)
     except ValueError as exc:
         raise ValueError("CONFLICTMAP_PUSHDOWN_ROWS must be a whole number of incidents") from exc
+    try:
+        sync_max_rows = int(e.get("CONFLICTMAP_SYNC_MAX_ROWS") or 200_000)
+    except ValueError as exc:
+        raise ValueError("CONFLICTMAP_SYNC_MAX_ROWS must be a whole number of rows") from exc
     return Settings(
         data_dir=data_dir,
         boundaries_file=Path(boundaries).expanduser() if boundaries else None,
@@ -164,6 +173,7 @@ def get_settings(env: dict[str, str] | None = None) -> Settings:
         country_boundary_sha256=(e.get("CONFLICTMAP_COUNTRY_BOUNDARY_SHA256") or DEFAULT_COUNTRY_BOUNDARY_SHA256).lower(),
         acled_url=(e.get("CONFLICTMAP_ACLED_URL") or DEFAULT_ACLED_URL).rstrip("/"),
         ucdp_url=(e.get("CONFLICTMAP_UCDP_URL") or DEFAULT_UCDP_URL).rstrip("/"),
+        sync_max_rows=max(1, sync_max_rows),
     )
 
 

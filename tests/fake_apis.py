@@ -35,7 +35,7 @@ class Misbehave:
     """One scripted misbehaviour: on the ``nth`` request whose path starts with ``path`` (1-based), do ``action``.
 
     action: "429" (with ``retry_after`` seconds), "500", "malformed", "hang" (until :attr:`FakeApi.release` is set),
-    "401".
+    "401", "302"/"307" (a redirect to ``location``), "json" (200 with ``payload``).
     """
 
     path: str
@@ -44,6 +44,8 @@ class Misbehave:
     retry_after: int = 1
     seen: int = 0
     done: bool = False
+    location: str = ""
+    payload: Any = None
 
 
 class FakeApi:
@@ -124,6 +126,10 @@ class FakeApi:
                 return 401, {}, {"message": "Unauthorized"}
             if m.action == "malformed":
                 return 200, {}, b'{"status": 200, "success": true, "data": [{"event_id_cnty": '  # cut off
+            if m.action in ("301", "302", "303", "307", "308"):
+                return int(m.action), {"Location": m.location}, {"message": "moved"}
+            if m.action == "json":
+                return 200, {}, m.payload
             if m.action == "hang":
                 self.hanging.set()
                 self.release.wait(60)
@@ -225,8 +231,10 @@ class FakeAcled(FakeApi):
         elif path == "/api/deleted/read":
             if query.get("deleted_timestamp_where", ">=") != ">=":
                 return 400, {}, {"message": "this fake knows deleted_timestamp_where >= only"}
-            since = int(query.get("deleted_timestamp", 0))
-            rows = [d for d in self.deleted if int(d["deleted_timestamp"]) >= since]
+            since = int(query.get("deleted_timestamp", 0))  # noqa: E501
+            # A hostile value (not a number) is served as it is, whatever the filter asked.
+            rows = [d for d in self.deleted
+                    if not (str(d["deleted_timestamp"]).isascii() and str(d["deleted_timestamp"]).lstrip("-").isdigit()) or int(d["deleted_timestamp"]) >= since]
         else:
             return 404, {}, {"message": "not found"}
         chunk = copy.deepcopy(rows[(page - 1) * limit: page * limit])

@@ -20,6 +20,7 @@ from geodata.licence import licence_for_format
 from geodata.schema import split_multi
 from geodata.store.migrations import LATEST_VERSION, MIGRATIONS, Migration
 from geodata.store.watch_sql import log_rows, log_upload
+from geodata.store.sync_sql import restore_sync_rows
 from geodata.store.records import (
     READABLE_COLUMNS, READ_CHUNK_ROWS, UPLOAD_COLUMNS, BatchHook, Proximity, StoreError, StoreFacets, UndoResult,
     UploadMeta, UploadNotFound, filter_sql, incidents_frame_from_chunks, row_columns, select_sql, uploads_frame,
@@ -250,6 +251,8 @@ class BaseStore:
             # What stays is now attributed to the (oldest) live upload that also holds it.
             cur.execute("UPDATE incidents SET upload_id = (SELECT MIN(r.upload_id) FROM upload_rows r "
                         f"WHERE r.incident_id = incidents.id) WHERE upload_id = {p}", (uid,))
+            # A sync's updates and deletions are put back exactly (schema 9, sync_before).
+            restore_sync_rows(self, cur, uid)
             cur.execute(f"UPDATE uploads SET status = 'undone', undone_at = {self._now_sql()} WHERE id = {p}", (uid,))
             self._bump(cur)
         return UndoResult(uid, removed, max(held - removed, 0))

@@ -359,3 +359,17 @@ MIGRATIONS += (
               sqlite=_watch_tables("sqlite"), postgres=_watch_tables("postgres")),
 )
 LATEST_VERSION = max(m.version for m in MIGRATIONS)
+
+# -- 9: what a sync changed, row by row, so that undoing the sync restores it exactly ---------------
+#: The row copy keeps every column the incidents table had at schema 8 (the restore names them).
+MIGRATIONS += (
+    Migration(
+        9, "sync_before: each incident row as it was before a sync updated or deleted it (exact undo of a sync)",
+        sqlite=("CREATE TABLE sync_before AS SELECT 0 AS sync_upload_id, '' AS change, i.* FROM incidents i WHERE 0",
+                "CREATE INDEX sync_before_upload ON sync_before (sync_upload_id)"),
+        postgres=("CREATE TABLE sync_before AS SELECT CAST(0 AS BIGINT) AS sync_upload_id, CAST('' AS TEXT) AS change, "
+                  "i.* FROM incidents i WITH NO DATA",
+                  "CREATE INDEX sync_before_upload ON sync_before (sync_upload_id)"),
+    ),
+)
+LATEST_VERSION = max(m.version for m in MIGRATIONS)

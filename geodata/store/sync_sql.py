@@ -14,6 +14,17 @@ Rules (issue 12):
   The old values are kept in ``sync_changes`` (provenance of the change).
 * An id on ACLED's deleted list is **deleted** only where the stored row's dataset is ACLED; the
   removed row's values are kept in ``sync_changes``.
+* **Ownership** (issue 18): a row's dataset says which source it came from, and only that source's
+  sync may update or delete it: the ACLED sync changes ACLED rows (pulled by a sync, or an uploaded
+  ACLED export — ACLED's own data, whose corrections and retractions should follow), the UCDP sync
+  UCDP rows. The project's bundled rows (dataset "conflictmap"), user uploads of any other format
+  (dataset "upload") and another source's rows are never rewritten or deleted by a sync: a pulled row
+  whose id is already held by such a row is a **collision**, counted as rejected, listed in the
+  progress output with its reason and kept in ``sync_changes`` (change "collision", the pulled values)
+  so an analyst can compare the two as possible duplicates.
+* **Exact undo**: before a sync updates or deletes a row, the whole row is copied to ``sync_before``
+  (schema 9) under the sync's upload id; a sync that changes anything — deletions alone included —
+  is an upload. :func:`restore_sync_rows` (called by ``undo_upload``) puts every copied row back.
 * ``sync_state`` holds, per source key, the last sync time, the cursor and the counts.
 
 Everything happens in one transaction and advances the data version: a failure or a killed
@@ -92,6 +103,7 @@ class SyncResult:
     updated: int
     deleted: int
     upload_id: int | None
+    collisions: int = 0
 
 
 def _chunks(seq: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
@@ -142,11 +154,14 @@ def _apply(store: Any, cur: Any, batch: SyncBatch, say: Progress) -> SyncResult:
     keys = [r[0] for r in rows]
 
     stored: dict[str, tuple[Any, ...]] = {}
+    owner: dict[str, tuple[str, str]] = {}  # dedup_key -> (upload format, dataset) of the stored row
+    cols_i = ", ".join(f"i.{c}" for c in names)
     for part in _chunks(keys):
-        cur.execute(f"SELECT id, {', '.join(names)} FROM incidents WHERE dedup_key IN ({', '.join([p] * len(part))})",
-                    list(part))
+        cur.execute(f"SELECT i.id, {cols_i}, u.format FROM incidents i JOIN uploads u ON u.id = i.upload_id "
+                    f"WHERE i.dedup_key IN ({', '.join([p] * len(part))})", list(part))
         for r in cur.fetchall():
-            stored[r[1]] = r
+            stored[r[1]] = r[:-1]
+            owner[r[1]] = (str(r[-1]), str(r[1 + names.index("dataset")]))
     say(f"store: {len(stored)} of {n} pulled events already stored")
 
     ts_at = names.index("timestamp")
@@ -155,10 +170,20 @@ def _apply(store: Any, cur: Any, batch: SyncBatch, say: Progress) -> SyncResult:
     updates: list[tuple[Any, ...]] = []
     changes: list[tuple[Any, ...]] = []
     what: list[tuple[str, int]] = []  # (changed columns, row id) for the change log
+    collisions = 0
     for i, row in enumerate(rows):
         old = stored.get(row[0])
         if old is None:
             new_at.append(i)
+            continue
+        if owner[row[0]][1] != batch.dataset:
+            # Not this source's row (bundled, an upload, another source): never rewritten by a sync.
+            collisions += 1
+            fmt, dataset = owner[row[0]]
+            say(f"store: {row[0][3:] if row[0].startswith('id:') else row[0]} rejected: the id is held by a "
+                f"{dataset} row ({fmt}) that this sync does not own; kept as it is (possible duplicate)")
+            pulled = {names[j]: _norm(row[j]) for j in compared}
+            changes.append((old[0], row[0], "collision", json.dumps(pulled, ensure_ascii=False)))
             continue
         old_vals = old[1:]
         if batch.compare == "timestamp":
@@ -172,14 +197,28 @@ def _apply(store: Any, cur: Any, batch: SyncBatch, say: Progress) -> SyncResult:
         changes.append((old[0], row[0], "updated", json.dumps(previous, ensure_ascii=False)))
         what.append((", ".join(sorted(previous)) or "timestamp", old[0]))
 
+    # Rows to delete: on the deleted list and of the source's own dataset.
+    del_keys = sorted({"id:" + str(i).strip() for i in batch.deleted_ids if str(i).strip()})
+    doomed: list[tuple[Any, ...]] = []
+    for part in _chunks(del_keys):
+        cur.execute(f"SELECT i.id, {cols_i} FROM incidents i "
+                    f"WHERE i.dedup_key IN ({', '.join([p] * len(part))}) AND i.dataset = {p}",
+                    [*part, batch.delete_dataset])
+        doomed.extend(cur.fetchall())
+
     upload_id: int | None = None
-    if new_at or updates:
-        touched = sorted(keys[i] for i in new_at) + sorted(str(u[-1]) for u in updates)
+    if new_at or updates or doomed:
+        touched = (sorted(keys[i] for i in new_at) + sorted(str(u[-1]) for u in updates)
+                   + sorted("-" + str(r[1]) for r in doomed))
         sha = hashlib.sha256("\n".join(touched).encode("utf-8")).hexdigest()
         cur.execute("INSERT INTO uploads (file_name, sha256, format, uploaded_at, rows_read, rejected, warnings) "
                     f"VALUES ({p}, {p}, {p}, {store._now_sql()}, {p}, {p}, 0) RETURNING id",
-                    (batch.label, sha, batch.fmt, batch.fetched, batch.rejected))
+                    (batch.label, sha, batch.fmt, batch.fetched, batch.rejected + collisions))
         upload_id = int(cur.fetchone()[0])
+    if updates:
+        _keep_before(store, cur, int(upload_id or 0), "updated", [u[-1] for u in updates])
+    if doomed:
+        _keep_before(store, cur, int(upload_id or 0), "deleted", [r[0] for r in doomed])
 
     inserted = 0
     if new_at:
@@ -209,23 +248,16 @@ def _apply(store: Any, cur: Any, batch: SyncBatch, say: Progress) -> SyncResult:
         say(f"store: updated {len(updates)} events")
 
     deleted = 0
-    del_keys = sorted({"id:" + str(i).strip() for i in batch.deleted_ids if str(i).strip()})
-    for part in _chunks(del_keys):
-        cur.execute(f"SELECT id, {', '.join(names)} FROM incidents "
-                    f"WHERE dedup_key IN ({', '.join([p] * len(part))}) AND dataset = {p}",
-                    [*part, batch.delete_dataset])
-        gone = cur.fetchall()
-        if not gone:
-            continue
-        for r in gone:
+    for part in _chunks(doomed):
+        for r in part:
             previous = {c: _norm(v) for c, v in zip(names, r[1:]) if c not in ("source_line",)}
             changes.append((r[0], r[1], "deleted", json.dumps(previous, ensure_ascii=False)))
-        ids = [r[0] for r in gone]
+        ids = [r[0] for r in part]
         marks = ", ".join([p] * len(ids))
         log_rows(store, cur, "sync-delete", "removed", f"id IN ({marks})", ids, f"deleted by {batch.source}")
         cur.execute(f"DELETE FROM upload_rows WHERE incident_id IN ({marks})", ids)
         cur.execute(f"DELETE FROM incidents WHERE id IN ({marks})", ids)
-        deleted += len(gone)
+        deleted += len(part)
     if deleted:
         say(f"store: deleted {deleted} events")
 
@@ -244,8 +276,59 @@ def _apply(store: Any, cur: Any, batch: SyncBatch, say: Progress) -> SyncResult:
         "upload_id = COALESCE(excluded.upload_id, sync_state.upload_id), fetched = excluded.fetched, "
         "new = excluded.new, updated = excluded.updated, deleted = excluded.deleted, rejected = excluded.rejected",
         (batch.source, json.dumps(batch.cursor, sort_keys=True), upload_id, batch.fetched, inserted,
-         len(updates), deleted, batch.rejected))
-    return SyncResult(inserted, len(updates), deleted, upload_id)
+         len(updates), deleted, batch.rejected + collisions))
+    return SyncResult(inserted, len(updates), deleted, upload_id, collisions)
+
+
+def _before_columns(store: Any, cur: Any) -> list[str]:
+    """The incident columns ``sync_before`` copies (those it has; schema 9 took them from ``incidents``)."""
+    cur.execute("SELECT * FROM sync_before WHERE 1 = 0")
+    return [d[0] for d in cur.description if d[0] not in ("sync_upload_id", "change")]
+
+
+def _keep_before(store: Any, cur: Any, upload_id: int, change: str, ids: Sequence[Any]) -> None:
+    """Copy the rows ``ids`` as they are now into ``sync_before`` under ``upload_id`` (before a change)."""
+    cols = ", ".join(_before_columns(store, cur))
+    p = store.mark
+    for part in _chunks(list(ids)):
+        cur.execute(f"INSERT INTO sync_before (sync_upload_id, change, {cols}) "
+                    f"SELECT {p}, {p}, {cols} FROM incidents WHERE id IN ({', '.join([p] * len(part))})",
+                    [upload_id, change, *part])
+
+
+def restore_sync_rows(store: Any, cur: Any, upload_id: int) -> int:
+    """Inside an undo: put back every row the sync ``upload_id`` updated or deleted, as it was before.
+
+    Updated rows get all their old values again; deleted rows come back with their id and are linked
+    to the upload that held them. Does nothing for an upload that is not a sync.
+
+    Args:
+        store: the open store (its write transaction is ``cur``'s).
+        cur: the undo's cursor.
+        upload_id: the upload being undone.
+    Returns:
+        How many rows were restored.
+    """
+    p = store.mark
+    cols = _before_columns(store, cur)
+    cur.execute(f"SELECT COUNT(*) FROM sync_before WHERE sync_upload_id = {p}", (upload_id,))
+    if not int(cur.fetchone()[0]):
+        return 0
+    listed = ", ".join(cols)
+    changed = [c for c in cols if c != "id"]
+    sets = ", ".join(f"{c} = (SELECT b.{c} FROM sync_before b WHERE b.sync_upload_id = {p} AND b.change = 'updated' "
+                     "AND b.id = incidents.id)" for c in changed)
+    cur.execute(f"UPDATE incidents SET {sets} WHERE id IN (SELECT id FROM sync_before WHERE sync_upload_id = {p} "
+                "AND change = 'updated')", [upload_id] * len(changed) + [upload_id])
+    restored = max(cur.rowcount, 0)
+    cur.execute(f"INSERT INTO incidents ({listed}) SELECT {listed} FROM sync_before "
+                f"WHERE sync_upload_id = {p} AND change = 'deleted'", (upload_id,))
+    restored += max(cur.rowcount, 0)
+    conflict = " ON CONFLICT DO NOTHING" if store.dialect == "postgres" else ""
+    verb = "INSERT" if store.dialect == "postgres" else "INSERT OR IGNORE"
+    cur.execute(f"{verb} INTO upload_rows (upload_id, incident_id) SELECT upload_id, id FROM sync_before "
+                f"WHERE sync_upload_id = {p} AND change = 'deleted'{conflict}", (upload_id,))
+    return restored
 
 
 def _utc_text(value: Any) -> str:
@@ -350,6 +433,7 @@ __all__ = [
     "dataset_counts",
     "read_changes",
     "read_sync_state",
+    "restore_sync_rows",
     "stored_columns",
     "sync_cursor",
 ]

@@ -37,8 +37,14 @@ MAX_LIMIT = 5000
 EXPIRY_MARGIN = 300
 ACCESS_LIFETIME = 24 * 3600
 REFRESH_LIFETIME = 14 * 24 * 3600
-#: A pull never asks for more pages than this (a server that always answers full pages would loop).
+#: A pull never asks for more pages than this (a server that always answers full pages would loop);
+#: :func:`geodata.sync.engine.sync_acled` passes the smaller limit of ``CONFLICTMAP_SYNC_MAX_ROWS``.
 MAX_PAGES = 10_000
+#: Latest Unix time a cursor may hold (2100-01-01): a larger ``timestamp``/``deleted_timestamp`` would
+#: stop every later pull from seeing anything, so it is refused instead of stored.
+MAX_TIMESTAMP = 4_102_444_800
+#: Longest token lifetime believed (a year); ACLED gives 24 h.
+MAX_EXPIRES_IN = 365 * 24 * 3600
 
 Progress = Callable[[str], None]
 
@@ -101,6 +107,61 @@ class TokenCache:
         self.path.unlink(missing_ok=True)
 
 
+def unix_time(value: Any, what: str) -> int:
+    """A Unix time (seconds) sent by ACLED, checked: an int or ASCII digits, 0 to :data:`MAX_TIMESTAMP`.
+
+    Args:
+        value: the value as decoded from JSON.
+        what: what it is, for the message ("deleted_timestamp").
+    Raises:
+        SourceError: for anything else (``"²"``, ``"abc"``, 40 nines, a negative number, an object).
+    """
+    if isinstance(value, bool):
+        raise SourceError(f"ACLED sent a {what} that is not a Unix time")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = value if isinstance(value, str) else None
+    if text is not None:
+        text = text.strip()
+        if text.endswith(".0"):
+            text = text[:-2]
+        if not (text.isascii() and text.isdigit() and len(text) <= 12):
+            raise SourceError(f"ACLED sent a {what} that is not a Unix time")
+        value = int(text)
+    if not isinstance(value, int):
+        raise SourceError(f"ACLED sent a {what} that is not a Unix time")
+    if not 0 <= value <= MAX_TIMESTAMP:
+        raise SourceError(f"ACLED sent a {what} out of range (after the year 2100 or before 1970)")
+    return value
+
+
+def _lifetime(value: Any) -> float:
+    """``expires_in`` of a token answer in seconds (the default when absent).
+
+    Raises:
+        SourceError: when present but not a positive number of at most a year.
+    """
+    if value is None or value == "":
+        return float(ACCESS_LIFETIME)
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise SourceError("ACLED's token answer holds an expires_in that is not a number of seconds")
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise SourceError("ACLED's token answer holds an expires_in that is not a number of seconds") from None
+    if not 0 < seconds <= MAX_EXPIRES_IN:
+        raise SourceError("ACLED's token answer holds an expires_in out of range")
+    return seconds
+
+
+def _number(value: Any) -> float:
+    """A cached expiry time, 0 when the cache holds something else (a damaged cache is just not used)."""
+    try:
+        return float(value) if not isinstance(value, bool) else 0.0
+    except (TypeError, ValueError):
+        return 0.0
+
+
 def account_key(base: str, username: str) -> str:
     """A stable, non-reversible key of (base URL, account) for the token cache."""
     return hashlib.sha256(f"{base}\x1f{username.lower()}".encode()).hexdigest()
@@ -137,7 +198,7 @@ class AcledClient:
         now = time.time()
         tokens = {
             "access_token": answer["access_token"],
-            "access_expires_at": now + float(answer.get("expires_in") or ACCESS_LIFETIME),
+            "access_expires_at": now + _lifetime(answer.get("expires_in")),
             # A refresh answer without a new refresh token leaves the old one in use.
             "refresh_token": answer.get("refresh_token") if isinstance(answer.get("refresh_token"), str)
             else form.get("refresh_token", ""),
@@ -157,10 +218,10 @@ class AcledClient:
             return self._access
         cached = self.cache.load(self._account)
         now = time.time()
-        if cached.get("access_token") and float(cached.get("access_expires_at", 0)) > now + EXPIRY_MARGIN:
+        if cached.get("access_token") and _number(cached.get("access_expires_at", 0)) > now + EXPIRY_MARGIN:
             self._access = str(cached["access_token"])
             return self._access
-        if cached.get("refresh_token") and float(cached.get("refresh_expires_at", 0)) > now + EXPIRY_MARGIN:
+        if cached.get("refresh_token") and _number(cached.get("refresh_expires_at", 0)) > now + EXPIRY_MARGIN:
             self.progress("ACLED: renewing the access token")
             try:
                 self._access = self._grant({"grant_type": "refresh_token", "refresh_token": str(cached["refresh_token"]),
@@ -198,19 +259,25 @@ class AcledClient:
 
     # --- reads ----------------------------------------------------------------------------------
 
-    def _pages(self, path: str, params: dict[str, Any], limit: int, label: str) -> Iterator[list[dict[str, Any]]]:
-        for page in range(1, MAX_PAGES + 1):
+    def _pages(self, path: str, params: dict[str, Any], limit: int, label: str,
+               max_pages: int = MAX_PAGES) -> Iterator[list[dict[str, Any]]]:
+        for page in range(1, max_pages + 1):
             answer = self._get(path, {**params, "_format": "json", "limit": limit, "page": page})
             rows = page_rows(answer, f"{label} page {page}")
             self.progress(f"ACLED: {label} page {page}: {len(rows)} rows")
             yield rows
             if len(rows) < limit:
                 return
-        raise SourceError(f"ACLED kept sending full pages of {label} after {MAX_PAGES} pages")
+        raise SourceError(f"ACLED kept sending full pages of {label} after {max_pages} pages ({max_pages * limit:,} rows, "
+                          "the limit CONFLICTMAP_SYNC_MAX_ROWS sets); nothing was stored")
 
     def events(self, country: str, since: dt.date | None = None, timestamp: int | None = None,
-               limit: int = MAX_LIMIT, today: dt.date | None = None) -> list[dict[str, Any]]:
+               limit: int = MAX_LIMIT, today: dt.date | None = None,
+               max_rows: int | None = None) -> list[dict[str, Any]]:
         """Every event row of ``country``: changed at/after ``timestamp`` when given, else dated from ``since``.
+
+        ``max_rows`` bounds the pull (and so the memory it takes): a source still sending full pages
+        after that many rows is an error, and nothing is stored.
 
         Returns:
             The rows as ACLED sent them (dicts).
@@ -225,25 +292,37 @@ class AcledClient:
             params["event_date"] = f"{since.isoformat()}|{(today or dt.date.today()).isoformat()}"
             params["event_date_where"] = "BETWEEN"
         out: list[dict[str, Any]] = []
-        for rows in self._pages("/api/acled/read", params, min(limit, MAX_LIMIT), "events"):
+        size = min(limit, MAX_LIMIT)
+        for rows in self._pages("/api/acled/read", params, size, "events", _page_limit(max_rows, size)):
             out.extend(rows)
         return out
 
-    def deleted(self, since_timestamp: int, limit: int = MAX_LIMIT) -> list[dict[str, Any]]:
+    def deleted(self, since_timestamp: int, limit: int = MAX_LIMIT,
+                max_rows: int | None = None) -> list[dict[str, Any]]:
         """Events ACLED removed at/after ``since_timestamp``: dicts with ``event_id_cnty``, ``deleted_timestamp``.
 
         Raises:
-            SourceError: if a row lacks ``event_id_cnty``.
+            SourceError: if a row lacks ``event_id_cnty`` or has a ``deleted_timestamp`` that is not a
+                Unix time in range (:func:`unix_time`), or past ``max_rows``.
         """
         out: list[dict[str, Any]] = []
         for rows in self._pages("/api/deleted/read", {"deleted_timestamp": int(since_timestamp),
                                                       "deleted_timestamp_where": ">="},
-                                min(limit, MAX_LIMIT), "deletions"):
+                                min(limit, MAX_LIMIT), "deletions", _page_limit(max_rows, min(limit, MAX_LIMIT))):
             for row in rows:
                 if not str(row.get("event_id_cnty") or "").strip():
                     raise SourceError("ACLED's deleted list holds a row without event_id_cnty")
+                if str(row.get("deleted_timestamp") or "").strip():
+                    row["deleted_timestamp"] = unix_time(row["deleted_timestamp"], "deleted_timestamp")
             out.extend(rows)
         return out
+
+
+def _page_limit(max_rows: int | None, size: int) -> int:
+    """Pages a pull may take: enough for ``max_rows`` rows (and one short page), at most :data:`MAX_PAGES`."""
+    if max_rows is None:
+        return MAX_PAGES
+    return max(1, min(MAX_PAGES, max_rows // max(size, 1) + 1))
 
 
 def page_rows(answer: Any, label: str) -> list[dict[str, Any]]:

@@ -110,18 +110,19 @@ def sync_acled(settings: Settings, store: Any, country: str = DEFAULT_COUNTRY, s
     last_ts = cursor.get("timestamp")
     say(f"ACLED: pulling {country} " + (f"changed since timestamp {last_ts}" if last_ts is not None
                                          else f"from {since.isoformat()}" if since else "(all dates)"))
-    rows = client.events(country, since=since, timestamp=int(last_ts) if last_ts is not None else None, limit=limit)
+    rows = client.events(country, since=since, timestamp=int(last_ts) if last_ts is not None else None, limit=limit,
+                         max_rows=settings.sync_max_rows)
     if last_ts is not None and since is not None:
         rows = [r for r in rows if str(r.get("event_date", ""))[:10] >= since.isoformat() or not r.get("event_date")]
     del_since = cursor.get("deleted_timestamp")
     if del_since is None:
         del_since = int(dt.datetime.combine(since, dt.time(), dt.UTC).timestamp()) if since else 0
-    gone = client.deleted(int(del_since), limit=limit)
+    gone = client.deleted(int(del_since), limit=limit, max_rows=settings.sync_max_rows)
     pulled = prepare_records(rows, "acled")
     valid = _located(settings, pulled)
-    stamps = [int(t) for t in valid["timestamp"].dropna()] if len(valid) else []
-    del_stamps = [int(float(r["deleted_timestamp"])) for r in gone if str(r.get("deleted_timestamp") or "").strip()
-                  .replace(".", "", 1).isdigit()]
+    # Cursors only from Unix times in range: one absurd value would hide every later change.
+    stamps = [int(t) for t in valid["timestamp"].dropna() if 0 <= int(t) <= acled.MAX_TIMESTAMP] if len(valid) else []
+    del_stamps = [int(r["deleted_timestamp"]) for r in gone if isinstance(r.get("deleted_timestamp"), int)]
     new_cursor = {
         "timestamp": max(stamps + ([int(last_ts)] if last_ts is not None else [])) if (stamps or last_ts is not None) else None,
         "deleted_timestamp": max(del_stamps + [int(del_since)]),
@@ -137,7 +138,7 @@ def sync_acled(settings: Settings, store: Any, country: str = DEFAULT_COUNTRY, s
         deleted_ids=[str(r["event_id_cnty"]) for r in gone], delete_dataset=licence.ACLED.dataset,
         cursor=new_cursor, fetched=len(rows), rejected=pulled.rejected)
     result = apply_sync(store, batch, say)
-    return SyncCounts(len(rows), result.new, result.updated, result.deleted, pulled.rejected)
+    return SyncCounts(len(rows), result.new, result.updated, result.deleted, pulled.rejected + result.collisions)
 
 
 def sync_ucdp(settings: Settings, store: Any, version: str = DEFAULT_UCDP_VERSION, country: str = DEFAULT_COUNTRY,
@@ -160,7 +161,7 @@ def sync_ucdp(settings: Settings, store: Any, version: str = DEFAULT_UCDP_VERSIO
         raise CredentialsError("no UCDP token: set UCDP_TOKEN (environment or .streamlit/secrets.toml)")
     say(f"UCDP: pulling GED {version} for {country}")
     rows = ucdp.fetch_events(settings.ucdp_url, version, token, session or make_session(), country, pagesize=pagesize,
-                             progress=say)
+                             progress=say, max_rows=settings.sync_max_rows)
     pulled = prepare_records(rows, "ucdp")
     _report_rejected("UCDP", pulled, say)
     say(f"UCDP: {len(rows)} events, {pulled.rejected} rejected; writing to the store")
@@ -169,7 +170,7 @@ def sync_ucdp(settings: Settings, store: Any, version: str = DEFAULT_UCDP_VERSIO
         dataset=licence.UCDP.dataset, licence=licence.UCDP.name, valid=_located(settings, pulled), extras=pulled.extras,
         compare="content", cursor={"version": version}, fetched=len(rows), rejected=pulled.rejected)
     result = apply_sync(store, batch, say)
-    return SyncCounts(len(rows), result.new, result.updated, 0, pulled.rejected)
+    return SyncCounts(len(rows), result.new, result.updated, 0, pulled.rejected + result.collisions)
 
 
 __all__ = ["CredentialsError", "SourceError", "SyncCounts", "source_key", "sync_acled", "sync_ucdp", "token_cache"]

@@ -5,12 +5,18 @@ Retries are urllib3's :class:`~urllib3.util.Retry`: connection failures and the 
 and a ``Retry-After`` header (429, 503) is honoured up to :data:`MAX_RETRY_AFTER` seconds. Every
 failure the caller cannot fix by waiting becomes a :class:`geodata._errors.SourceError` with a
 one-line reason that never contains credentials or tokens.
+
+Redirects: a sync request never follows a redirect to another origin (scheme, host and port), so a
+password, bearer token or ``x-ucdp-access-token`` header goes only to the configured API. A
+same-origin redirect is followed (at most :data:`MAX_REDIRECTS`), keeping the method for 307/308
+and turning it into a GET without body for 301/302/303, as browsers and requests do.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -26,6 +32,9 @@ MAX_RETRY_AFTER = 300
 #: (connect, read) timeouts in seconds.
 TIMEOUT: tuple[float, float] = (10.0, 120.0)
 USER_AGENT = "conflictmap-sync/1 (+https://github.com/)"
+#: Same-origin redirects followed per request.
+MAX_REDIRECTS = 5
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 class CredentialsError(SourceError):
@@ -55,9 +64,72 @@ def make_session(retries: int = DEFAULT_RETRIES, backoff: float = 0.5) -> reques
     return session
 
 
+def redact_url(url: str) -> str:
+    """``url`` fit to print: no user name or password (``http://u:SECRET@host`` → ``http://host``), no query.
+
+    Args:
+        url: any URL text (a malformed one is cut at its first "?" and "@" as well).
+    Returns:
+        The scheme, host, port and path only.
+    """
+    text = str(url)
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname or ""
+        if ":" in host:  # IPv6 literal
+            host = f"[{host}]"
+        port = f":{parts.port}" if parts.port else ""
+        return urlunsplit((parts.scheme, host + port, parts.path, "", ""))
+    except ValueError:  # e.g. a port that is not a number
+        return text.split("?", 1)[0].rsplit("@", 1)[-1]
+
+
 def _where(url: str) -> str:
-    """The URL without its query string (queries may carry e-mail addresses; never show them)."""
-    return url.split("?", 1)[0]
+    """The URL without credentials or query string (queries may carry e-mail addresses; never show them)."""
+    return redact_url(url)
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of ``url``, the port made explicit for http and https.
+
+    Raises:
+        ValueError: for a URL whose port is not a number.
+    """
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
+
+
+def same_origin(url: str, base: str) -> bool:
+    """True when ``url`` is an http(s) URL on the same scheme, host and port as ``base``."""
+    try:
+        a, b = origin(url), origin(base)
+    except ValueError:
+        return False
+    return a[0] in ("http", "https") and a == b
+
+
+def _send(session: requests.Session, method: str, url: str, *, what: str, params: Mapping[str, Any] | None,
+          data: Mapping[str, Any] | None, headers: Mapping[str, str] | None) -> requests.Response:
+    """One request, following same-origin redirects only (see the module docstring).
+
+    Raises:
+        SourceError: on a redirect to another origin, or too many redirects.
+        requests.exceptions.RequestException: as ``session.request`` raises it.
+    """
+    for _ in range(MAX_REDIRECTS + 1):
+        resp = session.request(method, url, params=params, data=data, headers=headers, timeout=TIMEOUT,
+                               allow_redirects=False)
+        if resp.status_code not in _REDIRECTS:
+            return resp
+        target = urljoin(resp.url or url, resp.headers.get("Location", ""))
+        if not same_origin(target, url):
+            raise SourceError(f"{what} redirected {_where(url)} to another host ({_where(target)}); "
+                              "not followed, so no credentials left the configured address")
+        if resp.status_code in (301, 302, 303) and method != "GET":
+            method, data = "GET", None
+        url, params = target, None  # the Location carries its own query
+    raise SourceError(f"{what} redirected more than {MAX_REDIRECTS} times at {_where(url)}")
 
 
 def request_json(session: requests.Session, method: str, url: str, *, what: str,
@@ -80,7 +152,7 @@ def request_json(session: requests.Session, method: str, url: str, *, what: str,
             another error status, or sends something that is not JSON.
     """
     try:
-        resp = session.request(method, url, params=params, data=data, headers=headers, timeout=TIMEOUT)
+        resp = _send(session, method, url, what=what, params=params, data=data, headers=headers)
     except requests.exceptions.RetryError as exc:
         raise SourceError(f"{what} kept failing at {_where(url)} after {DEFAULT_RETRIES} retries; try again later") from exc
     except requests.exceptions.Timeout as exc:

@@ -11,12 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 
 from geodata._errors import InputError, SourceError
-from geodata.sync.http import request_json
+from geodata.sync.http import request_json, same_origin
 
 MAX_PAGESIZE = 1000
 MAX_PAGES = 10_000
@@ -49,13 +48,9 @@ def country_codes(country: str) -> str:
     return code
 
 
-def _same_origin(url: str, base: str) -> bool:
-    a, b = urlsplit(url), urlsplit(base)
-    return a.scheme in ("http", "https") and (a.scheme, a.netloc) == (b.scheme, b.netloc)
-
-
 def fetch_events(base: str, version: str, token: str, session: requests.Session, country: str = "Kosovo",
-                 pagesize: int = MAX_PAGESIZE, progress: Progress | None = None) -> list[dict[str, Any]]:
+                 pagesize: int = MAX_PAGESIZE, progress: Progress | None = None,
+                 max_rows: int | None = None) -> list[dict[str, Any]]:
     """Every GED event of ``version`` for ``country``, following ``NextPageUrl``.
 
     Args:
@@ -66,6 +61,7 @@ def fetch_events(base: str, version: str, token: str, session: requests.Session,
         country: see :func:`country_codes`.
         pagesize: rows per page (at most 1,000).
         progress: receives one-line progress messages.
+        max_rows: most rows a pull may hold (bounds its memory); more is an error and nothing is stored.
     Returns:
         The ``Result`` rows as sent (dicts).
     Raises:
@@ -82,7 +78,9 @@ def fetch_events(base: str, version: str, token: str, session: requests.Session,
     params: dict[str, Any] | None = {"pagesize": min(pagesize, MAX_PAGESIZE), "Country": country_codes(country)}
     headers = {"x-ucdp-access-token": token}
     out: list[dict[str, Any]] = []
-    for page in range(1, MAX_PAGES + 1):
+    size = min(pagesize, MAX_PAGESIZE)
+    pages = MAX_PAGES if max_rows is None else max(1, min(MAX_PAGES, max_rows // max(size, 1) + 1))
+    for page in range(1, pages + 1):
         assert url is not None
         answer = request_json(session, "GET", url, what="UCDP", params=params, headers=headers)
         if not isinstance(answer, dict) or not isinstance(answer.get("Result"), list) \
@@ -95,7 +93,8 @@ def fetch_events(base: str, version: str, token: str, session: requests.Session,
         nxt = answer.get("NextPageUrl")
         if not nxt:
             return out
-        if not isinstance(nxt, str) or not _same_origin(nxt, base):
+        if not isinstance(nxt, str) or not same_origin(nxt, base):
             raise SourceError("UCDP's NextPageUrl points away from the configured API; not followed")
         url, params = nxt, None
-    raise SourceError(f"UCDP kept sending NextPageUrl after {MAX_PAGES} pages")
+    raise SourceError(f"UCDP kept sending NextPageUrl after {pages} pages (the limit CONFLICTMAP_SYNC_MAX_ROWS sets); "
+                      "nothing was stored")
