@@ -32,7 +32,7 @@ from layers.html import esc, script_json
 #: popups 700). Labels sit above polygons and below sites; sites below incidents, so a site never
 #: hides an incident; uncertainty areas are under everything clickable.
 PANES: dict[str, int] = {
-    "cmGeography": 250, "cmUncertainty": 390, "cmLabels": 450, "cmSites": 520, "cmIncidents": 620,
+    "cmGeography": 250, "cmChoropleth": 300, "cmUncertainty": 390, "cmLabels": 450, "cmSites": 520, "cmIncidents": 620,
 }
 #: Neighbouring-country names are placed by hand-free rule: at a representative point of the
 #: clipped outline; this is their label zoom range.

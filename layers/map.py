@@ -27,7 +27,7 @@ from layers.assets import prune_map_assets
 from layers.geography import OfflineGeography, Panes, geography_payload
 from layers.html import esc, script_json
 from layers.incidents import COUNT_RAMP, choose_representation, incident_layer
-from layers.municipalities import choropleth_values, municipality_layer
+from layers.municipalities import choropleth_values, generic_legend_items, municipality_layer
 from layers.routes import route_layer
 from layers.sites import site_layer
 from layers.style import (
@@ -274,6 +274,7 @@ def build_map(
     subtitle: str = "",
     height: str = "100%",
     dynamic_incidents: bool = False,
+    dynamic_selection: bool = False,
     language: str = "en",
 ) -> folium.Map:
     """Build the conflictmap map.
@@ -292,6 +293,13 @@ def build_map(
             passes them to ``st_folium(feature_group_to_add=..., layer_control=...)`` so time
             playback swaps incidents without remounting the map). Legend, choropleth and initial
             view still come from ``inputs.incidents``.
+        dynamic_selection: also leave out everything else that depends on the selection — the
+            municipality choropleth and the proximity buffers (the caller adds them with
+            :func:`selection_groups`) — and show the choropleth's legend without numbers. The map's
+            script then depends only on the layer files, language, basemap, representation and the
+            initial view, so the dashboard mounts it once and a filter change only swaps layers
+            (streamlit-folium keys its component on a hash of that script). ``inputs.incidents``
+            only sets the initial view and the representation.
         language: display language of place names (``"en"``, ``"sq"``, ``"sr"``; see :mod:`geodata.placenames`).
     Returns:
         A folium.Map whose default assets are pruned to Leaflet (see :mod:`layers.assets`).
@@ -321,17 +329,17 @@ def build_map(
         attributions += ([kosovo_attr] if kosovo_attr else []) + geo_attr
 
     legend: list[tuple[str, list[tuple[str, str]]]] = [("Incidents by event type", event_legend_items())]
-    if inputs.municipalities is not None and not inputs.municipalities.empty:
+    if dynamic_selection and inputs.municipalities is not None and not inputs.municipalities.empty:
+        legend.append((f"Municipalities: {metric} in selection", generic_legend_items(metric)))
+        attributions.append(BOUNDARIES_ATTRIBUTION)
+    elif inputs.municipalities is not None and not inputs.municipalities.empty:
         values = choropleth_values(inputs.incidents, inputs.municipalities, metric)
         layer, items = municipality_layer(inputs.municipalities, values, metric, lang=language)
         layer.add_to(m)
         legend.append((f"Municipalities: {metric} in selection", items))
         attributions.append(BOUNDARIES_ATTRIBUTION)
-    if inputs.buffers is not None and not inputs.buffers.empty:
-        folium.GeoJson(
-            inputs.buffers[["geometry"]].to_json(), name="Proximity buffer",
-            style_function=lambda f: {"color": BUFFER_COLOR, "weight": 1, "fillColor": BUFFER_COLOR, "fillOpacity": 0.12},
-        ).add_to(m)
+    if inputs.buffers is not None and not inputs.buffers.empty and not dynamic_selection:
+        _buffer_layer(inputs.buffers).add_to(m)
     if inputs.routes is not None and not inputs.routes.empty:
         route_layer(inputs.routes).add_to(m)
         legend.append(("Other layers", [(line(ROUTE_COLOR), "Patrol route (illustrative)")]))
@@ -397,13 +405,60 @@ def _representation_legend(mode: str) -> list[tuple[str, str]]:
     return rows
 
 
+def _buffer_layer(buffers: gpd.GeoDataFrame, pane: str | None = None) -> folium.GeoJson:
+    """The proximity buffers (faint, outlined)."""
+    return folium.GeoJson(
+        buffers[["geometry"]].to_json(), name="Proximity buffer",
+        style_function=lambda f: {"color": BUFFER_COLOR, "weight": 1, "fillColor": BUFFER_COLOR, "fillOpacity": 0.12},
+        **({"pane": pane} if pane else {}),
+    )
+
+
+def selection_groups(
+    incidents: gpd.GeoDataFrame,
+    *,
+    municipalities: gpd.GeoDataFrame | None = None,
+    choropleth_of: gpd.GeoDataFrame | None = None,
+    buffers: gpd.GeoDataFrame | None = None,
+    metric: str = "incidents",
+    representation: str | None = None,
+    language: str = "en",
+    name: str | None = None,
+) -> list[folium.FeatureGroup]:
+    """What changes with the selection, as feature groups for ``st_folium(feature_group_to_add=...)``.
+
+    Args:
+        incidents: the incidents to draw (a playback period, or the whole selection).
+        municipalities: the boundary layer, for the choropleth (``None``: no choropleth).
+        choropleth_of: the incidents the choropleth counts (the whole selection; default ``incidents``).
+        buffers: proximity buffers of the selection, if any.
+        metric, representation, language, name: as in :func:`build_map` / :func:`incident_group`.
+    Returns:
+        The municipality choropleth (drawn below routes and sites), the buffers, then the incidents
+        ("Incidents (N)" in the layer control).
+    """
+    groups: list[folium.FeatureGroup] = []
+    if municipalities is not None and not municipalities.empty:
+        values = choropleth_values(incidents if choropleth_of is None else choropleth_of, municipalities, metric)
+        layer, _items = municipality_layer(municipalities, values, metric, lang=language, pane="cmChoropleth")
+        group = folium.FeatureGroup(name=f"Municipalities ({metric})", overlay=True, control=True)
+        layer.add_to(group)
+        groups.append(group)
+    if buffers is not None and not buffers.empty:
+        group = folium.FeatureGroup(name="Proximity buffer", overlay=True, control=True)
+        _buffer_layer(buffers, pane="cmChoropleth").add_to(group)
+        groups.append(group)
+    groups.append(incident_group(incidents, representation, name=name, language=language))
+    return groups
+
+
 def layer_control() -> folium.LayerControl:
     """The map's layer control (expanded, top right)."""
     return folium.LayerControl(collapsed=False, position="topright")
 
 
 def incident_group(incidents: gpd.GeoDataFrame, representation: str | None = None,
-                   name: str | None = None) -> folium.FeatureGroup:
+                   name: str | None = None, language: str = "en") -> folium.FeatureGroup:
     """The incident overlay wrapped in a FeatureGroup, for ``st_folium(feature_group_to_add=...)``.
 
     Args:
@@ -415,5 +470,5 @@ def incident_group(incidents: gpd.GeoDataFrame, representation: str | None = Non
         A FeatureGroup holding one :class:`layers.incidents.IncidentLayer`.
     """
     group = folium.FeatureGroup(name=name or f"Incidents ({len(incidents):,})", overlay=True, control=True)
-    incident_layer(incidents, representation).add_to(group)
+    incident_layer(incidents, representation, lang=language).add_to(group)
     return group

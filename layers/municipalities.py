@@ -98,11 +98,24 @@ def legend_items(breaks: list[int], metric: str) -> list[tuple[str, str]]:
 
 
 
+def generic_legend_items(metric: str) -> list[tuple[str, str]]:
+    """Legend rows for a choropleth whose classes change with the selection (the dashboard's map):
+    the colour ramp from none to most, without numbers (each polygon's tooltip gives its own)."""
+    colours = class_colors(class_breaks(pd.Series([1, 2, 3, 4, 5, 6], dtype=int)))
+    return [(box(colours[0]), f"no {metric} in the selection"),
+            (box(colours[len(colours) // 2]), "some"),
+            (box(colours[-1]), f"most {metric} (hover a municipality for its count)")]
+
+
 def municipality_layer(
     municipalities: gpd.GeoDataFrame, values: pd.Series, metric: str = "incidents", name: str = "Municipalities",
-    lang: str = "en",
+    lang: str = "en", pane: str | None = None,
 ) -> tuple[folium.GeoJson, list[tuple[str, str]]]:
-    """Choropleth polygons with an escaped tooltip (name in ``lang``); returns the layer and its legend rows."""
+    """Choropleth polygons with an escaped tooltip (name in ``lang``); returns the layer and its legend rows.
+
+    ``pane``: a map pane to draw in (the dashboard's map uses one below routes and sites, since its
+    choropleth is added after them).
+    """
     breaks = class_breaks(values)
     gdf = municipalities[["municipality", "geometry"]].copy()
     gdf["value"] = values.reindex(gdf["municipality"]).fillna(0).astype(int).to_numpy()
@@ -119,5 +132,6 @@ def municipality_layer(
         tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
         overlay=True,
         control=True,
+        **({"pane": pane} if pane else {}),
     )
     return layer, legend_items(breaks, metric)

@@ -2,9 +2,16 @@
 the incident clicked on the map. Only wiring: data from :mod:`dashboard.data`, the map from
 :mod:`layers.map`.
 
-Time playback swaps the incident layer through ``st_folium(feature_group_to_add=...)`` inside a
-fragment, so stepping through periods does not remount the map (zoom and pan are kept). The map's
-centre and zoom are carried in the URL (``c=lat,lon`` and ``z=``).
+The map is mounted once per session: its base (outlines, labels, routes, sites, legend, basemap,
+initial view) does not depend on the selection, and everything that does — the incidents, the
+municipality choropleth, the proximity buffers — travels as feature groups through
+``st_folium(feature_group_to_add=...)``. streamlit-folium keys its component on a hash of the base
+map's script, so a filter change, a playback step, an upload or a status change swaps those layers
+in the mounted map: its document, pan and zoom survive. The base map is built again (and the map
+remounts) only when the language, the basemap, the layer files or the representation (markers /
+clusters / hexagons, chosen by the selection's size) change. The initial view is fitted to the
+session's first selection (or a shared link's centre and zoom); later changes keep the reader's view.
+The map's centre and zoom are carried in the URL (``c=lat,lon`` and ``z=``).
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from geodata._errors import ConflictmapError
 from geodata.layers_data import context_key
 from layers.assets import localize_links, write_static_assets
 from layers.incidents import choose_representation
-from layers.map import FitToData, MapInputs, build_map, incident_group, layer_control
+from layers.map import FitToData, MapInputs, build_map, layer_control, selection_groups
 
 STATIC_VENDOR = Path(__file__).resolve().parents[1] / "static" / "vendor"
 VENDOR_URL = "/app/static/vendor/"  # where Streamlit static serving exposes STATIC_VENDOR
@@ -37,6 +44,8 @@ PLAY_SECONDS = 1.5
 CLICK_TOLERANCE_M = 100.0
 #: Session key of the last clicked point (``{"lat", "lng"}``).
 LAST_CLICK = "_cm_last_click"
+#: Session key of the selection the initial view was fitted to: (its key, the selection).
+FIT_TO = "_cm_fit_to"
 #: Largest selection whose duplicate suggestions the details section computes.
 DUPLICATE_ROWS = 5_000
 #: Compact attribution and legend so they do not cover the map in a dashboard column.
@@ -112,18 +121,18 @@ def _remember_view(out: dict | None) -> None:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _base_map(version: tuple, spec, look: tuple, representation: str, initial: tuple | None,
-              _selection, _data: data.Snapshot, _buffers) -> folium.Map:
-    """The map without its incident layer, built once per data version, selection, look (metric,
-    language, tiles) and initial view, and shared: a rerun that changes none of them (a click, a
-    playback step, a second visitor) does not build it again. Never changed after it is built
-    (:func:`_show` undoes what streamlit-folium adds to it)."""
+def _base_map(version: tuple, look: tuple, representation: str, initial: tuple | None, fit_key: tuple,
+              _fit_to, _data: data.Snapshot) -> folium.Map:
+    """The map without anything that depends on the selection, built once per data and layer files,
+    look (metric, language, tiles), representation and initial view (``fit_key`` names the selection
+    ``_fit_to`` that the view is fitted to: the session's first), and shared. Never changed after it
+    is built (:func:`_show` copies it before streamlit-folium adds to it)."""
     metric, lang, tiles, attribution = look
     layers = _data.layers
-    m = build_map(MapInputs(incidents=_selection, municipalities=layers.municipalities, routes=layers.routes,
-                            sites=layers.sites, buffers=_buffers),
+    m = build_map(MapInputs(incidents=_fit_to, municipalities=layers.municipalities, routes=layers.routes,
+                            sites=layers.sites),
                   tiles=tiles, tiles_attribution=attribution, metric=metric,
-                  representation=representation, dynamic_incidents=True, language=lang)
+                  representation=representation, dynamic_incidents=True, dynamic_selection=True, language=lang)
     _start_at(m, initial)
     m.get_root().header.add_child(folium.Element(MAP_CSS))
     localize_links(m, VENDOR_URL)
@@ -131,15 +140,31 @@ def _base_map(version: tuple, spec, look: tuple, representation: str, initial: t
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _incident_group(version: tuple, spec, representation: str, period: tuple | None, _shown) -> folium.FeatureGroup:
-    """The incident layer of the selection (or of one playback ``period``), shared like :func:`_base_map`."""
-    group = incident_group(_shown, representation, name=f"Incidents ({len(_shown):,})")
-    localize_links(group, VENDOR_URL)  # the group joins the map inside st_folium
-    return group
+def _selection_groups(version: tuple, spec, look: tuple, representation: str, period: tuple | None, _shown,
+                      _selection, _municipalities, _buffers) -> list[folium.FeatureGroup]:
+    """The layers of one selection (or one playback ``period`` of it): choropleth, buffers, incidents;
+    shared like :func:`_base_map`."""
+    metric, lang = look[0], look[1]
+    groups = selection_groups(_shown, municipalities=_municipalities, choropleth_of=_selection, buffers=_buffers,
+                              metric=metric, representation=representation, language=lang,
+                              name=f"Incidents ({len(_shown):,})")
+    for group in groups:
+        localize_links(group, VENDOR_URL)  # the groups join the map inside st_folium
+    return groups
 
 
-def _show(m: folium.Map, group: folium.FeatureGroup) -> dict | None:
-    """``st_folium`` of the shared map and incident group; the map is left as it was.
+def _fit_selection(key: tuple, selection):
+    """The selection the session's initial view is fitted to: the first one shown, kept for the session
+    (so later selections do not change the base map, which would remount it)."""
+    kept = st.session_state.get(FIT_TO)
+    if kept is None or kept[0][0] != key[0]:  # new data version of the layer files: fit again
+        kept = (key, selection)
+        st.session_state[FIT_TO] = kept
+    return kept
+
+
+def _show(m: folium.Map, groups: list[folium.FeatureGroup]) -> dict | None:
+    """``st_folium`` of the shared map and the selection's layers; the map is left as it was.
 
     streamlit-folium adds the feature group and the layer control to the map it is given and
     renames every element, and rendering a folium element adds children to it (a marker its icon
@@ -147,7 +172,7 @@ def _show(m: folium.Map, group: folium.FeatureGroup) -> dict | None:
     """
     return st_folium(_fresh(m), key=MAP_KEY, height=MAP_HEIGHT, use_container_width=True,
                      returned_objects=["last_object_clicked", "center", "zoom"],
-                     feature_group_to_add=_fresh(group), layer_control=layer_control())
+                     feature_group_to_add=[_fresh(g) for g in groups], layer_control=layer_control())
 
 
 def _fresh(element):
@@ -194,11 +219,14 @@ def map_panel() -> None:
     ctx = cur.data.context(cur.spec, cur.view)
     version = (cur.data.key, cur.data.version, context_key(cur.data.settings))  # data and layer files
     look = (cur.view.metric, cur.view.lang, ctx.tiles, ctx.tiles_attribution)
-    m = _base_map(version, cur.spec, look, representation, st.session_state.get(sidebar.INITIAL_VIEW),
-                  selection, cur.data, cur.data.buffers(cur.spec))
+    fit_key, fit_to = _fit_selection((context_key(cur.data.settings), repr(cur.spec)), selection)
+    m = _base_map(version[2:], look, representation, st.session_state.get(sidebar.INITIAL_VIEW),
+                  fit_key, fit_to, cur.data)
     period = ((st.session_state.get("pb_period"), st.session_state.get("pb_mode"), step) if mode_on else None)
-    group = _incident_group(version, cur.spec, representation, period, shown)
-    out = _show(m, group)
+    layers = cur.data.layers
+    groups = _selection_groups(version, cur.spec, look, representation, period, shown, selection,
+                               layers.municipalities, cur.data.buffers(cur.spec))
+    out = _show(m, groups)
     _remember_view(out)
 
     chosen = playback_controls(options, step)

@@ -1,0 +1,85 @@
+"""The Map page mounts its map once (issue 17, item 1), seen in headless Chromium (network cut).
+
+A value set inside the map's window (its iframe document) survives a filter change: the map was
+updated in place, not rebuilt. The layer control's "Incidents (N)" follows the new selection, the
+choropleth and buffers are layers of the selection, and the reader's pan and zoom are kept. Counts
+come from the data (:func:`geodata.filters.apply_filters` on the bundled layers), never hard-coded.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from geodata.filters import FilterSpec, apply_filters
+from geodata.layers_data import load_bundle
+from geodata.settings import get_settings
+from tests.test_browser_dashboard import CHROMIUM, CHROMIUM_ARGS, MAP_IFRAME, offline_router
+from tests.test_browser_dashboard import server  # noqa: F401  (module fixture: one dashboard for this file)
+
+
+def _label(frame) -> int:
+    text = frame.locator(".leaflet-control-layers-overlays").inner_text()
+    m = re.search(r"Incidents \(([\d,]+)\)", text)
+    assert m, text
+    return int(m.group(1).replace(",", ""))
+
+
+def test_filter_change_updates_the_mounted_map(server):  # noqa: F811
+    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    from playwright.sync_api import sync_playwright
+
+    port, env = server
+    bundle = load_bundle(get_settings(env))
+    total = len(bundle.incidents)
+    protests = len(apply_filters(bundle.incidents, FilterSpec(event_types=("Protests",)), bundle.routes, bundle.sites))
+    assert 0 < protests < total
+    blocked: list[tuple[str, str]] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1440, "height": 900})
+            context.route("**/*", offline_router(blocked))
+            page = context.new_page()
+            page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
+            frame_el = page.locator(MAP_IFRAME).first
+            frame_el.wait_for(timeout=60_000)
+            frame = page.frame_locator(MAP_IFRAME)
+            frame.locator(".leaflet-control-layers-overlays").wait_for(timeout=60_000)
+            page.wait_for_function(
+                """(sel) => { const f = document.querySelector(sel); if (!f) return false;
+                   const t = f.contentDocument.querySelector('.leaflet-control-layers-overlays');
+                   return t && /Incidents \\(/.test(t.innerText); }""", arg=MAP_IFRAME, timeout=60_000)
+            assert _label(frame) == total
+            layers = frame.locator(".leaflet-control-layers-overlays").inner_text()
+            assert "Municipalities" in layers  # the choropleth is a layer of the selection
+
+            # Mark the map's document, zoom in (the reader's view), then change a filter.
+            handle = frame_el.element_handle()
+            doc = handle.content_frame()
+            doc.evaluate("() => { window.__cm_probe = 17; }")
+            doc.locator(".leaflet-control-zoom-in").click()
+            page.wait_for_timeout(800)
+            zoom_before = doc.evaluate("() => (window.map_div || Object.values(window).find(v => v && v.getZoom))"
+                                       ".getZoom()")
+
+            box = page.get_by_test_id("stSidebarUserContent").get_by_role("combobox", name="Event type", exact=True)
+            box.click()
+            page.keyboard.type("Protests")
+            page.keyboard.press("Enter")
+            page.keyboard.press("Escape")
+            page.wait_for_function(
+                """([sel, n]) => { const f = document.querySelector(sel); if (!f) return false;
+                   const t = f.contentDocument.querySelector('.leaflet-control-layers-overlays');
+                   return t && t.innerText.includes('Incidents (' + n + ')'); }""",
+                arg=[MAP_IFRAME, f"{protests:,}"], timeout=60_000)
+            doc = page.locator(MAP_IFRAME).first.element_handle().content_frame()
+            assert doc.evaluate("() => window.__cm_probe") == 17, "the map was rebuilt (its document is new)"
+            assert _label(page.frame_locator(MAP_IFRAME)) == protests
+            zoom_after = doc.evaluate("() => (window.map_div || Object.values(window).find(v => v && v.getZoom))"
+                                      ".getZoom()")
+            assert zoom_after == zoom_before
+            assert not [b for b in blocked if "127.0.0.1" in b[1]]
+        finally:
+            browser.close()
