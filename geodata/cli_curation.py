@@ -17,23 +17,19 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import re
 import sys
 from typing import TYPE_CHECKING
 
 from geodata._errors import ConflictmapError, InputError, StoreFailure
 from geodata.settings import get_settings
+from geodata.textsafe import printable
 from geodata.verification import STATUSES
 
 if TYPE_CHECKING:
     from geodata.curation_service import CurationService
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def plain(value: object) -> str:
-    """Text safe to print: control characters (escape sequences, newlines) become spaces."""
-    return _CONTROL.sub(" ", str(value))
+#: Every printed value from data goes through the one rule (escapes for controls and bidi overrides).
+plain = printable
 
 
 def _default_who() -> str:

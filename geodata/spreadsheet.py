@@ -31,8 +31,10 @@ def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
         s = out[col]
         if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
             continue
-        is_text = s.map(lambda v: isinstance(v, str))
-        risky = is_text & s.where(is_text, "").astype(str).str.startswith(FORMULA_PREFIXES)
+        # Plain booleans: on an empty string column ``map`` would give a string dtype (issue 18, row 5).
+        is_text = pd.Series([isinstance(v, str) for v in s], index=s.index, dtype=bool)
+        risky = pd.Series([t and v.startswith(FORMULA_PREFIXES) for t, v in zip(is_text, s)], index=s.index,
+                          dtype=bool)
         if risky.any():
             s = s.astype(object).copy()
             s[risky] = "'" + s[risky].astype(str)

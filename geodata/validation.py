@@ -36,8 +36,9 @@ PLAUSIBLE_FROM_YEAR = 1990
 #: Inclusive (low, high) of each whole-number column; outside is a rejected row, not a crash.
 INT_LIMITS: dict[str, tuple[int, int]] = {
     "year": (DATE_YEARS[0], DATE_YEARS[1]),
-    "time_precision": (0, 9),
-    "geo_precision": (0, 9),
+    # ACLED's codes: time 1 day, 2 week, 3 month or coarser; geo 1 place, 2 near/district, 3 region.
+    "time_precision": (1, 3),
+    "geo_precision": (1, 3),
     "fatalities": (0, 10_000_000),
     "timestamp": (0, 2**53),  # Unix seconds; 2**53 keeps every value exact as a float
 }
@@ -151,6 +152,11 @@ def _parse_distinct_dates(values: pd.Series) -> pd.Series:
         out.loc[hit[hit].index] = parsed[hit].astype("datetime64[us]")
         todo.loc[hit[hit].index] = False
     return out.dt.normalize()
+
+
+def _not_whole(col: str, num: pd.Series) -> Callable[[int], str]:
+    """The reason for a value of ``col`` with a fraction (row ``i``)."""
+    return lambda i: f"{col} {num.iat[i]:g} is not a whole number"
 
 
 def _numeric(s: pd.Series) -> pd.Series:
@@ -375,6 +381,8 @@ def validate_incidents(
         outside = num.notna() & ~num.between(low, high)  # NaN from "inf"/"1e999" is not a number above
         if col != "fatalities":
             flag(outside, col, _out_of_range(col, num, low, high))
+            # 1.5 is no precision code and no year: rejected, not rounded silently (issue 18, row 13).
+            flag(num.notna() & ~outside & (num % 1).ne(0), col, _not_whole(col, num))
         # Rejected rows must still cast: out-of-range values become missing.
         df[col] = num.where(~outside).round().astype("Int64")
     year_from_date = dates.dt.year.astype("Int64")

@@ -306,7 +306,11 @@ def _read_exact(utf8: bytes, delimiter: str, names: list[str] | None) -> RawTabl
                     continue
                 row = row[:len(header)]
             elif len(row) < len(header):
-                row = row + [""] * (len(header) - len(row))
+                # A short record lost fields (a broken export, a stray line break): which column each
+                # value belongs to is no longer known, so it is rejected, not padded (issue 18, row 13).
+                issues.append((start, f"row has {len(row)} fields, the header has {len(header)} "
+                                      f"(missing from {header[len(row)]!r} on)"))
+                continue
             rows.append(row)
             lines.append(start)
     except csv.Error as exc:
@@ -379,8 +383,10 @@ def _read_fast(utf8: bytes, delimiter: str, names: list[str] | None, prefer_arro
             arrow.pop("na_filter")  # not supported by the pyarrow engine; keep_default_na covers it
             arrow.pop("skip_blank_lines")
             return pd.read_csv(io.BytesIO(utf8), engine="pyarrow", **arrow)
-        except Exception:  # pyarrow rejects some valid CSV (ragged rows); the C engine decides
-            pass
+        except Exception:  # noqa: BLE001 - any refusal (ragged or short rows among them) means: exact reader
+            # The C engine would pad a short record with empty cells and so accept a row that lost
+            # fields (issue 18, row 13); the exact reader reports it with its line instead.
+            return None
     try:
         return pd.read_csv(io.BytesIO(utf8), engine="c", encoding="utf-8", **common)
     except (pd.errors.ParserError, ValueError):

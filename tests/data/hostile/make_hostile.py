@@ -91,6 +91,19 @@ expected["duplicates_within.csv"] = {"accepted": 5, "rejected": [], "warnings": 
 files["control_chars.csv"] = csv_text([row("HOSTILE50", notes="\x1b]0;PWNED\x07\x1b[31mred\x1b[0m and a bell\x07")]).encode()
 expected["control_chars.csv"] = {"accepted": 1, "rejected": [], "warnings": []}
 
+# A record that lost fields, and precision codes that are not ACLED's (issue 18, row 13).
+files["short_and_fractional.csv"] = csv_text([
+    row("HOSTILE60"),                                     # 2 good
+    ",".join(row("HOSTILE61").split(",")[:25]),           # 3 rejected: 25 of 31 fields
+    row("HOSTILE62", gprec="1.5"),                        # 4 rejected: not a whole number
+    row("HOSTILE63", tprec="9"),                          # 5 rejected: ACLED codes are 1-3
+    row("HOSTILE64", gprec="0"),                          # 6 rejected
+    row("HOSTILE65"),                                     # 7 good
+]).encode()
+expected["short_and_fractional.csv"] = {
+    "accepted": 2, "rejected": [[3, "(row)"], [4, "geo_precision"], [5, "time_precision"], [6, "geo_precision"]],
+    "warnings": []}
+
 # Bad layer files.
 files["routes_no_lines.geojson"] = json.dumps({"type": "FeatureCollection", "features": []}).encode()
 files["routes_empty_linestring.geojson"] = json.dumps({"type": "FeatureCollection", "features": [
