@@ -220,8 +220,14 @@ class DecisionLog:
             raise DuplicateError(f"unknown incident id(s): {', '.join(unknown)}")
         if frozenset((keep, alias)) in self.decided_pairs():
             raise DuplicateError(f"{keep} and {alias} already have a decision; undo it first")
-        if action == "confirm" and alias in self.aliases():
-            raise DuplicateError(f"{alias} is already merged into {self.aliases()[alias]}")
+        aliases = self.aliases()
+        if action == "confirm" and alias in aliases:
+            raise DuplicateError(f"{alias} is already merged into {aliases[alias]}")
+        if action == "confirm" and aliases.get(keep, keep) == alias:
+            # keep is (through a chain of merges) merged into alias: this merge would close a cycle,
+            # and every incident on it would vanish from maps and exports (issue 18, row 7).
+            raise DuplicateError(f"{keep} is already merged into {alias}: merging {alias} into {keep} would "
+                                 "make a cycle; undo the earlier merge first")
         return self._append(Decision(0, action, keep, alias, clean_text(who, "who", MAX_WHO_CHARS),
                                      at or utc_now(), clean_text(why or action, "the reason", MAX_NOTE_CHARS)))
 

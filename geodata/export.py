@@ -260,10 +260,13 @@ def run_export(args: argparse.Namespace, settings: Settings) -> int:
         if args.layer == "municipalities" and selection.municipalities is None:
             print(f"error: {HOW_TO_GET_BOUNDARIES}", file=sys.stderr)
             return 2
-        data = export_bytes(selection, args.layer, args.format, full_rows)
+        # The count printed is of the rows written (merged duplicates leave as one row).
+        table = export_layers(selection, full_rows).get(args.layer)
+        if table is None:
+            raise ExportError(f"the {args.layer} layer is not available")
+        data = to_csv_bytes(table) if args.format == "csv" else to_geojson_bytes(table)
         write_bytes_atomic(out, data)
-        n = len(selection.incidents) if args.layer == "incidents" else len(export_layers(selection)[args.layer])
-        print(f"wrote {n:,} {args.layer} to {printable(out)}")
+        print(f"wrote {len(table):,} {args.layer} to {printable(out)}")
         return 0
     except (ValueError, OSError, RuntimeError) as exc:
         print(printable(f"error: {exc}"), file=sys.stderr)

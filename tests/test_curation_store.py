@@ -212,3 +212,18 @@ def test_bundled_curation_is_seeded_once_whatever_is_bundled(tmp_path, bundled_v
     open_curation(store)
     assert len(cs.history()) == n and store.data_version() == version
     store.close()
+
+
+def test_a_merge_cycle_is_refused_and_nothing_vanishes(store_url, bundled_valid):
+    """A←B, B←C, then C←A would make a cycle in which all three vanish (issue 18, row 7)."""
+    store = _filled(store_url, bundled_valid)
+    cs = CurationStore(store)
+    a, b, c = "CM-XKX-0001", "CM-XKX-0002", "CM-XKX-0003"
+    cs.decide("confirm", a, b, "ana", "same")
+    cs.decide("confirm", b, c, "ana", "same")
+    with pytest.raises(DuplicateError, match="cycle"):
+        cs.decide("confirm", c, a, "ana", "same")
+    assert cs.aliases() == {b: a, c: a}
+    ann = annotate(store.read(), cs.curation())
+    assert a in set(ann["event_id_cnty"])
+    store.close()
