@@ -15,7 +15,7 @@ import streamlit as st
 from dashboard import state as S
 from dashboard.data import Snapshot
 from dashboard.text import md_escape
-from geodata.filters import FilterSpec
+from geodata.filters import NEAR_KM_RANGE, FilterSpec
 from geodata.placenames import display_name
 
 _CURRENT = "_cm_current"
@@ -143,7 +143,7 @@ def render(data: Snapshot) -> Current:
     with sb.expander("Near routes or sites", expanded=near):
         st.multiselect("Near patrol routes", choices.routes, key=S.W_ROUTES)
         st.multiselect("Near religious sites", choices.sites, key=S.W_SITES)
-        st.slider("Within (km)", min_value=0.5, max_value=25.0, step=0.5, key=S.W_KM)
+        st.slider("Within (km)", min_value=NEAR_KM_RANGE[0], max_value=NEAR_KM_RANGE[1], step=0.5, key=S.W_KM)
 
     spec = S.spec_from_widgets(st.session_state, choices)
     count = len(data.selection(spec))

@@ -14,7 +14,7 @@ from typing import Callable, Mapping
 import geopandas as gpd
 import pandas as pd
 
-from geodata.filters import QUERY_KEYS, FilterSpec, actor_options
+from geodata.filters import NEAR_KM_RANGE, QUERY_KEYS, FilterSpec, actor_options, clamp_km
 from geodata.schema import EVENT_TYPES
 from geodata.verification import STATUSES
 
@@ -292,13 +292,18 @@ def link_problems(get_all: Callable[[str], list[str]], spec: FilterSpec, choices
             to = min(max(day, choices.first), choices.last)
             problems.append(f"{label} {day.isoformat()} is outside the data (moved to {to.isoformat()})")
     parsers: dict[str, Callable[[str], object]] = {
-        "start": dt.date.fromisoformat, "end": dt.date.fromisoformat, "min_fatalities": int, "near_km": float}
+        "start": dt.date.fromisoformat, "end": dt.date.fromisoformat, "min_fatalities": int, "near_km": clamp_km}
     for name, parse in parsers.items():
         raw = [str(v) for v in get_all(QUERY_KEYS[name]) if v not in (None, "")]
         try:
             if raw:
                 parse(raw[0])
-        except ValueError:
+                if name == "near_km" and float(raw[0]) != spec.near_km:
+                    problems.append(f"the distance {raw[0]} km is outside {NEAR_KM_RANGE[0]:g}–{NEAR_KM_RANGE[1]:g} km "
+                                    f"(set to {spec.near_km:g} km)")
+                if name == "min_fatalities" and int(raw[0]) != spec.min_fatalities:
+                    problems.append(f"the minimum fatalities {raw[0][:24]} is out of range (set to {spec.min_fatalities:,})")
+        except (ValueError, OverflowError):
             problems.append(f"{QUERY_KEYS[name]}=“{raw[0]}” was not understood (ignored)")
     shown = view.to_query_params()
     for name, key in VIEW_KEYS.items():

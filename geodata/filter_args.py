@@ -12,7 +12,7 @@ import argparse
 import datetime as dt
 from typing import Callable, TypeVar
 
-from geodata.filters import FilterSpec
+from geodata.filters import MAX_FATALITIES, NEAR_KM_RANGE, FilterSpec
 from geodata.municipalities import canonical_municipality
 from geodata.schema import EVENT_TYPES, SUB_EVENT_TO_TYPE
 from geodata.verification import STATUSES
@@ -46,15 +46,17 @@ def _municipality(text: str) -> str:
     return canon
 
 
-def _non_negative(kind: Callable[[str], _Number]) -> Callable[[str], _Number]:
-    """An argparse ``type=`` that parses with ``kind`` and refuses negative numbers."""
+def _non_negative(kind: Callable[[str], _Number], high: float) -> Callable[[str], _Number]:
+    """An argparse ``type=`` that parses with ``kind`` and refuses negative, infinite or larger-than-``high`` numbers."""
     def parse(text: str) -> _Number:
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+            raise argparse.ArgumentTypeError(f"{text[:30]!r} is not a number") from None
         if value < 0:
             raise argparse.ArgumentTypeError("must not be negative")
+        if not value <= high:  # also NaN and inf
+            raise argparse.ArgumentTypeError(f"must be at most {high:,}")
         return value
     return parse
 
@@ -79,14 +81,14 @@ def add_filter_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPa
                    help="ACLED sub-event type, e.g. 'Armed clash'; repeatable")
     g.add_argument("--municipality", action="append", default=[], type=_municipality, metavar="NAME",
                    help="municipality (any spelling, e.g. Zvečan/Zveçan); repeatable")
-    g.add_argument("--min-fatalities", type=_non_negative(int), default=0, metavar="N",
+    g.add_argument("--min-fatalities", type=_non_negative(int, MAX_FATALITIES), default=0, metavar="N",
                    help="at least N fatalities")
     g.add_argument("--text", default="", metavar="TEXT", help="text contained in notes or location")
     g.add_argument("--near-route", action="append", default=[], metavar="NAME",
                    help="within --near-km of this patrol route (name); repeatable")
     g.add_argument("--near-site", action="append", default=[], metavar="NAME",
                    help="within --near-km of this site (English name); repeatable")
-    g.add_argument("--near-km", type=_non_negative(float), default=5.0, metavar="KM",
+    g.add_argument("--near-km", type=_non_negative(float, NEAR_KM_RANGE[1]), default=5.0, metavar="KM",
                    help="proximity radius in km (default 5)")
     g.add_argument("--status", action="append", default=[], choices=STATUSES, metavar="STATUS",
                    help=f"verification status ({', '.join(STATUSES)}); repeatable")

@@ -8,6 +8,7 @@ and made of tuples, so it can key ``st.cache_data``.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, fields, replace
 from typing import Any, Callable, Iterable, Mapping, TypeVar
 
@@ -31,6 +32,33 @@ QUERY_KEYS = {
 _TUPLE_FIELDS = ("actors", "event_types", "sub_event_types", "municipalities", "near_routes", "near_sites", "statuses")
 
 _T = TypeVar("_T")
+
+
+#: Largest minimum-fatalities filter (the most fatalities one stored incident may have, as validated).
+MAX_FATALITIES = 10_000_000
+#: Proximity distances the dashboard offers (km); a link asking for more or less is clamped with a notice.
+NEAR_KM_RANGE: tuple[float, float] = (0.5, 25.0)
+
+
+def clamp_fatalities(text: str) -> int:
+    """A minimum-fatalities value from a link, within 0 .. :data:`MAX_FATALITIES`.
+
+    Raises:
+        ValueError: if ``text`` is not a whole number.
+    """
+    return min(max(0, int(text)), MAX_FATALITIES)
+
+
+def clamp_km(text: str) -> float:
+    """A proximity distance from a link, within :data:`NEAR_KM_RANGE` (``inf`` and ``nan`` are not distances).
+
+    Raises:
+        ValueError: if ``text`` is not a finite number.
+    """
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"not a distance: {text!r}")
+    return min(max(value, NEAR_KM_RANGE[0]), NEAR_KM_RANGE[1])
 
 
 @dataclass(frozen=True)
@@ -119,10 +147,10 @@ class FilterSpec:
             end=first("end", dt.date.fromisoformat, default.end),
             actors=many("actors"), event_types=many("event_types"), sub_event_types=many("sub_event_types"),
             municipalities=many("municipalities"),
-            min_fatalities=first("min_fatalities", lambda s: max(0, int(s)), default.min_fatalities),
+            min_fatalities=first("min_fatalities", clamp_fatalities, default.min_fatalities),
             text=first("text", str, default.text),
             near_routes=many("near_routes"), near_sites=many("near_sites"),
-            near_km=first("near_km", lambda s: max(0.0, float(s)), default.near_km),
+            near_km=first("near_km", clamp_km, default.near_km),
             statuses=many("statuses"),
         )
 

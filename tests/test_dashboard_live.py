@@ -268,3 +268,33 @@ def test_map_is_the_first_thing_on_the_page_and_taller_than_before(env):
     visible = [e for e in _elements(at.main) if not (e.type == "markdown" and e.value.startswith("<style>"))]
     assert visible[0].type == "component_instance"  # no title, notice or control above the map
     assert json.loads(visible[0].proto.json_args)["height"] > 650  # 650 px before
+
+
+@pytest.mark.parametrize(("km", "shown"), [("30", 25.0), ("inf", 5.0), ("-5", 0.5), ("nan", 5.0)])
+def test_link_with_an_impossible_distance_opens_with_a_notice(env, km, shown):
+    """?km=30, inf, -5 (issue 18, row 6): clamped or dropped, named in the link notice, no traceback."""
+    b = load_bundle(get_settings())
+    route = str(b.routes["name"].iloc[0])
+    at = run_app({"route": route, "km": km})
+    assert not at.exception
+    assert at.session_state[S.W_KM] == shown
+    notice = next(w.value for w in at.warning if "This link asked for" in w.value)
+    assert md_escape(km) in notice
+
+
+def test_link_with_a_huge_minimum_fatalities_opens_with_a_notice(env):
+    at = run_app({"minfat": "9223372036854775808"})
+    assert not at.exception
+    assert 0 < at.session_state[S.W_MINFAT] <= 10_000_000
+    notice = next(w.value for w in at.warning if "This link asked for" in w.value)
+    assert "9223372036854775808" in notice
+
+
+def test_cli_refuses_a_huge_minimum_fatalities_in_one_message(tmp_path):
+    p = subprocess.run([sys.executable, "-m", "geodata", "export", "--format", "csv", "--out", str(tmp_path / "x.csv"),
+                        "--min-fatalities", "99999999999999999999"], cwd=Path(__file__).resolve().parents[1],
+                       capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin",
+                                                                         "CONFLICTMAP_DATA_DIR": str(tmp_path)})
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert "--min-fatalities: must be at most" in p.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / "x.csv").exists()
