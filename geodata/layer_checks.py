@@ -7,6 +7,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import shapely
 
 from geodata._errors import DataError
 
@@ -28,6 +29,11 @@ def check_lonlat(gdf: gpd.GeoDataFrame, path: Path | str, error: type[DataError]
     empty = np.flatnonzero(gdf.geometry.is_empty.to_numpy())
     if len(empty):
         raise error(f"{path}: {what} {int(empty[0]) + 1} of {len(gdf)} has an empty geometry")
+    # A NaN vertex slips past bounds (GEOS skips it) and later breaks make_valid and every distance.
+    coords, index = shapely.get_coordinates(np.asarray(gdf.geometry.array), return_index=True)
+    nan = np.flatnonzero(~np.isfinite(coords).all(axis=1))
+    if len(nan):
+        raise error(f"{path}: {what} {int(index[nan[0]]) + 1} of {len(gdf)} has a coordinate that is not a number")
     bounds = gdf.geometry.bounds.to_numpy(dtype=float)  # minx, miny, maxx, maxy per feature
     ok = (
         np.isfinite(bounds).all(axis=1)

@@ -45,3 +45,18 @@ def test_bidi_override_in_an_actor_is_escaped_by_duplicates(tmp_path):
     assert p.returncode == 0, p.stderr
     assert "\u202e" not in p.stdout and "\x1b" not in p.stdout
     assert "SYN1" in p.stdout and "\\u202e" in p.stdout
+
+
+@pytest.mark.parametrize(("setting", "name", "layer"), [
+    ("CONFLICTMAP_ROUTES", "routes_nan.geojson", "Patrol routes"),
+    ("CONFLICTMAP_BOUNDARIES", "boundaries_nan.geojson", "Municipal boundaries")])
+def test_export_html_leaves_a_nan_layer_out_with_a_notice(tmp_path, setting, name, layer):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONFLICTMAP_")}
+    env.update({"CONFLICTMAP_DATA_DIR": str(tmp_path / "var"),
+                setting: str(REPO / "tests" / "data" / "hostile" / name)})
+    out = tmp_path / "map.html"
+    p = subprocess.run([sys.executable, "-m", "dashboard", "export-html", "--out", str(out)], cwd=REPO, env=env,
+                       capture_output=True, text=True, timeout=180)
+    assert p.returncode == 0 and "Traceback" not in p.stderr, p.stderr
+    assert f"{layer} left out" in p.stderr and "not a number" in p.stderr
+    assert out.stat().st_size > 0

@@ -121,6 +121,16 @@ files["boundaries_huge.geojson"] = json.dumps({"type": "FeatureCollection", "fea
 files["sites_huge.csv"] = (
     "site_id,name_en,name_sq,name_sr,site_type,municipality,latitude,longitude,unesco_status,founded,source_url,notes\n"
     "S1,Synthetic site,,,monastery,Zvečan,1e300,20.8,,,https://example.org/,\n").encode()
+# A NaN vertex (JSON's NaN token, as Python's json writes it): issue 18, row 8.
+files["routes_nan.geojson"] = json.dumps({"type": "FeatureCollection", "features": [
+    {"type": "Feature", "properties": {"route_id": "R1", "name": "Synthetic NaN"},
+     "geometry": {"type": "LineString", "coordinates": [[20.78, 42.96], [float("nan"), 43.0]]}}]}).encode()
+files["boundaries_nan.geojson"] = json.dumps({"type": "FeatureCollection", "features": [
+    {"type": "Feature", "properties": {"shapeName": "Synthetic"},
+     "geometry": {"type": "Polygon", "coordinates": [[[20.7, 42.9], [float("nan"), 42.9], [20.8, 43.0],
+                                                      [20.7, 42.9]]]}}]}).encode()
+expected["routes_nan.geojson"] = {"layer": "routes", "reason": "not a number"}
+expected["boundaries_nan.geojson"] = {"layer": "boundaries", "reason": "not a number"}
 expected["routes_no_lines.geojson"] = {"layer": "routes", "reason": "no line"}
 expected["routes_empty_linestring.geojson"] = {"layer": "routes", "reason": "empty"}
 expected["routes_out_of_range.geojson"] = {"layer": "routes", "reason": "outside"}
