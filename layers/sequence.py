@@ -144,12 +144,23 @@ class SequenceControl(MacroElement):
                 };
                 prev.onclick = function () { if (state.k > 0) { state.k--; show(); } };
                 next.onclick = function () { if (state.k < data[state.q].steps.length - 1) { state.k++; show(); } };
-                var m = /seq=([^&]+)(?:&step=(\\d+))?/.exec(location.hash || "");
-                if (m) {
-                    var want = decodeURIComponent(m[1]);
-                    data.forEach(function (q, i) { if (q.id === want) { state.q = i; } });
-                    if (m[2] && state.q >= 0) { state.k = Math.min(Math.max(+m[2] - 1, 0), data[state.q].steps.length - 1); }
+                // The address's #seq=ID&step=K chooses the sequence and step, on opening and whenever the
+                // reader edits it in an open tab. A hash that cannot be decoded (#seq=%E0%A4%A) or names
+                // no sequence is ignored: the control stays as it is.
+                function fromHash() {
+                    var m = /seq=([^&]+)(?:&step=(\\d+))?/.exec(location.hash || "");
+                    if (!m) { return false; }
+                    var want;
+                    try { want = decodeURIComponent(m[1]); } catch (e) { return false; }
+                    var found = -1;
+                    data.forEach(function (q, i) { if (q.id === want) { found = i; } });
+                    if (found < 0) { return false; }
+                    state.q = found; state.k = 0;
+                    if (m[2]) { state.k = Math.min(Math.max(+m[2] - 1, 0), data[found].steps.length - 1); }
+                    return true;
                 }
+                fromHash();
+                window.addEventListener("hashchange", function () { if (fromHash()) { show(); } });
                 setTimeout(show, 0);
                 return box;
             };

@@ -67,3 +67,31 @@ def test_sequence_link_opens_the_step(browser, exported, tmp_path):  # noqa: F81
     assert page.locator(".cm-seq-summary").inner_text() == "Arrests"
     opened.assert_clean()
     page.close()
+
+
+def test_a_bad_hash_is_ignored_and_the_control_stays(browser, exported, tmp_path):  # noqa: F811
+    """``#seq=%E0%A4%A&step=2`` cannot be decoded (issue 18, row 12): no URIError, the chooser stays."""
+    opened = Opened(browser, exported, tmp_path)
+    page = opened.page
+    page.goto(page.url.split("#")[0] + "#seq=%E0%A4%A&step=2")
+    page.reload()
+    page.locator(".cm-sequence").wait_for()
+    assert page.locator(".cm-seq-select").input_value() == "-1"
+    assert not page.locator(".cm-seq-details").is_visible()
+    opened.assert_clean()
+    page.close()
+
+
+def test_editing_the_hash_in_an_open_tab_follows_it(browser, exported, tmp_path):  # noqa: F811
+    """The reader changes ``#seq=`` in the address bar of an open file (issue 21, item 8): the control follows."""
+    opened = Opened(browser, exported, tmp_path)
+    page = opened.page
+    page.locator(".cm-sequence").wait_for()
+    page.evaluate("location.hash = '#seq=canal-2024&step=2'")
+    page.wait_for_function("document.querySelector('.cm-seq-label') && "
+                           "document.querySelector('.cm-seq-label').innerText === 'Step 2 of 2'")
+    assert page.locator(".cm-seq-summary").inner_text() == "Arrests"
+    page.evaluate("location.hash = '#seq=banjska-2023&step=1'")
+    page.wait_for_function("document.querySelector('.cm-seq-label').innerText === 'Step 1 of 4'")
+    opened.assert_clean()
+    page.close()
