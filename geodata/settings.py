@@ -19,8 +19,8 @@ CONFLICTMAP_COUNTRY_BOUNDARY_SHA256  expected SHA-256 of that download          
 CONFLICTMAP_ROUTES             patrol routes file (GeoJSON/GeoPackage)           bundled illustrative routes
 CONFLICTMAP_DB                 incident store URL: ``sqlite:///path`` or         ``sqlite:///<data dir>/incidents.sqlite``
                                ``postgresql://...`` (PostGIS)
-CONFLICTMAP_TILES              basemap tile URL template (e.g. a local tile      unset: map starts with no tiles
-                               server) — ``none`` for no tiles
+CONFLICTMAP_TILES              basemap tile URL template (e.g. a local tile      unset: OpenStreetMap, falling back
+                               server) — ``none`` for no tiles                   to the offline map
 CONFLICTMAP_TILES_ATTRIBUTION  attribution shown for that tile URL               ``Map tiles: CONFLICTMAP_TILES``
 CONFLICTMAP_MAX_UPLOAD_MB      largest CSV accepted in the dashboard             200
 CONFLICTMAP_SERVE_ADDRESS      address ``scripts/start.sh`` serves the dashboard  ``127.0.0.1`` (this machine

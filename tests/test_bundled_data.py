@@ -195,9 +195,32 @@ def test_fact_check_corrections_stay_in_the_data():
     inc = load_bundled_incidents().set_index("event_id_cnty")
     status = {r["event_id_cnty"]: r["status"] for r in _read("verification.csv")}
     mill = inc.loc["CM-XKX-0037", "notes"]
-    assert "crates for holding weapons" in mill and "chest rig" not in mill
+    assert "chest pieces (vests or rigs) for carrying weapons" in mill and "mistranslation" in mill
+    assert status["CM-XKX-0037"] == "reported"  # two outlets relaying one police statement
     assert inc.loc["CM-XKX-0012", "event_type"] != "Battles" and status["CM-XKX-0012"] == "disputed"
-    assert status["CM-XKX-0028"] == "disputed" and "no arrests" in inc.loc["CM-XKX-0028", "notes"]
     closures = inc[(inc["event_date"] == pd.Timestamp("2024-08-30"))]
     assert set(closures["admin2"]) == {"North Mitrovica", "Zubin Potok", "Leposaviq", "Zveçan"}
     assert not inc["source_url"].str.contains("wikipedia.org").any()  # no incident rests on Wikipedia alone
+
+
+def test_issue_18_fact_check_corrections_stay_in_the_data():
+    """The second fact-check (issue 18): each correction, as geodata/data/SOURCES.md logs it."""
+    inc = load_bundled_incidents().set_index("event_id_cnty")
+    status = {r["event_id_cnty"]: r["status"] for r in _read("verification.csv")}
+    sources = _read("incident_sources.csv")
+    seizure = inc.loc["CM-XKX-0026", "notes"]
+    assert "29 loaded hand-held rocket launchers" in seizure and "29 mortars'" in seizure  # named as the mistranslation
+    assert "one armoured vehicle was shown on 25 September" in seizure and "26 September" in seizure
+    assert "no report found supports" not in seizure and "Monday 25 September" in seizure
+    cache = inc.loc["CM-XKX-0028", "notes"]
+    assert "RFE/RL (28 May 2024)" in cache and "no longer part of this row" in cache
+    assert status["CM-XKX-0028"] == "corroborated"
+    assert not [r for r in sources if r["event_id_cnty"] == "CM-XKX-0028"
+                and ("usmuslims.com" in r["url"] or "koha.net" in r["url"])]
+    assert "stun grenades in central Leposavic" in inc.loc["CM-XKX-0017", "notes"]
+    assert (inc.loc["CM-XKX-0040", "event_type"], inc.loc["CM-XKX-0040", "sub_event_type"]) == (
+        "Protests", "Protest with intervention")
+    assert not [r for r in sources if "fakti.bg" in r["url"]]
+    steps = {(r["sequence_id"], r["event_id_cnty"]): r for r in _read("sequences.csv")}
+    arrest = steps[("SEQ-003", "CM-XKX-0021")]
+    assert arrest["relation"] != "response_to" and "step 4" in arrest["summary"]
