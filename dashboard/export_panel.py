@@ -8,6 +8,8 @@ does not rerun the app.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import datetime as dt
 
 import streamlit as st
@@ -19,6 +21,23 @@ from geodata.selection import Selection
 
 def _stamp() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M")
+
+
+def for_offline_readers(context: Selection, keep_tiles: bool) -> Selection:
+    """The selection the HTML map is built from: without basemap tiles unless the exporter asked for them.
+
+    A shared file is often opened offline, where a tile basemap shows only a warning banner until it
+    falls back; so the file starts on the offline map (outlines and place names) unless ``keep_tiles``.
+
+    Args:
+        context: the current selection (its ``tiles`` are the dashboard's basemap).
+        keep_tiles: the exporter ticked "basemap tiles in the HTML map".
+    Returns:
+        ``context`` itself, or a copy without tiles.
+    """
+    if keep_tiles or not context.tiles:
+        return context
+    return replace(context, tiles=None, tiles_attribution=None)
 
 
 def render(context: Selection) -> None:
@@ -41,10 +60,15 @@ def render(context: Selection) -> None:
     full = st.checkbox("Full rows, internal use only", key="cm_export_full_rows",
                        help="By default ACLED events leave without notes, actors and sources, as ACLED's terms of "
                             "use require. Ticked, files keep them and say on their face they are for internal use.")
+    keep_tiles = bool(context.tiles) and st.checkbox(
+        "Basemap tiles in the HTML map", value=False, key="cm_export_tiles",
+        help="Off: the file opens on the offline map (outlines and place names), as a reader without internet sees "
+             "it. On: it starts on the dashboard's tile basemap, which needs internet when the file is opened.")
+    html_context = for_offline_readers(context, keep_tiles)
     col1, col2 = st.columns(2)
     with col1:
         st.download_button(
-            "Map (standalone HTML)", data=lambda: build_export(context, full_rows=full).html.encode("utf-8"),
+            "Map (standalone HTML)", data=lambda: build_export(html_context, full_rows=full).html.encode("utf-8"),
             file_name=f"conflictmap-map-{stamp}.html", mime="text/html", key="cm_export_html",
             on_click="ignore", help=f"Incidents shown as {mode}; at most 5 MB.",
         )

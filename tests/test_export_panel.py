@@ -47,3 +47,35 @@ def test_data_downloads_disabled_for_a_missing_layer():
     state = {n.proto.label: n.proto.disabled for n in at.get("download_button")}
     assert state["CSV (Excel)"] and state["GeoJSON"] and not state["GeoPackage (all layers)"]
     assert not state["Map (standalone HTML)"]
+
+
+def test_html_map_starts_on_the_offline_map_unless_tiles_are_asked_for():
+    """Issue 21 item 4: a shared file opens on the offline map unless the exporter chose tiles."""
+    from dataclasses import replace
+
+    from dashboard.export_panel import for_offline_readers
+    from layers.export_html import build_export
+    from tests.test_export_html import bundled_selection
+
+    tiled = replace(bundled_selection(), tiles="osm")
+    offline = build_export(for_offline_readers(tiled, keep_tiles=False)).html
+    assert "tile.openstreetmap.org" not in offline and "Basemap: OpenStreetMap" not in offline
+    kept = build_export(for_offline_readers(tiled, keep_tiles=True)).html
+    assert "tile.openstreetmap.org" in kept
+
+
+def _tiled_app(repo: str) -> None:
+    import sys
+    from dataclasses import replace
+
+    sys.path.insert(0, repo)
+    from dashboard import export_panel
+    from tests.test_export_html import bundled_selection
+
+    export_panel.render(replace(bundled_selection(), tiles="osm"))
+
+
+def test_panel_offers_tiles_off_by_default():
+    at = AppTest.from_function(_tiled_app, args=(REPO,), default_timeout=60).run()
+    assert not at.exception, at.exception
+    assert at.checkbox(key="cm_export_tiles").value is False
