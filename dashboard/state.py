@@ -23,7 +23,7 @@ from geodata.verification import STATUSES
 #: falls back by itself to the offline geography and says so (layers/map.py).
 BASEMAPS: dict[str, str] = {
     "none": "No basemap (offline geography)",
-    "osm": "OpenStreetMap",
+    "osm": "OpenStreetMap (the offline map when tiles cannot load)",
     "custom": "Configured tile server",
 }
 METRICS: dict[str, str] = {"incidents": "Incident count", "fatalities": "Fatalities"}

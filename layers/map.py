@@ -141,7 +141,7 @@ class BasemapFallback(MacroElement):
     """Falls back to the offline geography when tiles cannot load, and says so in one short line.
 
     Tiles are tried first; the first tile that loads marks the basemap as working. If a tile fails
-    (or none has loaded after a few seconds) before any loads, the tile layer is switched off, the
+    (or none has loaded after 2 seconds, however the network fails) before any loads, the tile layer is switched off, the
     "No basemap" choice is selected and a one-line note appears. The map container carries
     ``data-basemap="tiles"`` or ``"offline"`` for whoever needs to know which one is shown.
     """
@@ -176,8 +176,9 @@ class BasemapFallback(MacroElement):
                 var note = document.querySelector(".cm-basemap-note");
                 if (note) { note.style.display = "none"; }
             });
-            tiles.on("tileerror", function () { setTimeout(fallback, 800); });
-            setTimeout(fallback, 8000);  // tiles that neither load nor fail (a silent network)
+            tiles.on("tileerror", function () { setTimeout(fallback, 300); });
+            // Tiles that neither load nor fail (a network that drops requests) decide within 2 s too.
+            setTimeout(fallback, 2000);
         })();
         {% endmacro %}
     """)

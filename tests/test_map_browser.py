@@ -261,3 +261,21 @@ def test_tile_basemap_is_used_when_tiles_load(browser, tmp_path, no_installed_ou
     assert "Loopback tiles" in page.locator(".leaflet-control-attribution").inner_text()
     page.screenshot(path=str(ARTIFACTS / "map-export-loopback-tiles-1440.png"))
     page.close()
+
+
+def test_fallback_decides_within_two_seconds_when_tiles_hang(browser, tmp_path, no_installed_outline):
+    """A network that drops requests (tiles neither load nor fail): the map still falls back in about 2 s
+    (issue 21 item 4; it took about 8 s)."""
+    sel = bundled_selection()
+    sel = type(sel)(sel.incidents, sel.spec, sel.municipalities, sel.routes, sel.sites, tiles="osm")
+    path = tmp_path / "hang.html"
+    path.write_text(build_export(sel, WHEN).html, encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:")) else None)  # hang
+    page.goto(path.as_uri(), wait_until="domcontentloaded")
+    page.wait_for_selector(".leaflet-container[data-basemap='loading']", timeout=15000)
+    started = page.evaluate("performance.now()")
+    page.wait_for_selector(".leaflet-container[data-basemap='offline']", timeout=6000)
+    assert page.evaluate("performance.now()") - started < 4000
+    assert page.locator(".cm-basemap-note").is_visible()
+    page.close()
