@@ -17,12 +17,15 @@ COMMAND_MODULES: tuple[str, ...] = (
     "geodata.cli_curation",  # verify, sequences, duplicates
     "geodata.sync.cli",     # sync
     "geodata.cli_watch",    # watch, digest
+    "geodata.cli_audit",    # audit
 )
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every command group registered."""
-    parser = argparse.ArgumentParser(prog="python -m geodata", description="conflictmap data commands")
+    parser = argparse.ArgumentParser(prog="python -m geodata", description="conflictmap data commands",
+                                     epilog="--as NAME (anywhere on the line): record the command's changes in the "
+                                            "audit log under NAME instead of the operating-system user")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -39,6 +42,16 @@ def main(argv: list[str] | None = None) -> int:
     from geodata._errors import ConflictmapError
     from geodata.service import user_message
 
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--as" in argv:  # any command: record its changes under NAME instead of the OS user (audit log)
+        i = argv.index("--as")
+        if i + 1 >= len(argv):
+            print("error: --as needs a NAME", file=sys.stderr)
+            return 2
+        from geodata.actor import act_as
+
+        act_as(argv[i + 1])
+        del argv[i:i + 2]
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)

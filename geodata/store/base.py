@@ -18,6 +18,7 @@ import pandas as pd
 from geodata.filters import ACTOR_COLUMNS, FilterSpec
 from geodata.licence import licence_for_format
 from geodata.schema import split_multi
+from geodata.store import audit_sql
 from geodata.store.migrations import LATEST_VERSION, MIGRATIONS, Migration
 from geodata.store.watch_sql import log_rows, log_upload
 from geodata.store.sync_sql import restore_sync_rows
@@ -159,15 +160,21 @@ class BaseStore:
         return bool(self._rows(sql, params))
 
     # -- writing -----------------------------------------------------------------------------------
-    def _bump(self, cur: Any, kind: str = "change", upload_id: int | None = None) -> None:
+    def _bump(self, cur: Any, kind: str = "change", upload_id: int | None = None,
+              targets: Sequence[object] | None = None) -> None:
         """Advance the change counter inside the caller's transaction (see :meth:`data_version`) and
         log what the step was: ``"upload"`` (rows added by ``upload_id``, nothing else changed) or
-        any other change. Readers use the log to extend what they read before (:meth:`added_uploads`)."""
+        any other change. Readers use the log to extend what they read before (:meth:`added_uploads`).
+        The same transaction writes the audit entry (schema 10): action ``kind``, ``targets`` (default:
+        the upload id), who from :func:`geodata.actor.current_actor`."""
         p = self.mark
         cur.execute("UPDATE data_version SET n = n + 1 WHERE id = 1")
         cur.execute(f"INSERT INTO data_changes (n, kind, upload_id) SELECT n, {p}, {p} FROM data_version WHERE id = 1",
                     (kind, upload_id))
         cur.execute(f"DELETE FROM data_changes WHERE n <= (SELECT n FROM data_version WHERE id = 1) - {CHANGE_LOG_STEPS}")
+        # The audit entry joins the same transaction: no change reaches the store unrecorded.
+        audit_sql.append(self, cur, kind, targets if targets is not None else
+                         ((upload_id,) if upload_id is not None else ()))
 
     def add_upload(self, valid: pd.DataFrame, meta: UploadMeta, after_batch: BatchHook | None = None) -> tuple[int, int, int]:
         """Store validated rows as one upload, in one transaction.
@@ -254,7 +261,7 @@ class BaseStore:
             # A sync's updates and deletions are put back exactly (schema 9, sync_before).
             restore_sync_rows(self, cur, uid)
             cur.execute(f"UPDATE uploads SET status = 'undone', undone_at = {self._now_sql()} WHERE id = {p}", (uid,))
-            self._bump(cur)
+            self._bump(cur, "undo", uid)
         return UndoResult(uid, removed, max(held - removed, 0))
 
     def fill_municipalities(self, locate: Locator, *, only_missing: bool = True) -> int:
@@ -286,7 +293,7 @@ class BaseStore:
                       for m, x, i in zip(located["municipality"], mismatch, frame["id"])]
             with self._write("the municipalities were not stored") as cur:
                 cur.executemany(f"UPDATE incidents SET municipality = {p}, admin2_mismatch = {p} WHERE id = {p}", values)
-                self._bump(cur)
+                self._bump(cur, "relocate")
             done += len(rows)
             last = int(frame["id"].iloc[-1])
         return done
@@ -302,7 +309,7 @@ class BaseStore:
         with self._write("the store setting was not saved") as cur:
             cur.execute(f"DELETE FROM store_meta WHERE key = {p}", (key,))
             cur.execute(f"INSERT INTO store_meta (key, value) VALUES ({p}, {p})", (key, value))
-            self._bump(cur)
+            self._bump(cur, "setting", targets=(key,))
 
     # -- reading -----------------------------------------------------------------------------------
     def data_version(self) -> str:

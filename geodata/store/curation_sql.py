@@ -149,7 +149,7 @@ class CurationStore:
         with self.store._write("the sources were not stored") as cur:
             added = self._insert_sources(cur, frame, origin)
             if added:
-                self.store._bump(cur)
+                self.store._bump(cur, "sources", targets=sorted(set(frame["event_id_cnty"].astype(str))))
         return added
 
     def outlets(self, event_id: str) -> int:
@@ -225,7 +225,7 @@ class CurationStore:
             cur.execute(f"INSERT INTO incident_status (event_id_cnty, status, reason) VALUES ({p}, {p}, {p})",
                         (c.event_id_cnty, c.new_status, c.why))
         log_event(self.store, cur, "status", c.event_id_cnty, f"status {c.old_status} → {c.new_status}")
-        self.store._bump(cur)
+        self.store._bump(cur, "status", targets=(c.event_id_cnty,))
         return StatusChange(new_id, c.event_id_cnty, c.old_status, c.new_status, c.who, c.at, c.why, c.undoes)
 
     def change_status(self, event_id: str, status: str, who: str, why: str) -> StatusChange:
@@ -302,7 +302,7 @@ class CurationStore:
         """
         with self.store._write("the sequences were not stored") as cur:
             self._replace_sequences(cur, sequences, origin)
-            self.store._bump(cur)
+            self.store._bump(cur, "sequences")
 
     # -- duplicates --------------------------------------------------------------------------------
     def decisions(self) -> DecisionLog:
@@ -347,7 +347,7 @@ class CurationStore:
             log_event(self.store, cur, "merge", d.alias, f"merged into {d.keep}")
         elif d.action == "undo":
             log_event(self.store, cur, "merge", d.alias, f"merge with {d.keep} undone")
-        self.store._bump(cur)
+        self.store._bump(cur, f"duplicates-{d.action}", targets=(d.keep, d.alias))
         return d
 
     def decide(self, action: str, keep: str, alias: str, who: str, why: str = "") -> Decision:
@@ -424,7 +424,7 @@ class CurationStore:
                                                       BUNDLED_WHO, now, r.reason or "bundled status"))
             cur.execute(f"DELETE FROM store_meta WHERE key = {p}", (SEED_KEY,))
             cur.execute(f"INSERT INTO store_meta (key, value) VALUES ({p}, {p})", (SEED_KEY, token))
-            self.store._bump(cur)
+            self.store._bump(cur, "bundled-curation")
         return True
 
     def curation(self) -> Curation:

@@ -373,3 +373,19 @@ MIGRATIONS += (
     ),
 )
 LATEST_VERSION = max(m.version for m in MIGRATIONS)
+
+# -- 10: the audit log (issue 19): append-only, hash-chained (geodata/store/audit_sql.py) --------------
+_AUDIT_COLUMNS = ("at TEXT NOT NULL, who TEXT NOT NULL, role TEXT NOT NULL, action TEXT NOT NULL, "
+                  "targets TEXT NOT NULL, data_version {big} NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL")
+MIGRATIONS += (
+    Migration(
+        10, "audit_log: who did what, when, at which data version; append-only and hash-chained",
+        sqlite=(f"CREATE TABLE audit_log (id INTEGER PRIMARY KEY AUTOINCREMENT, {_AUDIT_COLUMNS.format(big='INTEGER')})",
+                *(f"CREATE TRIGGER audit_log_no_{op.lower()} BEFORE {op} ON audit_log "
+                  "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END" for op in ("UPDATE", "DELETE"))),
+        postgres=(f"CREATE TABLE audit_log (id BIGSERIAL PRIMARY KEY, {_AUDIT_COLUMNS.format(big='BIGINT')})",
+                  "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
+                  "FOR EACH ROW EXECUTE FUNCTION conflictmap_append_only()"),
+    ),
+)
+LATEST_VERSION = max(m.version for m in MIGRATIONS)

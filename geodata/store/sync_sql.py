@@ -138,7 +138,7 @@ def apply_sync(store: Any, batch: SyncBatch, progress: Progress | None = None) -
     say = progress or (lambda _m: None)
     with store._write("the sync was not stored") as cur:
         result = _apply(store, cur, batch, say)
-        store._bump(cur)
+        store._bump(cur, "sync", targets=(batch.source,) + ((result.upload_id,) if result.upload_id else ()))
     return result
 
 
