@@ -74,3 +74,37 @@ def test_an_area_name_is_not_rendered_as_markdown(curation_env, tmp_path):
     from dashboard.text import md_escape
 
     assert at.subheader[0].value == f"{md_escape('**bold** [x](javascript:alert(1))')} · 0 unread"
+
+
+def test_an_area_drawn_on_the_map_is_saved(curation_env, tmp_path):
+    """Issue 20, item 1: draw a polygon on the map (Leaflet.draw, offline), name it, save it."""
+    from tests.test_watch import SQUARE
+
+    curation_env.setenv("CONFLICTMAP_DB", f"sqlite:///{tmp_path / 'd.sqlite'}")
+    at = AppTest.from_function(_page, args=(REPO,), default_timeout=60).run()
+    at.radio(key="watch-kind").set_value("Drawn on the map").run()
+    assert not at.exception, at.exception
+    (comp,) = at.get("component_instance")
+    args = json.loads(comp.proto.json_args)
+    assert "Control.Draw" in args["script"] and not any("cdnjs" in u for u in args["js_links"] + args["css_links"]
+                                                         if "draw" in u)
+    at.text_input(key="watch-name").set_value("Drawn square")
+    at.button(key="watch-save").click().run()
+    assert any("draw the area on the map first" in t.value for t in at.text)  # nothing drawn yet: not saved
+    at.session_state[args["key"]] = {"last_active_drawing": SQUARE["features"][0]}
+    at.run()
+    at.button(key="watch-save").click().run()
+    assert not at.exception, at.exception
+    with IncidentService(get_settings()) as svc:
+        (area,) = svc.watch_list(default_owner())
+    assert area.name == "Drawn square" and area.kind == "area"
+
+
+def test_drawn_area_accepts_polygons_only():
+    from dashboard.views.watch import drawn_area
+
+    line = {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[20.7, 42.9], [20.8, 42.9]]}}
+    assert drawn_area({"last_active_drawing": line}) is None and drawn_area(None) is None
+    square = {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[[20.7, 42.85], [20.9, 42.85],
+                                                                                  [20.9, 42.95], [20.7, 42.85]]]}}
+    assert json.loads(drawn_area({"last_active_drawing": square}))["features"][0] == square

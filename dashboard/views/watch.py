@@ -1,7 +1,8 @@
 """Dashboard page "Watch": saved watch areas, what changed in each since the user last read it, levels.
 
-An area is saved by picking a route, a site or a municipality and a distance (the command line also
-takes a GeoJSON polygon: ``conflictmap watch add NAME --area FILE``). Areas belong to the signed-in
+An area is saved by drawing it on a map (polygon or rectangle, Leaflet.draw from ``folium-offline``),
+by picking a route, a site or a municipality and a distance, or from a GeoJSON polygon (the command
+line takes one too: ``conflictmap watch add NAME --area FILE``). Areas belong to the signed-in
 user (their e-mail) when sign-in is on, else to the OS user running the dashboard — the same owner
 as the command line's. The page calls the service only; text from the data is shown with
 ``st.text``/``st.dataframe``, never as Markdown.
@@ -21,7 +22,35 @@ from geodata.service import IncidentService
 from geodata.schema import EVENT_TYPES
 from geodata.settings import get_settings
 
-KIND_LABELS = {"Site": "site", "Route": "route", "Municipality": "municipality", "GeoJSON polygon": "area"}
+KIND_LABELS = {"Site": "site", "Route": "route", "Municipality": "municipality", "Drawn on the map": "area",
+               "GeoJSON polygon": "area"}
+DRAW_KEY = "watch-draw"
+
+
+def drawn_area(value: object) -> bytes | None:
+    """The polygon drawn on the map (streamlit-folium's ``last_active_drawing``) as GeoJSON bytes, or ``None``."""
+    import json
+
+    feature = (value or {}).get("last_active_drawing") if isinstance(value, dict) else None
+    if not isinstance(feature, dict) or (feature.get("geometry") or {}).get("type") not in ("Polygon", "MultiPolygon"):
+        return None
+    return json.dumps({"type": "FeatureCollection", "features": [feature]}).encode("utf-8")
+
+
+def _draw_panel() -> bytes | None:
+    """The map to draw the area on (polygon or rectangle tools); returns the drawn shape."""
+    from streamlit_folium import st_folium
+
+    from dashboard import data
+    from layers.draw import drawing_map
+
+    layers = data.snapshot().layers
+    st.caption("Draw the area with the polygon or rectangle tool at the map's top left; the last shape drawn is saved.")
+    out = st_folium(drawing_map(layers.municipalities, layers.routes, layers.sites), key=DRAW_KEY, height=420,
+                    returned_objects=["last_active_drawing"], use_container_width=True)
+    shape = drawn_area(out)
+    st.caption("Shape drawn: ready to save." if shape else "No shape drawn yet.")
+    return shape
 CHANGE_ICONS = {"new": "🆕 new", "changed": "✏️ changed", "removed": "🗑️ removed"}
 
 
@@ -60,13 +89,17 @@ def _save_form(svc: IncidentService, owner: str) -> None:
 
     facets = svc.facets()
     options = {"Site": facets.sites, "Route": facets.routes, "Municipality": facets.municipalities,
-               "GeoJSON polygon": ()}
+               "Drawn on the map": (), "GeoJSON polygon": ()}
     with st.container(border=True):
         st.subheader("Save a watch area", anchor=False)
         name = st.text_input("Name", max_chars=80, placeholder="e.g. Banjska 2 km", key="watch-name")
         kind_label = st.radio("Around", list(KIND_LABELS), horizontal=True, key="watch-kind")
         upload = None
-        if kind_label == "GeoJSON polygon":
+        drawn: bytes | None = None
+        if kind_label == "Drawn on the map":
+            drawn = _draw_panel()
+            ref = "drawn on the map"
+        elif kind_label == "GeoJSON polygon":
             upload = st.file_uploader("Polygon (GeoJSON)", type=["geojson", "json"], key="watch-file")
             ref = upload.name if upload is not None else None
         else:
@@ -79,11 +112,14 @@ def _save_form(svc: IncidentService, owner: str) -> None:
                               key="watch-status")
         if st.button("Save area", type="primary", key="watch-save"):
             try:
-                if KIND_LABELS[kind_label] == "area" and upload is None:
+                if kind_label == "Drawn on the map" and drawn is None:
+                    raise WatchError("draw the area on the map first (polygon or rectangle tool)")
+                if kind_label == "GeoJSON polygon" and upload is None:
                     raise WatchError("choose a GeoJSON file with the area's polygon")
                 area = svc.watch_add(name, KIND_LABELS[kind_label], ref or "", km or None, owner=owner,
                                      types=types, actor=actor, min_status=status,
-                                     data=upload.getvalue() if upload is not None else None)
+                                     data=drawn if drawn is not None else
+                                     (upload.getvalue() if upload is not None else None))
             except ConflictmapError as exc:
                 st.error("The area was not saved.")
                 st.text(str(exc))
