@@ -13,6 +13,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from branca.element import MacroElement
+from folium.elements import JSCSSMixin
 from folium.plugins import Fullscreen
 from folium.template import Template
 
@@ -26,7 +27,7 @@ from geodata.settings import (
 from layers.assets import prune_map_assets
 from layers.geography import OfflineGeography, Panes, geography_payload
 from layers.html import esc, script_json
-from layers.incidents import COUNT_RAMP, choose_representation, incident_layer
+from layers.incidents import COUNT_RAMP, IncidentLayer, choose_representation, incident_layer
 from layers.municipalities import choropleth_values, generic_legend_items, municipality_layer
 from layers.routes import route_layer
 from layers.sites import site_layer
@@ -188,6 +189,22 @@ class BasemapFallback(MacroElement):
         self._name = "BasemapFallback"
         self.tiles = tiles.get_name()
         self.none = none_layer.get_name() if none_layer is not None else "null"
+
+
+class IncidentAssets(JSCSSMixin, MacroElement):
+    """The incident layer's scripts and styles (Leaflet.markercluster) on the map itself.
+
+    With ``dynamic_incidents`` the incident layer arrives later as a swapped feature group, and a
+    mounted map does not load new scripts: a map first shown as hexagons (which need none) would
+    otherwise fail when a filter brings markers or clusters ("L.markerClusterGroup is not a function").
+    """
+
+    default_js = IncidentLayer.default_js
+    default_css = IncidentLayer.default_css
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "IncidentAssets"
 
 
 class FitToData(MacroElement):
@@ -370,6 +387,8 @@ def build_map(
         Title(title, subtitle).add_to(m)
     if fallback is not None:
         fallback.add_to(m)
+    if dynamic_incidents:
+        IncidentAssets().add_to(m)
     control = None
     if not dynamic_incidents:
         control = layer_control()

@@ -83,3 +83,17 @@ def test_filter_change_updates_the_mounted_map(server):  # noqa: F811
             assert not [b for b in blocked if "127.0.0.1" in b[1]]
         finally:
             browser.close()
+
+
+def test_a_map_first_shown_as_hexagons_can_take_markers_later():
+    """The mounted map loads no new scripts: its base carries the incident layer's assets whatever the first
+    representation was (a map first shown as hexagons failed with 'L.markerClusterGroup is not a function'
+    once a filter brought clusters or markers)."""
+    import geopandas as gpd
+
+    from layers.map import MapInputs, build_map
+
+    empty = gpd.GeoDataFrame({"event_type": []}, geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
+    html = build_map(MapInputs(incidents=empty, geography=False), representation="aggregate",
+                     dynamic_incidents=True, dynamic_selection=True).get_root().render()
+    assert "leaflet.markercluster" in html and "MarkerCluster.css" in html
