@@ -151,7 +151,7 @@ def render(data: Snapshot) -> Current:
     near_text = data.proximity(spec)
     if near_text:
         sb.text(near_text)  # plain text: route and site names never reach Markdown
-    sb.caption(md_escape(spec.describe()))
+    sb.caption(md_escape(spec.describe(lang)))
     sb.button("Reset filters", on_click=_reset, args=(choices,), width="stretch")
 
     sb.header("View")

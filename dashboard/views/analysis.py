@@ -92,7 +92,7 @@ def table(cur: sidebar.Current) -> None:
     selection = cur.data.selection(cur.spec)
     rows = honest_rows(cur.data.table(cur.spec), selection, cur.data.settings, cur.view.lang)
     st.subheader("Incidents")
-    st.caption(f"{len(selection):,} incidents — {md_escape(cur.spec.describe())}")
+    st.caption(f"{len(selection):,} incidents — {md_escape(cur.spec.describe(cur.view.lang))}")
     if len(rows) < len(selection):
         st.caption(f"Listing the newest {len(rows):,} of {len(selection):,} incidents; narrow the filters to list "
                    "them all (map, charts and figures cover the whole selection).")
