@@ -531,3 +531,20 @@ def test_where_text_uses_one_spelling():
     assert where("Zvecan", "Zveçan") == "Zvečan"
     assert where(None, float("nan")) == ""
     assert where("Banjska", "Zveçan", "sq").endswith("Zveçan")
+
+
+def test_bogus_link_notice_is_plain_words_and_one_short_paragraph(bundle):
+    # Issue 21 item 8: no `c="abc"` / `z="99"` jargon, and no bullet list pushing the map below the fold.
+    at = run_app({"c": "abc", "z": "99"})
+    (notice,) = [w.value.replace("\\", "") for w in at.warning if "link" in w.value]
+    assert "the map position in the link could not be read" in notice
+    assert "the map zoom in the link could not be read" in notice
+    assert "=" not in notice and "abc" not in notice and "99" not in notice
+    assert "\n" not in notice and not notice.lstrip().startswith("-")
+    many = run_app({"c": "abc", "z": "99", "minfat": "lots", "actor": ["Nobody"], "start": "2099-01-01"})
+    (notice,) = [w.value for w in many.warning if "link" in w.value]
+    assert "\n" not in notice and notice.endswith("and 2 more.")  # five problems: three shown, the rest counted
+    last = bundle.incidents["event_date"].max().date().isoformat()
+    one_day = run_app({"start": "2099-01-01"})
+    (why,) = [w.value.replace("\\", "") for w in one_day.warning if "link" in w.value]  # Markdown escapes off
+    assert f"after the last day with data ({last})" in why and "that one day only" in why
