@@ -124,6 +124,10 @@ def render(data: Snapshot) -> Current:
 
     sb = st.sidebar
     sb.header("Filters")
+    # The count and Reset sit above the filters: a multiselect that has focus is taller (its typing
+    # row) and shrinks when the click that blurs it lands, so a button below it moved away under
+    # the pointer and the first click on Reset was lost (issue 21 item 2).
+    top = sb.container()
     sb.date_input("Date range", min_value=choices.first, max_value=choices.last, key=S.W_DATES, format="YYYY-MM-DD")
     sb.multiselect("Actor (primary or associated)", choices.actors, key=S.W_ACTORS)
     sb.multiselect("Event type", choices.event_types, key=S.W_TYPES)
@@ -147,12 +151,12 @@ def render(data: Snapshot) -> Current:
 
     spec = S.spec_from_widgets(st.session_state, choices)
     count = len(data.selection(spec))
-    sb.markdown(f"**{count:,} of {choices.total:,} incidents**")
+    top.markdown(f"**{count:,} of {choices.total:,} incidents**")
+    top.button("Reset filters", on_click=_reset, args=(choices,), width="stretch")
     near_text = data.proximity(spec)
     if near_text:
         sb.text(near_text)  # plain text: route and site names never reach Markdown
     sb.caption(md_escape(spec.describe(lang)))
-    sb.button("Reset filters", on_click=_reset, args=(choices,), width="stretch")
 
     sb.header("View")
     basemaps = [k for k in S.BASEMAPS if k != "custom" or data.settings.tiles]
