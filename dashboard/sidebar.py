@@ -103,6 +103,36 @@ def _reset(choices: S.FilterChoices) -> None:
     st.session_state.pop(LINK_NOTICE, None)
 
 
+#: On a phone the sidebar covers the page: "Show map" (narrow screens only) closes it, so the result of a
+#: filter change is one tap away. Constant markup, no user text; the script only clicks Streamlit's own
+#: collapse button.
+SHOW_MAP_HTML = """
+<style>
+.cm-show-map { display: none; width: 100%; padding: 0.5rem; border-radius: 0.5rem; border: 1px solid #0072B2;
+               background: #0072B2; color: #fff; font: inherit; font-weight: 600; cursor: pointer; }
+@media (max-width: 767px) { .cm-show-map { display: block; } }
+</style>
+<button class="cm-show-map" type="button" data-testid="cm-show-map">Show map</button>
+<script>
+document.querySelectorAll("button.cm-show-map").forEach(function (b) {
+  if (b.dataset.bound) { return; }
+  b.dataset.bound = "1";
+  b.addEventListener("click", function () {
+    var close = document.querySelector('[data-testid="stSidebarCollapseButton"] button')
+      || document.querySelector('[data-testid="stSidebarHeader"] button');
+    if (close) { close.click(); }
+    window.scrollTo(0, 0);
+  });
+});
+</script>
+"""
+
+
+def _show_map_button() -> None:
+    """The phone-only "Show map" button (see :data:`SHOW_MAP_HTML`)."""
+    st.html(SHOW_MAP_HTML, unsafe_allow_javascript=True)
+
+
 def render(data: Snapshot) -> Current:
     """Draw the sidebar, keep the URL in step, and remember the result for the pages.
 
@@ -152,6 +182,8 @@ def render(data: Snapshot) -> Current:
     spec = S.spec_from_widgets(st.session_state, choices)
     count = len(data.selection(spec))
     top.markdown(f"**{count:,} of {choices.total:,} incidents**")
+    with top:
+        _show_map_button()
     top.button("Reset filters", on_click=_reset, args=(choices,), width="stretch")
     near_text = data.proximity(spec)
     if near_text:

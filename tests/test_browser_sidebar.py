@@ -72,10 +72,15 @@ def _choose_first_route(page, sidebar) -> None:
     options.nth(1).click()  # the first route ("Select all" is option 0); the list stays open and focused
 
 
+SIDEBAR_OPEN = ("() => { const r = document.querySelector('[data-testid=stSidebar]').getBoundingClientRect();"
+                " return r.width > 0 && r.right > 0; }")
+
+
 def _open_sidebar_on_phone(page) -> None:
-    sidebar = page.locator('[data-testid="stSidebar"]')
-    if sidebar.get_attribute("aria-expanded") != "true":
-        page.locator('[data-testid="stExpandSidebarButton"], [data-testid="stSidebarCollapsedControl"] button').first.click()
+    """A phone starts with the sidebar closed: open it with Streamlit's own control, as a person would."""
+    if not page.evaluate(SIDEBAR_OPEN):
+        page.locator('[data-testid="stExpandSidebarButton"]').first.click()
+        page.wait_for_function(SIDEBAR_OPEN)
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
@@ -101,3 +106,30 @@ def test_reset_clears_a_chosen_route_in_one_click(app_port, browser, viewport):
                            timeout=20_000)
     assert _count(sidebar) == (total, total)
     assert "km=" not in page.url
+
+
+def test_on_a_phone_show_map_closes_the_sidebar_and_shows_the_result(app_port, browser):
+    page = _page(browser, PHONE)
+    page.goto(f"http://127.0.0.1:{app_port}/?type=Protests", wait_until="domcontentloaded")
+    page.locator("strong").filter(has_text=" incidents").first.wait_for(state="attached", timeout=90_000)
+    _open_sidebar_on_phone(page)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    show = sidebar.locator('[data-testid="cm-show-map"]')
+    show.wait_for(state="visible")
+    # The count sits beside the button, above the filters: visible without scrolling the sidebar.
+    count = sidebar.locator("strong").filter(has_text=" incidents").first
+    box = count.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= PHONE["height"]
+    _click_like_a_person(page, show)
+    page.wait_for_function(f"() => !({SIDEBAR_OPEN})()", timeout=10_000)
+    assert page.locator('[data-testid="stExpandSidebarButton"]').first.is_visible()
+
+
+def test_on_a_desktop_there_is_no_show_map_button(app_port, browser):
+    page = _page(browser, DESKTOP)
+    page.goto(f"http://127.0.0.1:{app_port}/", wait_until="domcontentloaded")
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.locator("strong").filter(has_text=" incidents").first.wait_for(timeout=90_000)
+    show = sidebar.locator('[data-testid="cm-show-map"]')
+    show.wait_for(state="attached")
+    assert show.count() == 1 and not show.is_visible()  # the sidebar does not cover a desktop's map
