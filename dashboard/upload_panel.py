@@ -102,8 +102,21 @@ def _prepared(raw: bytes, name: str, mapping: ColumnMapping | None, settings: Se
 def _issues_table(report, file_name: str, key: str) -> None:
     """The row-by-row report (rejected rows and warnings) with its download; wide reasons wrap."""
     st.text("Rejected rows and warnings (line = line in your file):")
+    # The reason comes right after the line, so a phone shows it without scrolling sideways first.
+    first = [c for c in ("line", "reason") if c in report]
     st.dataframe(report, hide_index=True, width="stretch",
-                 column_config={"reason": st.column_config.TextColumn("reason", width="large")})
+                 column_order=first + [c for c in report.columns if c not in first],
+                 column_config={"line": st.column_config.NumberColumn("line", pinned=True, format="%d"),
+                                "reason": st.column_config.TextColumn("reason", width="large")})
+    errors = report[report["severity"] == "error"] if "severity" in report else report.iloc[0:0]
+    if not errors.empty:
+        # Table cells do not wrap: the rejected rows' reasons also as wrapping text (readable on a phone).
+        with st.expander(f"Why {len(errors):,} row{'' if len(errors) == 1 else 's'} "
+                         f"{'was' if len(errors) == 1 else 'were'} rejected, as text"):
+            for r in errors.head(50).itertuples():
+                st.markdown(md_escape(f"Line {r.line} ({r.column}): {r.reason}"))
+            if len(errors) > 50:
+                st.caption(f"… and {len(errors) - 50:,} more in the downloadable report.")
     st.download_button("Download the report (CSV)", report_csv(report), key=key,
                        file_name=f"report_{file_name.rsplit('.', 1)[0]}.csv", mime="text/csv")
 

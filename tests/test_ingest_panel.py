@@ -105,3 +105,14 @@ def test_upload_words_preview_and_report_that_stays(tmp_path):
     with IncidentService(get_settings({"CONFLICTMAP_DATA_DIR": str(tmp_path / "var")})) as svc:
         live = svc.uploads(include_bundled=False)
         assert list(live[live["status"] == "complete"]["file_name"]) == ["messy.csv"]
+
+
+def test_report_puts_the_reason_next_to_the_line_and_as_wrapping_text(tmp_path):
+    data = _messy_csv(tmp_path / "messy.csv")
+    at = AppTest.from_function(_app, args=(str(tmp_path / "var"),))
+    at.run(timeout=30)
+    _upload(at, "messy.csv", data)
+    report = at.dataframe[-1]
+    assert list(report.proto.column_order)[:2] == ["line", "reason"]
+    lines = [m.value.replace("\\", "") for m in at.expander[-1].markdown]
+    assert lines == ["Line 5 (latitude): latitude 123.0 out of range -90..90"]

@@ -17,7 +17,9 @@ from layers.style import EVENT_COLORS
 
 
 #: How a period is labelled on the timeline's axis, per step.
-PERIOD_LABELS = {"day": "%Y-%m-%d", "week": "week of %Y-%m-%d", "month": "%b %Y"}
+PERIOD_LABELS = {"day": "%Y-%m-%d", "week": "%Y-%m-%d", "month": "%b %Y"}
+#: The timeline's axis title, per step (a week is labelled by its first day).
+PERIOD_TITLES = {"day": "day", "week": "week starting", "month": "month"}
 
 
 def timeline_chart(tl: pd.DataFrame, step: str) -> alt.Chart:
@@ -34,16 +36,17 @@ def timeline_chart(tl: pd.DataFrame, step: str) -> alt.Chart:
     data = tl.assign(label=pd.to_datetime(tl["period"]).dt.strftime(PERIOD_LABELS.get(step, "%Y-%m-%d")))
     order = list(dict.fromkeys(data.sort_values("period")["label"]))
     return alt.Chart(data).mark_bar(stroke="white", strokeWidth=0.5).encode(
-        x=alt.X("label:O", title=None, sort=order,
-                axis=alt.Axis(labelAngle=0 if len(order) <= 8 else -45, labelOverlap=True)),
+        x=alt.X("label:O", title=PERIOD_TITLES.get(step, step), sort=order,
+                axis=alt.Axis(labelAngle=0, labelOverlap=True, labelPadding=4)),
         y=alt.Y("incidents:Q", title="incidents", stack=True, axis=alt.Axis(tickMinStep=1, format="d")),
         color=alt.Color("event_type:N", title="Event type", scale=scale,
-                        legend=alt.Legend(orient="bottom", columns=3, symbolType="square")),
+                        legend=alt.Legend(orient="top", direction="horizontal", columns=3, labelLimit=0,
+                                          symbolType="square", title=None)),
         # The same event types stack in the same order in every bar (the legend's order).
         order=alt.Order("event_type:N"),
-        tooltip=[alt.Tooltip("label:O", title=step), alt.Tooltip("event_type:N", title="event type"),
-                 "incidents:Q", "fatalities:Q"],
-    ).properties(height=260)
+        tooltip=[alt.Tooltip("label:O", title=PERIOD_TITLES.get(step, step)),
+                 alt.Tooltip("event_type:N", title="event type"), "incidents:Q", "fatalities:Q"],
+    ).properties(height=300)
 
 
 def breakdown_chart(data: pd.DataFrame, by: str) -> alt.Chart:
