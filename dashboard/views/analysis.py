@@ -40,8 +40,9 @@ def timeline_chart(tl: pd.DataFrame, step: str) -> alt.Chart:
                 axis=alt.Axis(labelAngle=0, labelOverlap=True, labelPadding=4)),
         y=alt.Y("incidents:Q", title="incidents", stack=True, axis=alt.Axis(tickMinStep=1, format="d")),
         color=alt.Color("event_type:N", title="Event type", scale=scale,
-                        legend=alt.Legend(orient="top", direction="horizontal", columns=3, labelLimit=0,
-                                          symbolType="square", title=None)),
+                        # Two columns at a small size fit a phone's 390 px without cutting a name.
+                        legend=alt.Legend(orient="top", direction="horizontal", columns=2, labelLimit=0,
+                                          labelFontSize=10, symbolType="square", title=None)),
         # The same event types stack in the same order in every bar (the legend's order).
         order=alt.Order("event_type:N"),
         tooltip=[alt.Tooltip("label:O", title=PERIOD_TITLES.get(step, step)),
@@ -50,10 +51,11 @@ def timeline_chart(tl: pd.DataFrame, step: str) -> alt.Chart:
 
 
 def breakdown_chart(data: pd.DataFrame, by: str) -> alt.Chart:
-    """Horizontal bars of one breakdown; hovering a bar shows the full name (axis labels may be cut)."""
+    """Horizontal bars of one breakdown; hovering a bar shows the full name (axis labels are cut at 240 px so
+    the bars keep room on a phone)."""
     scale = alt.Scale(domain=list(EVENT_COLORS), range=list(EVENT_COLORS.values()))
     enc = dict(x=alt.X("incidents:Q", title="incidents", axis=alt.Axis(tickMinStep=1, format="d")),
-               y=alt.Y(f"{by}:N", sort="-x", title=None, axis=alt.Axis(labelLimit=420, labelOverlap=False)),
+               y=alt.Y(f"{by}:N", sort="-x", title=None, axis=alt.Axis(labelLimit=240, labelOverlap=False)),
                tooltip=[alt.Tooltip(f"{by}:N", title=by.replace("_", " ")), "incidents:Q", "fatalities:Q"])
     if by == "event_type":
         enc["color"] = alt.Color("event_type:N", legend=None, scale=scale)  # the bars name their colour
