@@ -51,10 +51,9 @@ if not st.get_option("server.enableStaticServing"):
     st.error("The map cannot load: static file serving is off. See “Set-up notes” in the sidebar.")
 problems = sidebar.link_notice(cur)
 if problems:
-    # One short paragraph (not a list) so the map stays above the fold; at most three reasons.
-    more = f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
+    # One paragraph (not a bulleted list) so the map stays above the fold.
     st.warning("This link asked for something that cannot be shown as asked: "
-               + "; ".join(md_escape(p) for p in problems[:3]) + more + ".", icon=":material/link:")
+               + "; ".join(md_escape(p) for p in problems) + ".", icon=":material/link:")
 if snap.layers.notices:
     st.error("A map layer could not be loaded and is left out. See “Set-up notes” in the sidebar.")
 
