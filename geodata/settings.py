@@ -6,9 +6,9 @@ command line and the tests all read them through :func:`get_settings`.
 =============================  ===============================================  ==========================
 variable                       meaning                                          default
 =============================  ===============================================  ==========================
-CONFLICTMAP_DATA_DIR           folder for generated data (db, cache, downloads)  the checkout's ``var/`` (git-
-                               -- the same for ``conflictmap`` and                ignored) when run from a checkout,
-                               ``python -m geodata`` run from the same place     else the user's data folder
+CONFLICTMAP_DATA_DIR           folder for generated data (db, cache, downloads); the checkout's ``var/`` (git-
+                               the same for ``conflictmap`` and ``python -m``    ignored) when run from a checkout,
+                               ``geodata`` started in the same folder            else the user's data folder
                                                                                  (``platformdirs.user_data_dir``);
                                                                                  never inside the installed package
 CONFLICTMAP_BOUNDARIES         ADM2 boundaries file the user names (GeoJSON/    unset: use the cache
