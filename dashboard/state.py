@@ -312,12 +312,12 @@ def link_problems(get_all: Callable[[str], list[str]], spec: FilterSpec, choices
             if raw:
                 parse(raw[0])
         except ValueError:
-            problems.append(f"{_PLAIN_NAMES[name]} in the link could not be read, so it was ignored")
+            problems.append(f"{_PLAIN_NAMES[name]} in the link could not be read (“{raw[0][:24]}”), so it was ignored")
     shown = view.to_query_params()
     for name, key in VIEW_KEYS.items():
         raw = [str(v) for v in get_all(key) if v not in (None, "")]
         if raw and key not in shown and raw[0] != getattr(ViewOptions(), name):
-            problems.append(f"{_PLAIN_NAMES[name]} in the link could not be read, so it was ignored")
+            problems.append(f"{_PLAIN_NAMES[name]} in the link could not be read (“{raw[0][:24]}”), so it was ignored")
     return problems
 
 

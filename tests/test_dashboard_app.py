@@ -537,9 +537,9 @@ def test_bogus_link_notice_is_plain_words_and_one_short_paragraph(bundle):
     # Issue 21 item 8: no `c="abc"` / `z="99"` jargon, and no bullet list pushing the map below the fold.
     at = run_app({"c": "abc", "z": "99"})
     (notice,) = [w.value.replace("\\", "") for w in at.warning if "link" in w.value]
-    assert "the map position in the link could not be read" in notice
-    assert "the map zoom in the link could not be read" in notice
-    assert "=" not in notice and "abc" not in notice and "99" not in notice
+    assert "the map position in the link could not be read (“abc”)" in notice
+    assert "the map zoom in the link could not be read (“99”)" in notice
+    assert "=" not in notice and "c“" not in notice and "z“" not in notice
     assert "\n" not in notice and not notice.lstrip().startswith("-")
     many = run_app({"c": "abc", "z": "99", "minfat": "lots", "actor": ["Nobody"], "start": "2099-01-01"})
     (notice,) = [w.value for w in many.warning if "link" in w.value]

@@ -106,11 +106,11 @@ def test_link_problems_name_every_dropped_clamped_or_unreadable_value(choices):
     assert (f"the end date 1999-01-01 is before the first day with data ({choices.first.isoformat()}), so it was "
             f"moved to {choices.first.isoformat()} — the view shows that one day only") in text
     # Plain words, no parameter jargon (issue 21 item 8): never `c="95,20"` or `minfat=`.
-    assert "the minimum number of deaths in the link could not be read" in text
-    assert "the distance to routes or sites in the link could not be read" in text
-    assert "the basemap in the link could not be read" in text
-    assert "the map position in the link could not be read, so it was ignored" in text
-    assert "=" not in text and "many" not in text and "95,20" not in text
+    assert "the minimum number of deaths in the link could not be read (“many”)" in text
+    assert "the distance to routes or sites in the link could not be read (“far”)" in text
+    assert "the basemap in the link could not be read (“custom”)" in text
+    assert "the map position in the link could not be read (“95,20”), so it was ignored" in text
+    assert "=" not in text and "minfat" not in text and "c“" not in text
     assert "zoom" not in text  # a valid zoom is no problem
     assert len(problems) == 7
 
