@@ -51,8 +51,9 @@ if not st.get_option("server.enableStaticServing"):
     st.error("The map cannot load: static file serving is off. See “Set-up notes” in the sidebar.")
 problems = sidebar.link_notice(cur)
 if problems:
-    st.warning("This link asked for values the data does not have; the view shows what is available:\n\n"
-               + "\n".join(f"- {md_escape(p)}" for p in problems), icon=":material/link:")
+    # One paragraph (not a bulleted list) so the map stays above the fold.
+    st.warning("This link asked for something that cannot be shown as asked: "
+               + "; ".join(md_escape(p) for p in problems) + ".", icon=":material/link:")
 if snap.layers.notices:
     st.error("A map layer could not be loaded and is left out. See “Set-up notes” in the sidebar.")
 

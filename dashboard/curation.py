@@ -109,8 +109,11 @@ def render(service: Any, event_id: str, incidents: pd.DataFrame | None = None, k
 def _duplicates(service: Any, event_id: str, incidents: pd.DataFrame, key: str, who: str) -> None:
     """Suggested duplicates of this incident (confirm/dismiss) and decisions on it (undo)."""
     st.text("Possible duplicates")
+    # As on the command line (`duplicates --all`): pairs from one dataset only when asked, since two
+    # rows of one curated file are usually different events on purpose.
+    within = st.checkbox("Also compare incidents of the same dataset", key=f"{key}_dup_all")
     try:
-        table = service.suggestions(incidents, across_datasets=False)
+        table = service.suggestions(incidents, across_datasets=not within)
         decisions = service.decisions()
     except ConflictmapError as exc:
         st.error("Duplicates cannot be listed.")
@@ -118,7 +121,8 @@ def _duplicates(service: Any, event_id: str, incidents: pd.DataFrame, key: str, 
         return
     mine = table[(table["a"] == event_id) | (table["b"] == event_id)].head(5)
     if mine.empty:
-        st.text("None suggested.")
+        st.text("None suggested." if within else
+                "None suggested from other datasets (tick the box above to compare within one dataset too).")
     for i, r in enumerate(mine.itertuples()):
         other = r.b if r.a == event_id else r.a
         st.text(f"{other} — score {r.score:.2f}: {r.reasons}")

@@ -103,6 +103,36 @@ def _reset(choices: S.FilterChoices) -> None:
     st.session_state.pop(LINK_NOTICE, None)
 
 
+#: On a phone the sidebar covers the page: "Show map" (narrow screens only) closes it, so the result of a
+#: filter change is one tap away. Constant markup, no user text; the script only clicks Streamlit's own
+#: collapse button.
+SHOW_MAP_HTML = """
+<style>
+.cm-show-map { display: none; width: 100%; padding: 0.5rem; border-radius: 0.5rem; border: 1px solid #0072B2;
+               background: #0072B2; color: #fff; font: inherit; font-weight: 600; cursor: pointer; }
+@media (max-width: 767px) { .cm-show-map { display: block; } }
+</style>
+<button class="cm-show-map" type="button" data-testid="cm-show-map">Show map</button>
+<script>
+document.querySelectorAll("button.cm-show-map").forEach(function (b) {
+  if (b.dataset.bound) { return; }
+  b.dataset.bound = "1";
+  b.addEventListener("click", function () {
+    var close = document.querySelector('[data-testid="stSidebarCollapseButton"] button')
+      || document.querySelector('[data-testid="stSidebarHeader"] button');
+    if (close) { close.click(); }
+    window.scrollTo(0, 0);
+  });
+});
+</script>
+"""
+
+
+def _show_map_button() -> None:
+    """The phone-only "Show map" button (see :data:`SHOW_MAP_HTML`)."""
+    st.html(SHOW_MAP_HTML, unsafe_allow_javascript=True)
+
+
 def render(data: Snapshot) -> Current:
     """Draw the sidebar, keep the URL in step, and remember the result for the pages.
 
@@ -124,6 +154,10 @@ def render(data: Snapshot) -> Current:
 
     sb = st.sidebar
     sb.header("Filters")
+    # The count and Reset sit above the filters: a multiselect that has focus is taller (its typing
+    # row) and shrinks when the click that blurs it lands, so a button below it moved away under
+    # the pointer and the first click on Reset was lost (issue 21 item 2).
+    top = sb.container()
     sb.date_input("Date range", min_value=choices.first, max_value=choices.last, key=S.W_DATES, format="YYYY-MM-DD")
     sb.multiselect("Actor (primary or associated)", choices.actors, key=S.W_ACTORS)
     sb.multiselect("Event type", choices.event_types, key=S.W_TYPES)
@@ -147,12 +181,14 @@ def render(data: Snapshot) -> Current:
 
     spec = S.spec_from_widgets(st.session_state, choices)
     count = len(data.selection(spec))
-    sb.markdown(f"**{count:,} of {choices.total:,} incidents**")
+    top.markdown(f"**{count:,} of {choices.total:,} incidents**")
+    with top:
+        _show_map_button()
+    top.button("Reset filters", on_click=_reset, args=(choices,), width="stretch")
     near_text = data.proximity(spec)
     if near_text:
         sb.text(near_text)  # plain text: route and site names never reach Markdown
-    sb.caption(md_escape(spec.describe()))
-    sb.button("Reset filters", on_click=_reset, args=(choices,), width="stretch")
+    sb.caption(md_escape(spec.describe(lang)))
 
     sb.header("View")
     basemaps = [k for k in S.BASEMAPS if k != "custom" or data.settings.tiles]

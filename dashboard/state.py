@@ -265,6 +265,13 @@ def query_params(spec: FilterSpec, view: ViewOptions, custom_tiles: bool = False
     return {**spec.to_query_params(), **view.to_query_params(default_basemap(custom_tiles))}
 
 
+#: What a link's parameter means, in words for the notices ("the map position", never ``c=``).
+_PLAIN_NAMES = {"start": "the start date", "end": "the end date", "min_fatalities": "the minimum number of deaths",
+                "near_km": "the distance to routes or sites", "basemap": "the basemap", "metric":
+                "the municipality shading", "step": "the timeline step", "center": "the map position",
+                "zoom": "the map zoom", "lang": "the language of place names"}
+
+
 def link_problems(get_all: Callable[[str], list[str]], spec: FilterSpec, choices: FilterChoices,
                   view: ViewOptions) -> list[str]:
     """What a shared link asked for that the dashboard could not show as asked.
@@ -275,8 +282,9 @@ def link_problems(get_all: Callable[[str], list[str]], spec: FilterSpec, choices
             made of them.
         choices: what the data offers.
     Returns:
-        One plain-text line per value dropped, clamped or not understood (raw values quoted as
-        given: escape before showing them anywhere that renders Markdown).
+        One plain-words line per value dropped, moved or not understood, saying what was done
+        (names of things the data lacks are quoted as given: escape before showing them anywhere
+        that renders Markdown; unreadable raw values are not repeated).
     """
     problems: list[str] = []
     listed = (("actor", spec.actors, choices.actors), ("event type", spec.event_types, choices.event_types),
@@ -286,11 +294,16 @@ def link_problems(get_all: Callable[[str], list[str]], spec: FilterSpec, choices
               ("patrol route", spec.near_routes, choices.routes), ("religious site", spec.near_sites, choices.sites),
               ("verification status", spec.statuses, STATUSES))
     for label, values, options in listed:
-        problems += [f"{label} “{v}” is not in the data (dropped)" for v in values if v not in options]
+        problems += [f"the {label} “{v}” is not in the data, so it was left out" for v in values if v not in options]
     for label, day in (("start date", spec.start), ("end date", spec.end)):
         if day is not None and not choices.first <= day <= choices.last:
             to = min(max(day, choices.first), choices.last)
-            problems.append(f"{label} {day.isoformat()} is outside the data (moved to {to.isoformat()})")
+            edge = "after the last day with data" if day > choices.last else "before the first day with data"
+            only = (" — the view shows that one day only" if label == "start date" and to == choices.last
+                    else " — the view shows that one day only" if label == "end date" and to == choices.first
+                    else "")
+            problems.append(f"the {label} {day.isoformat()} is {edge} ({to.isoformat()}), so it was moved "
+                            f"to {to.isoformat()}{only}")
     parsers: dict[str, Callable[[str], object]] = {
         "start": dt.date.fromisoformat, "end": dt.date.fromisoformat, "min_fatalities": int, "near_km": clamp_km}
     for name, parse in parsers.items():
@@ -304,12 +317,12 @@ def link_problems(get_all: Callable[[str], list[str]], spec: FilterSpec, choices
                 if name == "min_fatalities" and int(raw[0]) != spec.min_fatalities:
                     problems.append(f"the minimum fatalities {raw[0][:24]} is out of range (set to {spec.min_fatalities:,})")
         except (ValueError, OverflowError):
-            problems.append(f"{QUERY_KEYS[name]}=“{raw[0]}” was not understood (ignored)")
+            problems.append(f"{_PLAIN_NAMES[name]} in the link could not be read (“{raw[0][:24]}”), so it was ignored")
     shown = view.to_query_params()
     for name, key in VIEW_KEYS.items():
         raw = [str(v) for v in get_all(key) if v not in (None, "")]
         if raw and key not in shown and raw[0] != getattr(ViewOptions(), name):
-            problems.append(f"{key}=“{raw[0]}” is not available (ignored)")
+            problems.append(f"{_PLAIN_NAMES[name]} in the link could not be read (“{raw[0][:24]}”), so it was ignored")
     return problems
 
 

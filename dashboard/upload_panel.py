@@ -99,8 +99,31 @@ def _prepared(raw: bytes, name: str, mapping: ColumnMapping | None, settings: Se
     return result
 
 
+def _issues_table(report, file_name: str, key: str) -> None:
+    """The row-by-row report (rejected rows and warnings) with its download; wide reasons wrap."""
+    st.text("Rejected rows and warnings (line = line in your file):")
+    # The reason comes right after the line, so a phone shows it without scrolling sideways first.
+    first = [c for c in ("line", "reason") if c in report]
+    st.dataframe(report, hide_index=True, width="stretch",
+                 column_order=first + [c for c in report.columns if c not in first],
+                 column_config={"line": st.column_config.NumberColumn("line", pinned=True, format="%d"),
+                                "reason": st.column_config.TextColumn("reason", width="large")})
+    errors = report[report["severity"] == "error"] if "severity" in report else report.iloc[0:0]
+    if not errors.empty:
+        # Table cells do not wrap: the rejected rows' reasons also as wrapping text (readable on a phone).
+        with st.expander(f"Why {len(errors):,} row{'' if len(errors) == 1 else 's'} "
+                         f"{'was' if len(errors) == 1 else 'were'} rejected, as text"):
+            for r in errors.head(50).itertuples():
+                st.markdown(md_escape(f"Line {r.line} ({r.column}): {r.reason}"))
+            if len(errors) > 50:
+                st.caption(f"… and {len(errors) - 50:,} more in the downloadable report.")
+    st.download_button("Download the report (CSV)", report_csv(report), key=key,
+                       file_name=f"report_{file_name.rsplit('.', 1)[0]}.csv", mime="text/csv")
+
+
 def _last_upload(settings: Settings, shown: tuple[int, int] | None) -> None:
-    """The upload just stored from this page: what it did, the counts now, and Undo (confirmed)."""
+    """The upload just stored from this page: what happened to every row, its row-by-row report
+    (kept on the page and downloadable), the counts now, and Undo (confirmed)."""
     done = st.session_state.get(LAST_UPLOAD)
     undone = st.session_state.pop(UNDONE, None)
     if undone:
@@ -108,9 +131,15 @@ def _last_upload(settings: Settings, shown: tuple[int, int] | None) -> None:
     if not done:
         return
     now = f" The map now shows {shown[0]:,} of {shown[1]:,} incidents." if shown else ""
-    st.success(f"Upload {done['id']} stored: {done['accepted']:,} new incidents "
-               f"({done['duplicates']:,} were already stored, {done['rejected']:,} rejected).{now}")
+    if done["discarded"]:
+        st.info(md_escape(done["outcome"]) + now)
+    else:
+        st.success(md_escape(f"Upload {done['id']}: {done['outcome']}") + now)
     st.text(f"File: {done['file_name']}")
+    if not done["issues"].empty:
+        _issues_table(done["issues"], done["file_name"], key="upload_last_report")
+    if done["discarded"]:
+        return
     if not st.session_state.get(CONFIRM_UNDO):
         st.button("Undo this upload…", key="upload_undo", on_click=st.session_state.__setitem__,
                   args=(CONFIRM_UNDO, True))
@@ -145,10 +174,12 @@ def render(settings: Settings, shown: tuple[int, int] | None = None) -> None:
     st.subheader("Upload incidents (CSV)")
     _last_upload(settings, shown)
     st.caption("ACLED exports (either column generation), UCDP GED (with or without header), or any CSV through "
-               f"a column mapping. Largest file: {settings.max_upload_mb} MB.")
-    # A new key after each stored upload: the picker starts empty again.
+               "a column mapping.")
+    # A new key after each stored upload: the picker starts empty again. The picker states the one
+    # limit itself ("Limit 200MB per file"); Streamlit's server limit is one MB higher (console.serve_command).
     picker = f"upload_csv_{st.session_state.get('upload_n', 0)}"
-    up = st.file_uploader("CSV file", type=["csv", "txt", "tsv"], key=picker)
+    up = st.file_uploader("CSV file", type=["csv", "txt", "tsv"], key=picker,
+                          max_upload_size=settings.max_upload_mb)
     if up is None:
         return
     if up.size > settings.max_upload_mb * 1024 * 1024:
@@ -177,16 +208,16 @@ def render(settings: Settings, shown: tuple[int, int] | None = None) -> None:
         st.text(str(exc))
         return
     valid = len(prepared.result.valid)
-    st.text(f"{prepared.rows_read} rows read: {valid} valid, {prepared.rejected} rejected, "
-            f"{len(prepared.result.warnings)} warnings.")
-    st.text("Preview of the first rows as they will be stored:")
-    st.dataframe(prepared.preview(20), hide_index=True)
+    repeated = prepared.repeated_in_file
+    again = f" ({repeated} repeated inside the file, stored once)" if repeated else ""
+    st.text(f"{prepared.rows_read} rows read: {valid} valid{again}, {prepared.rejected} rejected, "
+            f"{len(prepared.result.warnings)} warnings. Rows the store already holds are not stored again.")
+    st.text("Preview of the first rows as they will be stored (each row once):")
+    st.dataframe(prepared.preview(20), hide_index=True, width="stretch",
+                 column_config={"event_date": st.column_config.DateColumn("event_date", format="YYYY-MM-DD")})
     report = prepared.report()
     if not report.empty:
-        st.text("Rejected rows and warnings (line = line in your file):")
-        st.dataframe(report, hide_index=True)
-        st.download_button("Download the report (CSV)", report_csv(report),
-                           file_name=f"report_{up.name.rsplit('.', 1)[0]}.csv", mime="text/csv")
+        _issues_table(report, up.name, key="upload_report")
     licence = st.text_input("Licence of this file (optional)", key="upload_licence",
                             placeholder="e.g. CC BY 4.0 — left empty, ACLED-format files follow ACLED's terms",
                             help="Decides what exports may share of these rows (see README, Sharing and licences).")
@@ -204,9 +235,10 @@ def render(settings: Settings, shown: tuple[int, int] | None = None) -> None:
         done = outcome.report
         st.session_state.pop("upload_prepared", None)
         st.session_state.pop(CONFIRM_UNDO, None)
+        # The report is kept with the outcome: it stays on the page (and downloadable) after the rerun.
         st.session_state[LAST_UPLOAD] = {"id": done.upload_id, "accepted": done.accepted,
-                                         "duplicates": done.duplicates, "rejected": done.rejected,
-                                         "file_name": done.file_name}
+                                         "outcome": done.outcome_text(), "discarded": done.discarded,
+                                         "issues": done.issues, "file_name": done.file_name}
         # A fresh file picker, and a full rerun: the sidebar, map, charts and table read the new data.
         st.session_state["upload_n"] = st.session_state.get("upload_n", 0) + 1
         st.rerun()

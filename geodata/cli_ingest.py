@@ -115,6 +115,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(f"... {len(errors) - 20} more (use --report FILE for all)", file=sys.stderr)
     print(_plain(f"upload {report.upload_id}: {report.file_name} ({report.format}, {report.encoding}, "
                  f"delimiter {report.delimiter!r}), {report.rows_read} rows, {report.warnings} warnings"))
+    if report.discarded:
+        print(f"nothing new: every valid row was already stored or repeated, so upload {report.upload_id} "
+              "was undone at once (no empty upload kept)")
     print(report.summary_line())
     return 0
 

@@ -72,6 +72,22 @@ def usage() -> str:
     return "\n".join(lines)
 
 
+def _legacy_store_notice() -> None:
+    """Move (or name) a store older versions left inside the installed package; one line on stderr."""
+    from geodata.settings import adopt_legacy_store, get_settings
+    from geodata.textsafe import printable
+
+    try:
+        notice = adopt_legacy_store(get_settings())
+    except (OSError, ValueError) as exc:  # a bad setting is reported by the command itself
+        if isinstance(exc, OSError):
+            print(printable(f"conflictmap: could not move the old store out of the installed package: {exc}"),
+                  file=sys.stderr)
+        return
+    if notice:
+        print(printable(notice), file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Dispatch ``conflictmap COMMAND ARGS…``; returns the exit code (2 for an unknown command).
 
@@ -85,6 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(usage(), file=sys.stdout if args else sys.stderr)
         return 0 if args else 2
     command, rest = args[0], args[1:]
+    _legacy_store_notice()
     if command == "serve":
         from geodata.settings import get_settings
 

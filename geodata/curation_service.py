@@ -106,11 +106,12 @@ class CurationService:
         return self.tables.sequences()
 
     def suggestions(self, incidents: gpd.GeoDataFrame, across_datasets: bool = True) -> pd.DataFrame:
-        """Possible duplicate pairs among ``incidents`` not yet decided or merged."""
+        """Possible duplicate pairs among ``incidents`` not yet decided or merged, never two steps of one sequence."""
         cur = self.tables
         merged = set(cur.aliases())
         live = incidents[~incidents["event_id_cnty"].astype(str).isin(merged).to_numpy()]
-        return suggest_duplicates(live, across_datasets=across_datasets, exclude=cur.decisions().decided_pairs())
+        return suggest_duplicates(live, across_datasets=across_datasets, exclude=cur.decisions().decided_pairs(),
+                                  sequences=[q.event_ids for q in cur.sequences()])
 
     def decide(self, action: str, keep: str, alias: str, who: str, why: str = "") -> Decision:
         """Confirm (merge) or dismiss a pair."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 import geopandas as gpd
@@ -74,9 +75,28 @@ def notes_similarity(a: object, b: object) -> float:
     return len(wa & wb) / min(len(wa), len(wb))
 
 
+def sequence_pairs(sequences: Iterable[Iterable[str]]) -> set[frozenset[str]]:
+    """Every pair of distinct incidents that are steps of one sequence.
+
+    Two steps of one sequence (the Banjska ambush and the monastery siege that followed) are
+    different events an analyst already linked, never duplicates of each other.
+
+    Args:
+        sequences: for each sequence, the incident ids of its steps.
+    Returns:
+        Pairs as frozensets of two ids.
+    """
+    pairs: set[frozenset[str]] = set()
+    for ids in sequences:
+        unique = sorted(set(map(str, ids)))
+        pairs.update(frozenset((a, b)) for n, a in enumerate(unique) for b in unique[n + 1:])
+    return pairs
+
+
 def suggest_duplicates(incidents: gpd.GeoDataFrame, *, max_km: float = MAX_KM, max_days: int = MAX_DAYS,
                        min_score: float = MIN_SCORE, across_datasets: bool = True,
-                       exclude: set[frozenset[str]] | None = None) -> pd.DataFrame:
+                       exclude: set[frozenset[str]] | None = None,
+                       sequences: Iterable[Iterable[str]] = ()) -> pd.DataFrame:
     """Suggest pairs of incidents that may be the same event.
 
     A pair is a candidate when its dates are at most ``max_days`` apart; it is suggested when it
@@ -89,6 +109,8 @@ def suggest_duplicates(incidents: gpd.GeoDataFrame, *, max_km: float = MAX_KM, m
         max_km, max_days, min_score: thresholds (see above).
         across_datasets: only pairs from different datasets (:func:`dataset_of`).
         exclude: pairs (frozensets of two ids) already decided.
+        sequences: incident ids of each sequence's steps; two steps of one sequence are never
+            suggested (:func:`sequence_pairs`).
     Returns:
         DataFrame with :data:`SUGGESTION_COLUMNS`, best first; ``reasons`` is a "; "-joined text.
     """
@@ -106,7 +128,7 @@ def suggest_duplicates(incidents: gpd.GeoDataFrame, *, max_km: float = MAX_KM, m
     x, y = pts.x.to_numpy(), pts.y.to_numpy()
     ds = dataset_of(df).to_numpy()
     order = np.argsort(day, kind="stable")
-    exclude = exclude or set()
+    exclude = (exclude or set()) | sequence_pairs(sequences)
     out = []
     # Pairs within max_days of each other, found by walking the date-sorted rows (no n² table).
     for pos, i in enumerate(order):

@@ -174,14 +174,24 @@ class FilterSpec:
         fixed: dict[str, Any] = {k: tuple(v) if k in _TUPLE_FIELDS and v is not None else v for k, v in changes.items()}
         return replace(self, **fixed)
 
-    def describe(self) -> str:
-        """A plain-language summary of the selection, e.g. for a map title."""
+    def describe(self, lang: str = "en") -> str:
+        """A plain-language summary of the selection, e.g. for a map title.
+
+        Args:
+            lang: language of the place names (:func:`geodata.placenames.display_name`), so the
+                summary spells a municipality as the map does ("Zvečan" in English, never "Zveçan").
+        Returns:
+            "All incidents" or "Incidents from … ; municipality: Zvečan; …".
+        """
+        from geodata.placenames import display_name
+
         parts: list[str] = []
         if self.start or self.end:
             parts.append(f"from {self.start.isoformat() if self.start else 'the first record'} "
                          f"to {self.end.isoformat() if self.end else 'the latest record'}")
         for label, values in (("event type", self.event_types), ("sub-event type", self.sub_event_types),
-                              ("actor", self.actors), ("municipality", self.municipalities),
+                              ("actor", self.actors),
+                              ("municipality", tuple(display_name(m, lang) for m in self.municipalities)),
                               ("verification status", self.statuses)):
             if values:
                 parts.append(f"{label}{'s' if len(values) > 1 else ''}: {', '.join(values)}")

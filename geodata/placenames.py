@@ -122,3 +122,17 @@ _CYR.update({"љ": "lj", "њ": "nj", "џ": "dž"})
 def _cyr_to_latin(text: str) -> str:
     """Serbian Cyrillic to Serbian Latin (one-to-one official mapping) for lookups."""
     return "".join(_CYR.get(c.lower(), c) for c in text)
+
+
+def where(location: object, municipality: object, lang: str = DEFAULT_LANGUAGE) -> str:
+    """"Location, Municipality" as one text, each place in its one display name (details tables, popups).
+
+    Args:
+        location: the incident's location, any spelling (blank allowed).
+        municipality: its municipality, any spelling (blank allowed).
+        lang: display language (see :func:`display_name`).
+    Returns:
+        The names joined by ", ", a repeat left out ("Zvečan, Zvečan" -> "Zvečan"); "" when both are blank.
+    """
+    names = [display_name(v, lang) for v in (location, municipality)]
+    return ", ".join(dict.fromkeys(n for n in names if n))

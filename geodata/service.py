@@ -522,6 +522,9 @@ class IncidentService:
     def store_upload(self, prepared: Prepared, progress: Progress | None = None) -> UploadOutcome:
         """Store a prepared file as one upload (one transaction; municipality computed for its rows only).
 
+        An upload that adds no new incident is undone at once (``report.discarded``), so no empty
+        upload is left behind.
+
         Returns:
             An :class:`UploadOutcome` with the report and the store's count and version afterwards.
         Raises:
@@ -531,6 +534,11 @@ class IncidentService:
 
         report = store_prepared(prepared, self.store, self.settings, progress,
                                 municipalities=self.context().municipalities)
+        if report.accepted == 0 and report.upload_id is not None:
+            # An upload that added nothing would only clutter the list of uploads (and its Undo would
+            # remove nothing): it is undone at once and the report says so.
+            self.store.undo_upload(report.upload_id)
+            report.discarded = True
         return UploadOutcome(report=report, total=self.store.count(), data_version=self.data_version())
 
     @_serialised

@@ -6,7 +6,11 @@ command line and the tests all read them through :func:`get_settings`.
 =============================  ===============================================  ==========================
 variable                       meaning                                          default
 =============================  ===============================================  ==========================
-CONFLICTMAP_DATA_DIR           folder for generated data (db, cache, downloads)  ``<repo>/var`` (git-ignored)
+CONFLICTMAP_DATA_DIR           folder for generated data (db, cache, downloads); the checkout's ``var/`` (git-
+                               the same for ``conflictmap`` and ``python -m``    ignored) when run from a checkout,
+                               ``geodata`` started in the same folder            else the user's data folder
+                                                                                 (``platformdirs.user_data_dir``);
+                                                                                 never inside the installed package
 CONFLICTMAP_BOUNDARIES         ADM2 boundaries file the user names (GeoJSON/    unset: use the cache
                                GeoPackage); wins over the cache
 CONFLICTMAP_BOUNDARIES_URL     where ``python -m geodata boundaries`` downloads  geoBoundaries 4.0.0 XKX ADM2
@@ -45,8 +49,11 @@ CONFLICTMAP_SMTP_FROM          sender address of digest mail                    
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
+
+import platformdirs
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_DIR = Path(__file__).resolve().parent / "data"
@@ -83,6 +90,94 @@ DEFAULT_PUSHDOWN_ROWS = 200_000
 #: Defaults of CONFLICTMAP_ACLED_URL and CONFLICTMAP_UCDP_URL (see :mod:`geodata.sync`).
 DEFAULT_ACLED_URL = "https://acleddata.com"
 DEFAULT_UCDP_URL = "https://ucdpapi.pcr.uu.se"
+
+
+def _is_checkout(folder: Path) -> bool:
+    """Whether ``folder`` is a conflictmap source checkout (not an installed copy of the package)."""
+    pyproject = folder / "pyproject.toml"
+    if not (pyproject.is_file() and (folder / "geodata" / "settings.py").is_file()):
+        return False
+    try:
+        text = pyproject.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return 'name = "conflictmap"' in text
+
+
+def find_checkout(start: Path) -> Path | None:
+    """The conflictmap checkout containing ``start`` (``start`` itself or a parent), if any.
+
+    Args:
+        start: a folder, usually the current working directory.
+    Returns:
+        The checkout's root folder, or ``None``.
+    """
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if _is_checkout(folder):
+            return folder
+    return None
+
+
+def default_data_dir(package_root: Path = REPO_ROOT, cwd: Path | None = None) -> Path:
+    """The data folder used when ``CONFLICTMAP_DATA_DIR`` is unset.
+
+    The checkout's ``var/`` when the code runs from a checkout, or (installed code) when it is run
+    from inside one, so ``conflictmap info`` and ``python -m geodata info`` started in the same folder
+    use the same store; else the user's data folder. Never a folder inside the installed package,
+    which a reinstall may delete.
+
+    Args:
+        package_root: the folder holding the ``geodata`` package.
+        cwd: the working directory (default: the current one).
+    Returns:
+        The folder (not created here).
+    """
+    if _is_checkout(package_root):
+        return package_root / "var"
+    try:
+        here = Path.cwd() if cwd is None else cwd
+    except OSError:  # the working directory was deleted
+        here = None
+    checkout = find_checkout(here) if here is not None else None
+    if checkout is not None:
+        return checkout / "var"
+    return Path(platformdirs.user_data_dir("conflictmap", appauthor=False))
+
+
+def adopt_legacy_store(settings: Settings, package_root: Path = REPO_ROOT) -> str | None:
+    """Move a store left inside the installed package by older versions into the data folder.
+
+    Versions before this one kept their data in ``<site-packages>/var``, which a reinstall deletes.
+    The folder is moved when the data folder holds no store yet; otherwise it is left where it is and
+    named, so it is never silently abandoned.
+
+    Args:
+        settings: the resolved settings (the data folder and store in use).
+        package_root: the folder holding the ``geodata`` package.
+    Returns:
+        A one-line notice for the user, or ``None`` when there is no such store.
+    Raises:
+        OSError: if the move fails half-way (the files left are still named by the error).
+    """
+    legacy = package_root / "var"
+    if _is_checkout(package_root) or not (legacy / "incidents.sqlite").is_file():
+        return None
+    target = settings.data_dir
+    if legacy.resolve() == target.resolve():
+        return None
+    default_db = settings.db_url == f"sqlite:///{target / 'incidents.sqlite'}"
+    if default_db and not (target / "incidents.sqlite").exists():
+        target.mkdir(parents=True, exist_ok=True)
+        for item in legacy.iterdir():
+            if not (target / item.name).exists():
+                shutil.move(str(item), str(target / item.name))
+        if not any(legacy.iterdir()):
+            legacy.rmdir()
+        return (f"conflictmap: moved the store from {legacy} (inside the installed package) "
+                f"to the data folder {target}")
+    return (f"conflictmap: an older store is still at {legacy / 'incidents.sqlite'}; the store in use is "
+            f"{settings.db_url} (move the old one into {target} or set CONFLICTMAP_DATA_DIR to keep using it)")
 
 
 @dataclass(frozen=True)
@@ -138,7 +233,7 @@ def get_settings(env: dict[str, str] | None = None) -> Settings:
         ValueError: if a numeric setting is not a number.
     """
     e = os.environ if env is None else env
-    data_dir = Path(e.get("CONFLICTMAP_DATA_DIR") or REPO_ROOT / "var").expanduser()
+    data_dir = Path(e.get("CONFLICTMAP_DATA_DIR") or default_data_dir()).expanduser()
     boundaries = e.get("CONFLICTMAP_BOUNDARIES")
     tiles = e.get("CONFLICTMAP_TILES") or None
     if tiles and tiles.lower() == "none":

@@ -140,7 +140,7 @@ def test_markdown_from_the_url_stays_text_in_chromium(server_sqlite):
         try:
             page = context.new_page()
             page.goto(f"http://127.0.0.1:{port}/?{query}", wait_until="domcontentloaded")
-            page.get_by_text("This link asked for values").wait_for(timeout=60_000)
+            page.get_by_text("This link asked for something").wait_for(timeout=60_000)
             page.get_by_text("Click here", exact=False).first.wait_for(timeout=10_000)
             text = page.locator("body").inner_text().replace("\u2060", "")  # the invisible joiner
             for title in ("Analysis", "Export", "Map"):

@@ -111,11 +111,16 @@ def test_status_change_form_records_who_and_why_then_undo(seeded):
 
 
 def test_duplicate_dismiss_and_undo_from_the_section(seeded):
+    from geodata.incidents import load_bundled_incidents
+
+    with CurationService(get_settings()) as svc:
+        first = svc.suggestions(load_bundled_incidents(), across_datasets=False).iloc[0]
     at = AppTest.from_function(curation_app, default_timeout=60)
-    at.query_params["id"] = "CM-XKX-0024"
+    at.query_params["id"] = str(first["a"])
     at.run()
     assert not at.exception
-    assert any(t.startswith("CM-XKX-0025 — score") for t in texts(at))
+    at.checkbox(key="cur_dup_all").check().run()
+    assert any(t.startswith(f"{first['b']} — score") for t in texts(at))
     at.text_input(key="cur_who").input("ana")
     at.button(key="cur_dismiss_0").click().run()
     assert at.success[0].value == "Decision #1 recorded (dismiss)."
@@ -125,3 +130,62 @@ def test_duplicate_dismiss_and_undo_from_the_section(seeded):
     assert at.success[0].value == "Decision #1 undone."
     with CurationService(get_settings()) as svc:
         assert [d.action for d in svc.decisions()] == ["dismiss", "undo"]
+
+
+def banjska_app():
+    from dashboard import curation
+    from geodata.curation_service import CurationService
+    from geodata.incidents import load_bundled_incidents
+    from geodata.settings import get_settings
+
+    with CurationService(get_settings()) as svc:
+        curation.render(svc, "CM-XKX-0024", load_bundled_incidents())
+
+
+def test_two_steps_of_one_sequence_are_never_offered_as_a_merge(clean_env):
+    # Issue 21 item 7: the Banjska ambush (0024) and the monastery siege (0025) are steps of one bundled sequence.
+    from geodata.incidents import load_bundled_incidents
+
+    with CurationService(get_settings()) as svc:
+        assert any({"CM-XKX-0024", "CM-XKX-0025"} <= set(q.event_ids) for q in svc.sequences())
+        table = svc.suggestions(load_bundled_incidents(), across_datasets=False)
+    pairs = {frozenset((r.a, r.b)) for r in table.itertuples()}
+    assert frozenset(("CM-XKX-0024", "CM-XKX-0025")) not in pairs
+    at = AppTest.from_function(banjska_app, default_timeout=60)
+    at.run()
+    assert not at.exception
+    at.checkbox(key="cur_dup_all").check().run()
+    assert not any(t.startswith("CM-XKX-0025 — score") for t in texts(at))
+
+
+def test_dashboard_compares_within_one_dataset_only_when_asked(curation_env):
+    # Two bundled rows (one dataset) close in time and place: suggested only after ticking the box, like `--all`.
+    from geodata.incidents import load_bundled_incidents
+
+    incidents = load_bundled_incidents()
+    with CurationService(get_settings()) as svc:
+        within = svc.suggestions(incidents, across_datasets=False)
+    assert not within.empty
+    eid = str(within.iloc[0]["a"])
+    other = str(within.iloc[0]["b"])
+
+    def app():
+        import streamlit as st
+
+        from dashboard import curation
+        from geodata.curation_service import CurationService
+        from geodata.incidents import load_bundled_incidents
+        from geodata.settings import get_settings
+
+        with CurationService(get_settings()) as svc:
+            curation.render(svc, st.query_params["id"], load_bundled_incidents())
+
+    at = AppTest.from_function(app, default_timeout=60)
+    at.query_params["id"] = eid
+    at.run()
+    assert not at.exception
+    assert not at.checkbox(key="cur_dup_all").value
+    assert not any(t.startswith(f"{other} — score") for t in texts(at))
+    assert any(t.startswith("None suggested from other datasets") for t in texts(at))
+    at.checkbox(key="cur_dup_all").check().run()
+    assert any(t.startswith(f"{other} — score") for t in texts(at))

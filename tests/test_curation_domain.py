@@ -205,3 +205,19 @@ def test_bundled_loader_keeps_good_rows_and_logs_bad_ones(tmp_path, caplog):
     got = load_bundled_sources(f)
     assert list(got["url"]) == ["https://prishtinainsight.com/a"]
     assert "line 3 url: not an http(s) URL" in caplog.text
+
+
+def test_steps_of_one_sequence_are_never_suggested_as_duplicates():
+    import geopandas as gpd
+
+    from geodata.duplicates import sequence_pairs, suggest_duplicates
+
+    rows = pd.DataFrame({"event_id_cnty": ["A-1", "A-2", "A-3"], "event_date": ["2023-09-24"] * 3,
+                         "latitude": [42.9733, 42.9714, 42.9720], "longitude": [20.7808, 20.7825, 20.7810],
+                         "actor1": ["Police"] * 3, "notes": ["armed clash at Banjska"] * 3})
+    gdf = gpd.GeoDataFrame(rows, geometry=gpd.points_from_xy(rows.longitude, rows.latitude), crs="EPSG:4326")
+    every = suggest_duplicates(gdf, across_datasets=False)
+    assert len(every) == 3
+    seq = suggest_duplicates(gdf, across_datasets=False, sequences=[["A-1", "A-2", "A-1"]])
+    assert {frozenset((r.a, r.b)) for r in seq.itertuples()} == {frozenset(("A-1", "A-3")), frozenset(("A-2", "A-3"))}
+    assert sequence_pairs([["x", "y", "z"]]) == {frozenset(p) for p in (("x", "y"), ("x", "z"), ("y", "z"))}

@@ -508,3 +508,43 @@ def test_display_language_names_places_everywhere(bundle):
     assert set(table_rows(linked)["municipality"]) == {display_name(m, "sr") for m in munis}
     bad = run_app({"lang": "xx"})
     assert bad.radio(key=S.W_LANG).value == "en" and any("lang" in w.value for w in bad.warning)
+
+
+def test_filter_summary_spells_places_as_the_map_does(bundle):
+    # Issue 21 item 6: the sidebar summary, the Analysis caption and the export/PNG titles (FilterSpec.describe)
+    # said "Zveçan" while the map said "Zvečan".
+    canonical = next(m for m in bundle.incidents["municipality"].dropna().unique() if "Zve" in m)
+    at = run_app({"muni": canonical})
+    summary = [c.value for c in at.sidebar.caption if "municipality" in c.value]
+    assert summary and "Zvečan" in summary[0] and "Zveçan" not in summary[0]
+    goto(at, "analysis")
+    caption = [c.value for c in at.caption if "municipality" in c.value]
+    assert caption and "Zvečan" in caption[0] and "Zveçan" not in caption[0]
+    assert "Zveçan" in FilterSpec(municipalities=(canonical,)).describe("sq")
+    assert "Zvečan" in FilterSpec(municipalities=(canonical,)).describe()  # export-html and export-png titles
+
+
+def test_where_text_uses_one_spelling():
+    from geodata.placenames import where
+
+    assert where("Banjska", "Zveçan") == "Banjska, Zvečan"
+    assert where("Zvecan", "Zveçan") == "Zvečan"
+    assert where(None, float("nan")) == ""
+    assert where("Banjska", "Zveçan", "sq").endswith("Zveçan")
+
+
+def test_bogus_link_notice_is_plain_words_and_one_short_paragraph(bundle):
+    # Issue 21 item 8: no `c="abc"` / `z="99"` jargon, and no bullet list pushing the map below the fold.
+    at = run_app({"c": "abc", "z": "99"})
+    (notice,) = [w.value.replace("\\", "") for w in at.warning if "link" in w.value]
+    assert "the map position in the link could not be read (“abc”)" in notice
+    assert "the map zoom in the link could not be read (“99”)" in notice
+    assert "=" not in notice and "c“" not in notice and "z“" not in notice
+    assert "\n" not in notice and not notice.lstrip().startswith("-")
+    many = run_app({"c": "abc", "z": "99", "minfat": "lots", "actor": ["Nobody"], "start": "2099-01-01"})
+    (notice,) = [w.value for w in many.warning if "link" in w.value]
+    assert "\n" not in notice and notice.count("; ") == 4  # five problems in one paragraph
+    last = bundle.incidents["event_date"].max().date().isoformat()
+    one_day = run_app({"start": "2099-01-01"})
+    (why,) = [w.value.replace("\\", "") for w in one_day.warning if "link" in w.value]  # Markdown escapes off
+    assert f"after the last day with data ({last})" in why and "that one day only" in why

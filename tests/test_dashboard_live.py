@@ -106,7 +106,8 @@ def test_link_with_missing_or_clamped_values_opens_with_a_notice(env):
     at = run_app({"actor": "Nobody at all", "type": "Parades", "start": "2099-01-01", "minfat": "many",
                   "map": "custom", "z": "99"})
     notice = next(w.value for w in at.warning if "This link asked for" in w.value)
-    for text in ("Nobody at all", "Parades", "2099-01-01", "many", "custom", "z"):
+    for text in ("Nobody at all", "Parades", "2099-01-01", "the minimum number of deaths", "the basemap",
+                 "the map zoom"):
         assert md_escape(text) in notice, text
     assert md_escape(last.isoformat()) in notice  # where the start date was moved to
     # The notice goes once the user changes the view.

@@ -101,13 +101,28 @@ def test_link_problems_name_every_dropped_clamped_or_unreadable_value(choices):
     view = S.ViewOptions.from_query_params(get_all)
     problems = S.link_problems(get_all, spec, choices, view)
     text = "\n".join(problems)
-    assert "actor “Nobody”" in text and choices.actors[0] not in text
-    assert "event type “Parades”" in text
-    assert f"end date 1999-01-01 is outside the data (moved to {choices.first.isoformat()})" in text
-    assert "minfat=“many”" in text and "km=“far”" in text
-    assert "map=“custom”" in text and "c=“95,20”" in text
-    assert "z=" not in text  # a valid zoom is no problem
+    assert "the actor “Nobody” is not in the data, so it was left out" in text and choices.actors[0] not in text
+    assert "the event type “Parades” is not in the data" in text
+    assert (f"the end date 1999-01-01 is before the first day with data ({choices.first.isoformat()}), so it was "
+            f"moved to {choices.first.isoformat()} — the view shows that one day only") in text
+    # Plain words, no parameter jargon (issue 21 item 8): never `c="95,20"` or `minfat=`.
+    assert "the minimum number of deaths in the link could not be read (“many”)" in text
+    assert "the distance to routes or sites in the link could not be read (“far”)" in text
+    assert "the basemap in the link could not be read (“custom”)" in text
+    assert "the map position in the link could not be read (“95,20”), so it was ignored" in text
+    assert "=" not in text and "minfat" not in text and "c“" not in text
+    assert "zoom" not in text  # a valid zoom is no problem
     assert len(problems) == 7
+
+
+def test_a_start_date_after_the_data_says_why_one_day_shows(choices):
+    params = {"start": ["2099-01-01"]}
+    get_all = lambda k: params.get(k, [])  # noqa: E731
+    spec = FilterSpec.from_query_params(get_all)
+    (problem,) = S.link_problems(get_all, spec, choices, S.ViewOptions.from_query_params(get_all))
+    last = choices.last.isoformat()
+    assert problem == (f"the start date 2099-01-01 is after the last day with data ({last}), so it was moved to "
+                       f"{last} — the view shows that one day only")
     assert S.link_problems(lambda k: [], FilterSpec(), choices, S.ViewOptions()) == []
 
 

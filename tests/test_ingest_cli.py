@@ -32,19 +32,20 @@ def test_ingest_reingest_uploads_undo(tmp_path, corpus):
     assert len([r for r in rows if r["severity"] == "error"]) == 8 and len(rows) == 9
     p = run(tmp_path, "ingest", str(corpus / "acled_bad_rows.csv"))
     assert p.stdout.splitlines()[-1] == "accepted=0 rejected=8 duplicates=2"
-    second = p.stdout.splitlines()[-2].split(":")[0].removeprefix("upload ")
+    # A re-ingest that adds nothing says so and leaves no live (empty) upload behind (issue 21 item 3).
+    assert p.stdout.splitlines()[-2].startswith("nothing new:")
+    second = p.stdout.splitlines()[-3].split(":")[0].removeprefix("upload ")
     assert (tmp_path / "incidents.sqlite").exists()
     p = run(tmp_path, "uploads")
-    assert p.returncode == 0 and len(p.stdout.splitlines()) == 2 and "acled_bad_rows.csv" in p.stdout
-    assert [first, second][::-1] == [line.split("\t")[0] for line in p.stdout.splitlines()]  # newest first
+    assert p.returncode == 0 and "acled_bad_rows.csv" in p.stdout
+    listed = {line.split("\t")[0]: line for line in p.stdout.splitlines()}
+    assert "complete" in listed[first] and "complete" not in listed.get(second, "undone")
     p = run(tmp_path, "uploads", "--all")  # the bundled incidents are an upload too
-    assert len(p.stdout.splitlines()) == 3 and "\tbundled\t" in p.stdout.splitlines()[-1]
-    # Exact undo: the first upload's rows are also held by the second, so they stay.
-    p = run(tmp_path, "undo", first)
-    assert p.returncode == 0
-    assert p.stdout == f"undone upload {first}: removed 0 incidents; 2 stay because another upload also holds them\n"
+    assert "\tbundled\t" in p.stdout.splitlines()[-1]
     p = run(tmp_path, "undo", second)
-    assert p.returncode == 0 and p.stdout == f"undone upload {second}: removed 2 incidents\n"
+    assert p.returncode == 1 and p.stderr == f"error: upload {second} was already undone\n"
+    p = run(tmp_path, "undo", first)
+    assert p.returncode == 0 and p.stdout == f"undone upload {first}: removed 2 incidents\n"
     p = run(tmp_path, "undo", first)
     assert p.returncode == 1 and p.stderr == f"error: upload {first} was already undone\n"
     bundled = run(tmp_path, "uploads", "--all").stdout.splitlines()[-1].split("\t")[0]

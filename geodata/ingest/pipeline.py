@@ -76,9 +76,32 @@ class Prepared:
         """Every error and warning: line, column, severity, reason."""
         return self.result.report()
 
+    @property
+    def repeated_in_file(self) -> int:
+        """Valid rows that repeat an earlier row of the same file (same key: stored once)."""
+        valid = self.result.valid
+        if valid.empty:
+            return 0
+        from geodata.store.records import dedup_keys
+
+        return int(dedup_keys(valid).duplicated(keep="first").sum())
+
     def preview(self, n: int = 20) -> pd.DataFrame:
-        """The first ``n`` accepted rows as they will be stored (canonical columns, source line)."""
-        return self.result.valid.head(n).reset_index(drop=True)
+        """The first ``n`` rows as they will be stored: a row repeated inside the file once, dates as dates.
+
+        Returns:
+            Canonical columns and the source ``line``; ``event_date`` holds :class:`datetime.date`
+            values (a day, never a midnight time stamp).
+        """
+        valid = self.result.valid
+        if valid.empty:
+            return valid.reset_index(drop=True)
+        from geodata.store.records import dedup_keys
+
+        once = valid[~dedup_keys(valid).duplicated(keep="first").to_numpy()].head(n).reset_index(drop=True)
+        if "event_date" in once:
+            once["event_date"] = pd.to_datetime(once["event_date"]).dt.date
+        return once
 
 
 @dataclass(frozen=True)
@@ -125,10 +148,40 @@ class IngestReport:
     duplicates: int
     warnings: int
     issues: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(REPORT_COLUMNS)))
+    #: Of ``duplicates``: rows repeating an earlier row of the same file (the rest were already stored).
+    repeated_in_file: int = 0
+    #: True when the upload added nothing and was therefore undone at once (no empty upload is kept).
+    discarded: bool = False
+
+    @property
+    def already_stored(self) -> int:
+        """Rows not stored because the store already held them (before this file)."""
+        return max(self.duplicates - self.repeated_in_file, 0)
 
     def summary_line(self) -> str:
         """``accepted=N rejected=N duplicates=N`` (the CLI's last line)."""
         return f"accepted={self.accepted} rejected={self.rejected} duplicates={self.duplicates}"
+
+    def outcome_text(self) -> str:
+        """What happened to every row, in words, e.g. "11 new incidents stored; 2 repeated inside the
+        file (stored once); 7 rejected." or "Nothing new: …; no upload was kept."."""
+        def n(count: int, one: str, many: str) -> str:
+            return f"{count:,} {one if count == 1 else many}"
+
+        parts = []
+        if self.repeated_in_file:
+            parts.append(n(self.repeated_in_file, "row repeated inside the file (stored once)",
+                           "rows repeated inside the file (stored once)"))
+        if self.already_stored:
+            parts.append(n(self.already_stored, "row already stored before this file",
+                           "rows already stored before this file"))
+        if self.rejected:
+            parts.append(n(self.rejected, "row rejected", "rows rejected"))
+        rest = "".join(f"; {p}" for p in parts)
+        if self.accepted == 0:
+            why = " (it added nothing, so it was undone at once)" if self.discarded else ""
+            return f"Nothing new was stored{rest}. No upload was kept{why}."
+        return f"{n(self.accepted, 'new incident', 'new incidents')} stored{rest}."
 
 
 def report_csv(issues: pd.DataFrame) -> bytes:
@@ -280,6 +333,7 @@ def store_prepared(prepared: Prepared, store: IncidentStore, settings: Settings 
         encoding=prepared.encoding, delimiter=prepared.delimiter, rows_read=prepared.rows_read,
         accepted=inserted, rejected=prepared.rejected, duplicates=duplicates,
         warnings=len(prepared.result.warnings), issues=prepared.report(),
+        repeated_in_file=min(prepared.repeated_in_file, duplicates),
     )
 
 
