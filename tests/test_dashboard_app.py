@@ -548,3 +548,19 @@ def test_bogus_link_notice_is_plain_words_and_one_short_paragraph(bundle):
     one_day = run_app({"start": "2099-01-01"})
     (why,) = [w.value.replace("\\", "") for w in one_day.warning if "link" in w.value]  # Markdown escapes off
     assert f"after the last day with data ({last})" in why and "that one day only" in why
+
+
+def test_clicked_incident_details_use_one_spelling(bundle):
+    """Issue 21 item 6: the details table names places as the map does ("Zvečan" in English, never "Zveçan")."""
+    from geodata.placenames import where
+
+    at = run_app()
+    zv = bundle.incidents[bundle.incidents["municipality"].astype(str).str.contains("Zve")]
+    target = zv.iloc[0]
+    key = map_args(at)["key"]
+    at.session_state[key] = {"last_object_clicked": {"lat": target.geometry.y, "lng": target.geometry.x}}
+    at.run()
+    assert not at.exception
+    details = at.dataframe[0].value.set_index("field")["value"]
+    assert "Zveçan" not in details["Where"]
+    assert details["Where"] == where(target["location"], target["municipality"], "en")

@@ -28,6 +28,7 @@ from dashboard import curation, data, sidebar
 from dashboard import state as S
 from dashboard.text import md_escape
 from geodata import analysis, playback
+from geodata.placenames import where
 from geodata._errors import ConflictmapError
 from geodata.layers_data import context_key
 from layers.assets import localize_links, write_static_assets
@@ -249,7 +250,7 @@ def map_panel() -> None:
         st.caption("Click an incident on the map to see its details here." if not clicked
                    else "No incident of the current view at the clicked point.")
         return
-    show_details(row)
+    show_details(row, cur.view.lang)
     analyst_section(cur, row, selection)
 
 
@@ -269,12 +270,12 @@ def analyst_section(cur: sidebar.Current, row, selection) -> None:
             st.text(str(exc))
 
 
-def show_details(row) -> None:
-    """The clicked incident, as text (never HTML or Markdown)."""
+def show_details(row, lang: str = "en") -> None:
+    """The clicked incident, as text (never HTML or Markdown); places in their one display name for ``lang``."""
     facts = {
         "Date": f"{row['event_date']:%Y-%m-%d}",
         "Event": f"{row.get('event_type')} — {row.get('sub_event_type')}",
-        "Where": ", ".join(str(v) for v in (row.get("location"), row.get("municipality")) if v),
+        "Where": where(row.get("location"), row.get("municipality"), lang),
         "Actors": " vs ".join(str(v) for v in (row.get("actor1"), row.get("actor2")) if v),
         "Associated actors": "; ".join(str(v) for v in (row.get("assoc_actor_1"), row.get("assoc_actor_2")) if v),
         "Fatalities": str(row.get("fatalities")),
