@@ -63,7 +63,7 @@ def _selection(args):
 
     tiles = None if args.__dict__.get("tiles") is None else ("" if args.tiles.lower() == "none" else args.tiles)
     with IncidentService(get_settings()) as svc:
-        sel = svc.select(spec_from_args(args), distances=True, metric=args.metric, tiles=tiles,
+        sel = svc.select(spec_from_args(args), distances=True, curation=True, metric=args.metric, tiles=tiles,
                          use_boundaries=not args.no_boundaries)
     for note in sel.notes:
         print(f"note: {user_message(Exception(note))}", file=sys.stderr)

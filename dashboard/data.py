@@ -33,7 +33,7 @@ import streamlit as st
 
 from dashboard import state as S
 from geodata.analysis import KeyFigures
-from geodata.curation_service import CurationService
+from geodata.curation_service import CurationService, curated
 from geodata.enrich import buffer_features
 from geodata.filters import ACTOR_COLUMNS, FilterSpec
 from geodata.ingest import ColumnMapping, FileInfo, inspect_file
@@ -283,6 +283,16 @@ class Snapshot:
             notes=tuple(notes),
         )
 
+    def export_selection(self, spec: FilterSpec, view: S.ViewOptions) -> Selection:
+        """:meth:`context` with the curation in force (statuses, sources, sequences) attached, and
+        joined to the rows when few enough for full popups: what the exporters draw."""
+        return curated(self.context(spec, view), self.settings)
+
+    def drawable(self, incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """``incidents`` joined with their curation when few enough for full popups
+        (:func:`geodata.curation_service.curated`); as they are otherwise."""
+        return curated(Selection(incidents=incidents), self.settings).incidents
+
 
 def snapshot() -> Snapshot:
     """The settings and the store's current data version (call once per rerun).
@@ -336,6 +346,13 @@ def undo_upload(settings: Settings, upload_id: int) -> UndoOutcome:
     """
     with service(settings) as svc:
         return svc.undo(upload_id)
+
+
+def in_view(settings: Settings, spec: FilterSpec, box: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
+    """Every column of the incidents of ``spec`` inside ``box`` with their curation
+    (:meth:`geodata.service.IncidentService.select_in_view`)."""
+    with service(settings) as svc:
+        return svc.select_in_view(spec, box)
 
 
 # ---------------------------------------------------------------- curation (sources, status, sequences)

@@ -24,6 +24,7 @@ from geodata.sequences import Sequence
 from geodata.verification import StatusChange
 
 if TYPE_CHECKING:
+    from geodata.selection import Selection
     from geodata.store.curation_sql import CurationStore
 
 
@@ -150,3 +151,25 @@ def with_curation(incidents: pd.DataFrame, settings: Any = None) -> pd.DataFrame
     if "verification_status" in incidents or "event_id_cnty" not in incidents:
         return incidents
     return annotate(incidents, current_curation(settings))
+
+
+#: Up to this many incidents a selection's rows carry their curation (status, every source,
+#: sequence): the size up to which maps draw full popups (:data:`layers.incidents.MARKER_LIMIT`).
+CURATED_ROWS = 2_000
+
+
+def curated(selection: Selection, settings: Any = None) -> Selection:
+    """``selection`` with the curation in force attached, and joined to its rows when they are few
+    enough for full popups (:data:`CURATED_ROWS`): drawing code gets what it shows and never opens
+    the store (see :func:`current_curation` for what happens when the store is down).
+
+    Raises:
+        DataError: if a bundled curation file is invalid.
+    """
+    from dataclasses import replace
+
+    curation = current_curation(settings)
+    incidents = selection.incidents
+    if len(incidents) <= CURATED_ROWS and "event_id_cnty" in incidents and "verification_status" not in incidents:
+        incidents = annotate(incidents, curation)
+    return replace(selection, incidents=incidents, curation=curation)

@@ -245,7 +245,7 @@ def run_export(args: argparse.Namespace, settings: Settings) -> int:
 
     try:
         with IncidentService(settings) as svc:
-            selection = svc.select(spec_from_args(args), distances=True)
+            selection = svc.select(spec_from_args(args), distances=True, curation=True)
         out = Path(args.out)
         full_rows = bool(getattr(args, "full_rows", False))
         if needs_notice(selection.incidents, full_rows):

@@ -17,6 +17,7 @@ import geopandas as gpd
 from geodata.filters import FilterSpec
 
 if TYPE_CHECKING:
+    from geodata.curation import Curation
     from geodata.settings import Settings
 
 
@@ -32,6 +33,8 @@ class Selection:
         metric: choropleth metric, ``"incidents"`` or ``"fatalities"``.
         tiles_attribution: attribution for a custom tile URL.
         notes: extra lines for the export's "about" box (e.g. "boundaries not installed").
+        curation: the statuses, sources and sequences in force (the exported map's sequence control
+            draws them); ``None`` when the builder did not read them.
     """
 
     incidents: gpd.GeoDataFrame
@@ -43,6 +46,7 @@ class Selection:
     metric: str = "incidents"
     tiles_attribution: str | None = None
     notes: tuple[str, ...] = ()
+    curation: Curation | None = None
 
 
 def load_selection(settings: Settings, spec: FilterSpec, *, metric: str = "incidents", tiles: str | None = None,
@@ -61,4 +65,4 @@ def load_selection(settings: Settings, spec: FilterSpec, *, metric: str = "incid
     from geodata.service import IncidentService
 
     with IncidentService(settings) as svc:
-        return svc.select(spec, metric=metric, tiles=tiles, use_boundaries=use_boundaries)
+        return svc.select(spec, metric=metric, tiles=tiles, use_boundaries=use_boundaries, curation=True)

@@ -295,7 +295,7 @@ class IncidentService:
     @_serialised
     def select(self, spec: FilterSpec | None = None, columns: Sequence[str] | None = None, *,
                distances: bool | None = None, metric: str = "incidents", tiles: str | None = None,
-               use_boundaries: bool = True) -> Selection:
+               use_boundaries: bool = True, curation: bool = False) -> Selection:
         """The incidents matching ``spec``, with the context layers, as one :class:`Selection`.
 
         The store answers dates, types, fatalities, municipality (a stored, indexed column), actors
@@ -311,6 +311,8 @@ class IncidentService:
                 when every column is read and the selection is small enough for markers.
             metric, tiles, use_boundaries: passed into the :class:`Selection` for exporters
                 (``tiles`` ``None`` = the configured tiles, ``""`` = none).
+            curation: attach the curation in force (and join it to the rows when few enough for full
+                popups; see :func:`geodata.curation_service.curated`): what exporters draw.
         Returns:
             A :class:`Selection` (``incidents`` is a GeoDataFrame in EPSG:4326 with ``origin``).
         Raises:
@@ -318,9 +320,13 @@ class IncidentService:
         """
         from geodata.pushdown import select_rows
 
+        from geodata.curation_service import curated
+
         spec = spec or FilterSpec()
         incidents = select_rows(self.store, spec, columns, self.context(), distances=distances)
-        return self._selection(spec, incidents, metric=metric, tiles=tiles, use_boundaries=use_boundaries)
+        selection = self._selection(spec, incidents, metric=metric, tiles=tiles, use_boundaries=use_boundaries)
+        # What exporters draw: statuses, sources and sequences joined here, never by the drawing code.
+        return curated(selection, self.settings) if curation else selection
 
     def _selection(self, spec: FilterSpec, incidents: gpd.GeoDataFrame, *, metric: str = "incidents",
                    tiles: str | None = None, use_boundaries: bool = True) -> Selection:
@@ -337,6 +343,41 @@ class IncidentService:
             tiles=self.settings.tiles if tiles is None else (tiles or None), metric=metric,
             tiles_attribution=self.settings.tiles_attribution if tiles is None else None, notes=tuple(notes),
         )
+
+    @_serialised
+    def select_in_view(self, spec: FilterSpec | None, box: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
+        """Every column of the incidents of ``spec`` inside ``box``, joined with their curation
+        (status, every source, sequence): what the map needs to draw them one by one with popups.
+
+        The store reads only the box (its coordinate index; a selection by distance reads its own
+        area and the box is applied after), so this is cheap however many incidents are stored.
+
+        Args:
+            spec: the filters (``None`` for everything).
+            box: ``(west, south, east, north)`` in EPSG:4326 degrees.
+        Returns:
+            GeoDataFrame (EPSG:4326) as :meth:`select` returns it, plus the curation columns.
+        Raises:
+            StoreError: if the store cannot be read.
+        """
+        from shapely.geometry import box as shapely_box
+
+        from geodata.curation_service import with_curation
+        from geodata.pushdown import finish_rows, read_rows
+        from geodata.settings import METRIC_CRS
+        from geodata.store.records import Proximity
+
+        spec = spec or FilterSpec()
+        west, south, east, north = box
+        if spec.uses_proximity:
+            rows = read_rows(self.store, spec, None, self.context())
+        else:
+            area = gpd.GeoSeries([shapely_box(west, south, east, north)], crs="EPSG:4326").to_crs(METRIC_CRS)
+            rows = self.store.read(spec, None, Proximity(bbox=(west, south, east, north),
+                                                         metric_wkt=area.iloc[0].wkt, radius_m=0.0))
+        lon, lat = pd.to_numeric(rows["longitude"]), pd.to_numeric(rows["latitude"])
+        rows = rows[((lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)).to_numpy()]
+        return with_curation(finish_rows(rows.reset_index(drop=True), spec, None, self.context()), self.settings)
 
     @_serialised
     def select_for_map(self, spec: FilterSpec | None = None, extra_columns: Sequence[str] = (), *,

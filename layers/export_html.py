@@ -174,12 +174,12 @@ def proximity_buffers(selection: Selection) -> gpd.GeoDataFrame | None:
 
 
 def _add_sequences(m, selection: Selection) -> None:
-    """The sequence step-through control for the sequences that have incidents in the selection."""
-    from geodata.curation_service import current_curation
+    """The sequence step-through control for the sequences that have incidents in the selection
+    (none when the selection's builder attached no curation: drawing never reads the store)."""
     from layers.sequence import add_sequence_control
 
-    curation = current_curation()
-    add_sequence_control(m, curation.sequences, selection.incidents, curation)
+    if selection.curation is not None:
+        add_sequence_control(m, selection.curation.sequences, selection.incidents, selection.curation)
 
 
 def render_html(selection: Selection, representation: str, generated_at: dt.datetime | None = None,

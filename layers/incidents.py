@@ -114,10 +114,25 @@ def _source_html(source: str, url: str) -> str:
     return esc(source) + (f" — {safe_link(url, 'report')}" if url else "")
 
 
+#: Between the parts of a tooltip; the last part is the event id (see :func:`event_id_of_tooltip`).
+TOOLTIP_SEP = " · "
+
+
 def tooltip_text(row: pd.Series, lang: str = "en") -> str:
-    """One-line tooltip (escaped): date (as precise as known), sub-event type, place (display name)."""
+    """One-line tooltip (escaped): date (as precise as known), sub-event type, place (display name) and
+    the event id — the dashboard finds the clicked incident by that id, also when its marker is drawn
+    away from its own position (spread out of a co-location ring)."""
     when = date_text(row.get("event_date"), row.get("time_precision", 1))
-    return esc(f"{when} · {row.get('sub_event_type', '')} · {display_name(row.get('location', ''), lang)}")
+    parts = [when, row.get("sub_event_type", ""), display_name(row.get("location", ""), lang),
+             row.get("event_id_cnty") or ""]
+    return esc(TOOLTIP_SEP.join(str(p) for p in parts if p is not None).rstrip(" ·"))
+
+
+def event_id_of_tooltip(text: object) -> str | None:
+    """The event id a tooltip of :func:`tooltip_text` ends with (the browser hands back its plain text)."""
+    if not isinstance(text, str) or TOOLTIP_SEP not in text:
+        return None
+    return text.rsplit(TOOLTIP_SEP, 1)[1].strip() or None
 
 
 @dataclass(frozen=True)
@@ -183,9 +198,8 @@ def build_payload(incidents: gpd.GeoDataFrame, mode: str | None = None, lang: st
         "types": types, "colors": colors,
     }
     if mode == "markers":
-        from geodata.curation_service import with_curation
-
-        incidents = with_curation(incidents)  # popups list every source and the verification status
+        # Popups list every source and the verification status when the caller joined them (the
+        # service does: geodata.curation_service.curated); drawing never reads the store itself.
         rows = [r for _, r in incidents.iterrows()]
         data["r"] = [marker_radius(v) for v in fat]
         data["popup"] = [popup_html(r, lang) for r in rows]
@@ -403,3 +417,42 @@ def incident_layer(incidents: gpd.GeoDataFrame, mode: str | None = None, name: s
     payload = build_payload(incidents, mode, lang)
     label = name or f"Incidents ({len(incidents):,})" + ("" if payload.mode == "markers" else f" — {payload.mode}")
     return IncidentLayer(payload, name=label)
+
+
+class _DimAggregates(folium.MacroElement):
+    """While its layer is on the map, the hexagons and the municipality colours under it are drawn
+    faint (the map container gets the class ``cm-in-view``): at street zoom one hexagon's or one
+    municipality's fill would otherwise colour the whole view behind the single incidents."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+            var group = {{ this._parent.get_name() }};
+            if (!document.getElementById("cm-in-view-css")) {
+                var css = document.createElement("style");
+                css.id = "cm-in-view-css";
+                css.textContent = ".cm-in-view .leaflet-cmIncidents-pane > canvas{opacity:.18}" +
+                    ".cm-in-view .leaflet-cmChoropleth-pane{opacity:.35}";
+                document.head.appendChild(css);
+            }
+            group.on("add", function () { group._map.getContainer().classList.add("cm-in-view"); });
+            group.on("remove", function () { if (group._map) { group._map.getContainer().classList.remove("cm-in-view"); } });
+        })();
+        {% endmacro %}
+    """)
+
+
+def in_view_group(incidents: gpd.GeoDataFrame, lang: str = "en") -> folium.FeatureGroup:
+    """The incidents inside the reader's view, drawn one by one with full popups over the hexagons
+    of a large selection (which are drawn faint meanwhile), as "Incidents in view (N)".
+
+    Args:
+        incidents: the rows inside the view (every column, curation joined by the caller).
+        lang: display language of place names.
+    Returns:
+        A FeatureGroup for ``st_folium(feature_group_to_add=...)``.
+    """
+    group = folium.FeatureGroup(name=f"Incidents in view ({len(incidents):,})", overlay=True, control=True)
+    incident_layer(incidents, "markers", lang=lang).add_to(group)
+    _DimAggregates().add_to(group)
+    return group

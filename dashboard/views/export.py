@@ -12,4 +12,4 @@ except ImportError:
     st.info("Export is not available in this build")
 else:
     cur = sidebar.current()
-    export_panel.render(cur.data.context(cur.spec, cur.view))
+    export_panel.render(cur.data.export_selection(cur.spec, cur.view))

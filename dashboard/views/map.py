@@ -32,7 +32,7 @@ from geodata.placenames import where
 from geodata._errors import ConflictmapError
 from geodata.layers_data import context_key
 from layers.assets import localize_links, write_static_assets
-from layers.incidents import choose_representation
+from layers.incidents import MARKER_LIMIT, choose_representation, event_id_of_tooltip, in_view_group
 from layers.map import FitToData, MapInputs, build_map, layer_control, selection_groups
 
 STATIC_VENDOR = Path(__file__).resolve().parents[1] / "static" / "vendor"
@@ -49,6 +49,13 @@ LAST_CLICK = "_cm_last_click"
 FIT_TO = "_cm_fit_to"
 #: Largest selection whose duplicate suggestions the details section computes.
 DUPLICATE_ROWS = 5_000
+#: When the map draws hexagons (more than :data:`layers.incidents.CLUSTER_LIMIT` incidents), the
+#: incidents inside the reader's view are also drawn one by one, clickable with their full popups,
+#: once the view (plus a margin for panning) holds at most this many: zooming into a town or a
+#: street shows every incident there on its own, at any store size ("draw what the viewport needs").
+VIEW_ROWS = MARKER_LIMIT
+#: The view is widened by this share of its size on each side, so a short pan needs no new layer.
+VIEW_MARGIN = 0.25
 #: Compact attribution and legend so they do not cover the map in a dashboard column.
 MAP_CSS = """<style>
 .leaflet-control-layers{font:12px/1.4 sans-serif!important}
@@ -142,16 +149,65 @@ def _base_map(version: tuple, look: tuple, representation: str, initial: tuple |
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _selection_groups(version: tuple, spec, look: tuple, representation: str, period: tuple | None, _shown,
-                      _selection, _municipalities, _buffers) -> list[folium.FeatureGroup]:
+                      _selection, _municipalities, _buffers, _data: data.Snapshot) -> list[folium.FeatureGroup]:
     """The layers of one selection (or one playback ``period`` of it): choropleth, buffers, incidents;
     shared like :func:`_base_map`."""
     metric, lang = look[0], look[1]
-    groups = selection_groups(_shown, municipalities=_municipalities, choropleth_of=_selection, buffers=_buffers,
+    groups = selection_groups(_data.drawable(_shown), municipalities=_municipalities, choropleth_of=_selection,
+                              buffers=_buffers,
                               metric=metric, representation=representation, language=lang,
                               name=f"Incidents ({len(_shown):,})")
     for group in groups:
         localize_links(group, VENDOR_URL)  # the groups join the map inside st_folium
     return groups
+
+
+def _view_box() -> tuple[float, float, float, float] | None:
+    """The reader's view as (west, south, east, north), widened by :data:`VIEW_MARGIN`, from what the
+    mounted map reported last (streamlit-folium's ``bounds``); ``None`` before it reported any."""
+    bounds = (st.session_state.get(MAP_KEY) or {}).get("bounds") or {}
+    sw, ne = bounds.get("_southWest") or {}, bounds.get("_northEast") or {}
+    try:
+        west, south, east, north = (float(sw["lng"]), float(sw["lat"]), float(ne["lng"]), float(ne["lat"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not (west < east and south < north):
+        return None
+    dx, dy = (east - west) * VIEW_MARGIN, (north - south) * VIEW_MARGIN
+    # Rounded (about 100 m) so that a tiny move reuses the cached layer.
+    return tuple(round(v, 3) for v in (west - dx, south - dy, east + dx, north + dy))  # type: ignore[return-value]
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _coordinates(version: tuple, spec, period: tuple | None, _shown):
+    """Longitudes and latitudes of the shown incidents as arrays (read once per selection)."""
+    return _shown.geometry.x.to_numpy(), _shown.geometry.y.to_numpy()
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _view_group(version: tuple, spec, look: tuple, period: tuple | None, box: tuple, _shown, _data: data.Snapshot):
+    """The incidents inside ``box`` as one clickable layer, or their count when there are too many.
+
+    The shown (hexagon-sized) selection holds only the columns hexagons need: it counts the box, and
+    the service reads the box's incidents whole (with status and sources) for their popups.
+
+    Returns:
+        ``(group, n, rows)``: a feature group "Incidents in view (N)" with every incident in the box
+        (markers with full popups), N and those rows; ``(None, n, None)`` when the box holds none or
+        more than :data:`VIEW_ROWS`.
+    """
+    lon, lat = _coordinates(version, spec, period, _shown)
+    west, south, east, north = box
+    inside = (lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)
+    n = int(inside.sum())
+    if n == 0 or n > VIEW_ROWS:
+        return None, n, None
+    rows = data.in_view(_data.settings, spec, box)
+    if period is not None:  # a playback step shows one period: the box's rows of that period
+        rows = rows[rows["event_date"].isin(set(_shown["event_date"].iloc[inside.nonzero()[0]]))]
+    group = in_view_group(rows, look[1])
+    localize_links(group, VENDOR_URL)
+    return group, len(rows), rows
 
 
 def _fit_selection(key: tuple, selection):
@@ -172,7 +228,8 @@ def _show(m: folium.Map, groups: list[folium.FeatureGroup]) -> dict | None:
     again): the shared objects are copied, so each rerun renders what was built, as a fresh build did.
     """
     return st_folium(_fresh(m), key=MAP_KEY, height=MAP_HEIGHT, use_container_width=True,
-                     returned_objects=["last_object_clicked", "center", "zoom"],
+                     returned_objects=["last_object_clicked", "last_object_clicked_tooltip", "center", "zoom",
+                                       "bounds"],
                      feature_group_to_add=[_fresh(g) for g in groups], layer_control=layer_control())
 
 
@@ -226,9 +283,23 @@ def map_panel() -> None:
     period = ((st.session_state.get("pb_period"), st.session_state.get("pb_mode"), step) if mode_on else None)
     layers = cur.data.layers
     groups = _selection_groups(version, cur.spec, look, representation, period, shown, selection,
-                               layers.municipalities, cur.data.buffers(cur.spec))
+                               layers.municipalities, cur.data.buffers(cur.spec), cur.data)
+    in_view = None
+    box = _view_box() if representation == "aggregate" else None
+    if box is not None:
+        in_view = _view_group(version, cur.spec, look, period, box, shown, cur.data)
+        if in_view[0] is not None:
+            groups = [*groups, in_view[0]]
     out = _show(m, groups)
     _remember_view(out)
+    if representation == "aggregate":
+        if in_view is not None and in_view[0] is not None:
+            st.caption(f"The {in_view[1]:,} incidents in view are drawn one by one over the hexagons: "
+                       "click one for its details.")
+        else:
+            many = f" (now {in_view[1]:,} in view)" if in_view is not None and in_view[1] > VIEW_ROWS else ""
+            st.caption(f"Hexagons count the incidents. Zoom in until the view holds at most {VIEW_ROWS:,} "
+                       f"incidents{many} to see and click each one.")
 
     chosen = playback_controls(options, step)
     if chosen is None:
@@ -242,9 +313,14 @@ def map_panel() -> None:
     # The component's value resets whenever the map's content changes (e.g. new data after a status
     # change): the last click is kept in the session so the details stay on the incident chosen.
     clicked = (out or {}).get("last_object_clicked") or st.session_state.get(LAST_CLICK)
+    tip = (out or {}).get("last_object_clicked_tooltip") if (out or {}).get("last_object_clicked") else None
+    if clicked is not None and tip is not None:
+        clicked = {**clicked, "tip": str(tip)}
+    elif clicked is not None and (out or {}).get("last_object_clicked"):
+        clicked = {k: v for k, v in clicked.items() if k != "tip"}
     st.session_state[LAST_CLICK] = clicked
-    row = (analysis.nearest_incident(shown, clicked["lat"], clicked["lng"], max_m=CLICK_TOLERANCE_M)
-           if clicked else None)
+    pool = in_view[2] if in_view is not None and in_view[2] is not None else shown
+    row = _clicked_row(pool, clicked) if clicked else None
     st.subheader("Incident details")
     if row is None:
         st.caption("Click an incident on the map to see its details here." if not clicked
@@ -252,6 +328,18 @@ def map_panel() -> None:
         return
     show_details(row, cur.view.lang)
     analyst_section(cur, row, selection)
+
+
+def _clicked_row(shown, clicked: dict):
+    """The incident the reader clicked: by the event id its tooltip ends with (exact, also for a
+    marker spread out of a co-location ring, whose drawn position is not its own), else the incident
+    nearest the clicked point within :data:`CLICK_TOLERANCE_M`."""
+    event_id = event_id_of_tooltip(clicked.get("tip"))
+    if event_id and "event_id_cnty" in shown:
+        hits = shown.index[shown["event_id_cnty"].astype(str) == event_id]
+        if len(hits):
+            return shown.loc[hits[0]]
+    return analysis.nearest_incident(shown, clicked["lat"], clicked["lng"], max_m=CLICK_TOLERANCE_M)
 
 
 def analyst_section(cur: sidebar.Current, row, selection) -> None:
