@@ -34,3 +34,7 @@ class OutputError(ConflictmapError, RuntimeError):
 
 class SourceError(ConflictmapError, RuntimeError):
     """A remote data source (download, ACLED/UCDP API) failed or answered unexpectedly."""
+
+
+class PermissionDenied(ConflictmapError, PermissionError):
+    """The acting user's role may not make this change (see :mod:`geodata.roles`)."""

@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "geodata.sync.cli",     # sync
     "geodata.cli_watch",    # watch, digest
     "geodata.cli_audit",    # audit
+    "geodata.cli_users",    # users
 )
 
 

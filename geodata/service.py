@@ -237,11 +237,14 @@ class IncidentService:
             from geodata.incidents import seed_bundled
             from geodata.store import open_store
 
+            from geodata.actor import maintenance
+
             store = open_store(self.db_url, create=True)
             try:
                 ctx = self.context()
-                self.enriched_rows = sync_enrichment(store, ctx)
-                seed_bundled(store, ctx.municipalities)
+                with maintenance():  # the program's own upkeep, whoever opened the store
+                    self.enriched_rows = sync_enrichment(store, ctx)
+                    seed_bundled(store, ctx.municipalities)
             except BaseException:
                 store.close()
                 raise
@@ -532,7 +535,10 @@ class IncidentService:
             self._context = load_context(self.settings)
             self._context_key = key
             if self._store is not None:  # boundaries installed or changed while the store is open
-                self.enriched_rows = sync_enrichment(self._store, self._context)
+                from geodata.actor import maintenance
+
+                with maintenance():
+                    self.enriched_rows = sync_enrichment(self._store, self._context)
         return self._context
 
     # -- uploads ---------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ def test_every_change_is_audited_with_who_and_the_chain_verifies(store_url, tmp_
 
 
 def _audited_changes(store_url):
-    act_as("ana", "analyst")  # in this copied context only
+    act_as("ana", "admin")  # in this copied context only (an undo needs the admin role)
     store = _seeded(store_url)
     from geodata.store.curation_sql import CurationStore
 
@@ -63,7 +63,7 @@ def _audited_changes(store_url):
     entries = audit_sql.read(store)
     actions = [e["action"] for e in entries]
     assert actions[0] == "upload" and "status" in actions and actions[-1] == "undo"
-    assert {e["who"] for e in entries} == {"ana"} and {e["role"] for e in entries} == {"analyst"}
+    assert {e["who"] for e in entries} == {"ana"} and {e["role"] for e in entries} == {"admin"}
     status = next(e for e in entries if e["action"] == "status")
     assert json.loads(status["targets"]) == ["CM-XKX-0001"]
     versions = [e["data_version"] for e in entries]

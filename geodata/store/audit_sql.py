@@ -47,7 +47,34 @@ def entry_hash(at: str, who: str, role: str, action: str, targets: str, data_ver
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def append(store: Any, cur: Any, action: str, targets: Sequence[object] = ()) -> None:
+def role_of(store: Any, cur: Any, who: str) -> str:
+    """The role of ``who`` in the store's ``users`` table, inside the caller's transaction: listed →
+    that role; an empty table (one person's store) → ``admin``; anyone else → ``viewer``."""
+    p = store.mark
+    cur.execute(f"SELECT role FROM users WHERE email = {p}", (who.casefold(),))
+    row = cur.fetchone()
+    if row:
+        return str(row[0])
+    cur.execute("SELECT COUNT(*) FROM users")
+    return "admin" if int(cur.fetchone()[0]) == 0 else "viewer"
+
+
+def check_and_append(store: Any, cur: Any, action: str, targets: Sequence[object] = ()) -> None:
+    """Refuse ``action`` unless the current actor's role allows it, then write its audit entry — both
+    inside the caller's transaction, so a refused change is rolled back whole.
+
+    Raises:
+        PermissionDenied: if the actor's role may not do ``action`` (:mod:`geodata.roles`).
+    """
+    from geodata.roles import require
+
+    actor = current_actor()
+    role = actor.role or role_of(store, cur, actor.who)
+    require(actor.who, role, action)
+    append(store, cur, action, targets, role)
+
+
+def append(store: Any, cur: Any, action: str, targets: Sequence[object] = (), role: str | None = None) -> None:
     """Write one audit entry inside the caller's transaction (after the data version moved).
 
     Args:
@@ -55,6 +82,7 @@ def append(store: Any, cur: Any, action: str, targets: Sequence[object] = ()) ->
         cur: the transaction's cursor.
         action: what was done ("upload", "undo", "sync", "status", "merge", …).
         targets: the ids it concerns (upload ids, incident ids), stored as a JSON list of text.
+        role: the actor's role as checked (default: the actor's own, else ``admin``).
     """
     p = store.mark
     if store.dialect == "postgres":  # one writer at a time extends the chain
@@ -65,12 +93,13 @@ def append(store: Any, cur: Any, action: str, targets: Sequence[object] = ()) ->
     cur.execute("SELECT n FROM data_version WHERE id = 1")
     version = int(cur.fetchone()[0])
     actor = current_actor()
+    role = role or actor.role or "admin"
     at = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
     text = json.dumps([str(t) for t in targets if t is not None], ensure_ascii=False)
-    digest = entry_hash(at, actor.who, actor.role, action, text, version, prev)
+    digest = entry_hash(at, actor.who, role, action, text, version, prev)
     cur.execute(f"INSERT INTO audit_log (at, who, role, action, targets, data_version, prev_hash, hash) "
                 f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})",
-                (at, actor.who, actor.role, action, text, version, prev, digest))
+                (at, actor.who, role, action, text, version, prev, digest))
 
 
 def read(store: Any, since: str | None = None) -> list[dict[str, Any]]:

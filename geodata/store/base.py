@@ -151,7 +151,10 @@ class BaseStore:
 
             # Stores made before schema 3: fill from the stated admin2 (alias table) now; the
             # service re-enriches from coordinates once boundaries are installed.
-            self.fill_municipalities(lambda rows: locate_rows(rows, None))
+            from geodata.actor import maintenance
+
+            with maintenance():
+                self.fill_municipalities(lambda rows: locate_rows(rows, None))
 
     def _apply_migration(self, m: Migration) -> None:
         raise NotImplementedError
@@ -166,15 +169,17 @@ class BaseStore:
         log what the step was: ``"upload"`` (rows added by ``upload_id``, nothing else changed) or
         any other change. Readers use the log to extend what they read before (:meth:`added_uploads`).
         The same transaction writes the audit entry (schema 10): action ``kind``, ``targets`` (default:
-        the upload id), who from :func:`geodata.actor.current_actor`."""
+        the upload id), who from :func:`geodata.actor.current_actor`, after checking that their role
+        may (:mod:`geodata.roles`; raises :class:`geodata._errors.PermissionDenied`)."""
         p = self.mark
         cur.execute("UPDATE data_version SET n = n + 1 WHERE id = 1")
         cur.execute(f"INSERT INTO data_changes (n, kind, upload_id) SELECT n, {p}, {p} FROM data_version WHERE id = 1",
                     (kind, upload_id))
         cur.execute(f"DELETE FROM data_changes WHERE n <= (SELECT n FROM data_version WHERE id = 1) - {CHANGE_LOG_STEPS}")
-        # The audit entry joins the same transaction: no change reaches the store unrecorded.
-        audit_sql.append(self, cur, kind, targets if targets is not None else
-                         ((upload_id,) if upload_id is not None else ()))
+        # The role check and the audit entry join the same transaction: no change reaches the store
+        # unrecorded, and a refused one is rolled back whole (geodata.roles).
+        audit_sql.check_and_append(self, cur, kind, targets if targets is not None else
+                                   ((upload_id,) if upload_id is not None else ()))
 
     def add_upload(self, valid: pd.DataFrame, meta: UploadMeta, after_batch: BatchHook | None = None) -> tuple[int, int, int]:
         """Store validated rows as one upload, in one transaction.

@@ -472,5 +472,8 @@ def open_curation(store: Any, extra_ids: Iterable[str] = (), extra_sources: pd.D
     cs = CurationStore(store, extra_ids, extra_sources)
     token = bundled_token((BUNDLED_SOURCES, BUNDLED_VERIFICATION, BUNDLED_SEQUENCES))
     if store.get_meta(SEED_KEY) != token:
-        cs.seed_bundled(load_bundled_sources(), load_bundled_verification(), load_bundled_sequences(), token)
+        from geodata.actor import maintenance
+
+        with maintenance():  # the bundled curation is the program's, whoever opened the store
+            cs.seed_bundled(load_bundled_sources(), load_bundled_verification(), load_bundled_sequences(), token)
     return cs

@@ -389,3 +389,15 @@ MIGRATIONS += (
     ),
 )
 LATEST_VERSION = max(m.version for m in MIGRATIONS)
+
+# -- 12: who may do what (issue 19; geodata/roles.py) --------------------------------------------------
+MIGRATIONS += (
+    Migration(
+        12, "users: e-mail and role (viewer, analyst, admin); see geodata/roles.py",
+        sqlite=("CREATE TABLE users (email TEXT PRIMARY KEY, role TEXT NOT NULL "
+                "CHECK (role IN ('viewer', 'analyst', 'admin')), added_at TEXT NOT NULL, added_by TEXT NOT NULL)",),
+        postgres=("CREATE TABLE users (email TEXT PRIMARY KEY, role TEXT NOT NULL "
+                  "CHECK (role IN ('viewer', 'analyst', 'admin')), added_at TEXT NOT NULL, added_by TEXT NOT NULL)",),
+    ),
+)
+LATEST_VERSION = max(m.version for m in MIGRATIONS)
