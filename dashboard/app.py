@@ -17,14 +17,14 @@ if str(_REPO) not in sys.path:  # `streamlit run dashboard/app.py` puts only das
 
 import streamlit as st  # noqa: E402
 
-from dashboard import data, sidebar  # noqa: E402
+from dashboard import access, data, sidebar  # noqa: E402
 from dashboard.text import md_escape  # noqa: E402
 from geodata._errors import ConflictmapError  # noqa: E402
 from geodata.boundaries import HOW_TO_GET_BOUNDARIES  # noqa: E402
+from geodata.settings import LOOPBACK_ADDRESSES, get_settings  # noqa: E402
 
 # Not "pages/": Streamlit treats a pages/ folder next to the entry point as an old-style multipage app.
 VIEWS = Path(__file__).resolve().parent / "views"
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 #: Less empty space above the first element, so the map starts near the top of the window.
 LAYOUT_CSS = """<style>
 [data-testid="stMainBlockContainer"]{padding-top:3.2rem;padding-bottom:2rem;padding-left:2rem;padding-right:2rem}
@@ -34,19 +34,29 @@ LAYOUT_CSS = """<style>
 st.set_page_config(page_title="conflictmap — northern Kosovo incidents", page_icon="🗺️", layout="wide")
 st.markdown(LAYOUT_CSS, unsafe_allow_html=True)  # constant CSS, no data in it
 
+try:
+    settings = get_settings()
+except ValueError as exc:  # a malformed CONFLICTMAP_* number: one message, no traceback
+    st.error("A setting cannot be used.")
+    st.text(str(exc))
+    st.stop()
+who = access.gate(settings)  # before anything is read: stops here until the person may come in
+
 st.sidebar.markdown("**conflictmap** · security incidents in northern Kosovo")
 try:
+    st.session_state["_cm_user"] = access.current_user(settings, who)
     snap = data.snapshot()
     cur = sidebar.render(snap)
 except ConflictmapError as exc:  # e.g. the PostGIS server is down: one message, no traceback
     st.error("The incident data cannot be read right now.")
     st.text(str(exc))
     st.stop()
+access.sidebar_badge(access.user())
 
 # ---------------------------------------------------------------- notices (user-facing only)
-if st.get_option("server.address") not in LOOPBACK:
-    st.warning("This dashboard is open to the network: anyone who can reach it can upload incidents and undo "
-               "uploads.", icon=":material/warning:")
+if st.get_option("server.address") not in LOOPBACK_ADDRESSES and not access.user().signed_in:
+    st.warning("This dashboard is open to the network without sign-in (CONFLICTMAP_AUTH=none): anyone who can "
+               "reach it works as this computer's user.", icon=":material/warning:")
 if not st.get_option("server.enableStaticServing"):
     st.error("The map cannot load: static file serving is off. See “Set-up notes” in the sidebar.")
 problems = sidebar.link_notice(cur)

@@ -74,6 +74,14 @@ def render(service: Any, event_id: str, incidents: pd.DataFrame | None = None, k
     if sources:
         st.dataframe(_sources_frame(sources), hide_index=True, width="stretch", column_config=_links())
 
+    from dashboard import access
+
+    if not access.user().may("status"):  # read-only for viewers; the store refuses their changes anyway
+        if history:
+            st.text("History (append-only)")
+            st.dataframe(_history_frame(history), hide_index=True, width="stretch")
+        access.refuse(access.user(), "status", "Changing a verification status or deciding duplicates")
+        return
     # One name for every change below: it is recorded with each status change, undo and decision.
     who = st.text_input("Your name (recorded with every change)", key=f"{key}_who", max_chars=120)
     with st.form(f"{key}_status_form", clear_on_submit=True):

@@ -355,6 +355,12 @@ def in_view(settings: Settings, spec: FilterSpec, box: tuple[float, float, float
         return svc.select_in_view(spec, box)
 
 
+def role_of(settings: Settings, who: str) -> str:
+    """The role ``who`` acts with in the store (:func:`geodata.store.users_sql.role_of_user`)."""
+    with service(settings) as svc:
+        return svc.role_of(who)
+
+
 # ---------------------------------------------------------------- curation (sources, status, sequences)
 def curation_service(settings: Settings) -> CurationService:
     """A curation service for ``settings`` (use as a context manager: it closes its store connection)."""

@@ -140,6 +140,11 @@ def _last_upload(settings: Settings, shown: tuple[int, int] | None) -> None:
         _issues_table(done["issues"], done["file_name"], key="upload_last_report")
     if done["discarded"]:
         return
+    from dashboard import access
+
+    if not access.user().may("undo"):  # analysts upload; undoing is an admin's (the store checks too)
+        st.caption("Undoing an upload needs the admin role.")
+        return
     if not st.session_state.get(CONFIRM_UNDO):
         st.button("Undo this upload…", key="upload_undo", on_click=st.session_state.__setitem__,
                   args=(CONFIRM_UNDO, True))

@@ -348,6 +348,14 @@ class IncidentService:
         )
 
     @_serialised
+    def role_of(self, who: str) -> str:
+        """The role ``who`` acts with: as the store's ``users`` table lists them, ``admin`` while it is
+        empty, else ``viewer`` (:mod:`geodata.roles`)."""
+        from geodata.store.users_sql import role_of_user
+
+        return role_of_user(self.store, who)
+
+    @_serialised
     def select_in_view(self, spec: FilterSpec | None, box: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
         """Every column of the incidents of ``spec`` inside ``box``, joined with their curation
         (status, every source, sequence): what the map needs to draw them one by one with popups.

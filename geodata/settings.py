@@ -43,6 +43,9 @@ CONFLICTMAP_SMTP_USER          user name for the mail server (with the password;
                                also read from .streamlit/secrets.toml)
 CONFLICTMAP_SMTP_PASSWORD      password for the mail server (idem)               unset
 CONFLICTMAP_SMTP_FROM          sender address of digest mail                     ``conflictmap@localhost``
+CONFLICTMAP_AUTH               dashboard sign-in: ``oidc`` (Streamlit's          ``none`` when the dashboard serves
+                               ``st.login``, ``[auth]`` in                       on 127.0.0.1/localhost/::1,
+                               .streamlit/secrets.toml) or ``none``              ``oidc`` on any other address
 =============================  ===============================================  ==========================
 """
 
@@ -210,6 +213,9 @@ class Settings:
     #: bounds its memory (a server sending full pages forever stops here with a one-line error and
     #: nothing stored). ACLED holds a few thousand events for Kosovo.
     sync_max_rows: int = 200_000
+    #: ``CONFLICTMAP_AUTH``: ``"oidc"``, ``"none"`` or ``""`` (unset: decided by the serving address,
+    #: see :func:`auth_mode`).
+    auth: str = ""
 
     @property
     def boundaries_cache(self) -> Path:
@@ -269,7 +275,26 @@ def get_settings(env: dict[str, str] | None = None) -> Settings:
         acled_url=(e.get("CONFLICTMAP_ACLED_URL") or DEFAULT_ACLED_URL).rstrip("/"),
         ucdp_url=(e.get("CONFLICTMAP_UCDP_URL") or DEFAULT_UCDP_URL).rstrip("/"),
         sync_max_rows=max(1, sync_max_rows),
+        auth=(e.get("CONFLICTMAP_AUTH") or "").strip().lower(),
     )
+
+
+#: Addresses only this machine can reach.
+LOOPBACK_ADDRESSES = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def auth_mode(settings: Settings, serving_on: str) -> str:
+    """Whether the dashboard asks people to sign in: ``"oidc"`` or ``"none"``.
+
+    ``CONFLICTMAP_AUTH`` decides when set; unset, a dashboard served on a loopback address is one
+    person's (``none``) and one served on any other address requires sign-in (``oidc``). A value other
+    than the two is taken as ``oidc``: a typo never opens the dashboard to the network.
+    """
+    if settings.auth == "none":
+        return "none"
+    if settings.auth:
+        return "oidc"
+    return "none" if serving_on in LOOPBACK_ADDRESSES else "oidc"
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from dashboard import access
+
 from geodata._errors import ConflictmapError
 from geodata.licence import ACLED_TERMS_URL
 from geodata.settings import get_settings
@@ -111,6 +113,9 @@ def render() -> None:
                 st.dataframe(table.drop(columns=["cursor", "upload_id"]), hide_index=True, width="stretch")
             if not configured[source]:
                 st.text(f"Not configured: {how}.")
+                continue
+            if not access.user().may("sync"):
+                access.refuse(access.user(), "sync", "Running a sync")
                 continue
             cols = st.columns([2, 2, 1])
             country = cols[0].text_input("Country", value="Kosovo", key=f"cm_sync_{source}_country")
