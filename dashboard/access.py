@@ -110,6 +110,10 @@ def refuse(user: User, action: str, what: str) -> None:
 
 
 def user() -> User:
-    """This rerun's user (set by the entry point)."""
+    """This rerun's user (set by the entry point; a page run on its own works as the local user)."""
     found = st.session_state.get("_cm_user")
-    return found if isinstance(found, User) else User(os_user(), "viewer", False)
+    if isinstance(found, User):
+        return found
+    from geodata.settings import get_settings
+
+    return current_user(get_settings(), os_user())

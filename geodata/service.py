@@ -351,9 +351,16 @@ class IncidentService:
     def role_of(self, who: str) -> str:
         """The role ``who`` acts with: as the store's ``users`` table lists them, ``admin`` while it is
         empty, else ``viewer`` (:mod:`geodata.roles`)."""
+        from geodata.store import open_store
         from geodata.store.users_sql import role_of_user
 
-        return role_of_user(self.store, who)
+        if self._store is not None:
+            return role_of_user(self._store, who)
+        store = open_store(self.db_url, create=True)  # without seeding: asking who someone is changes nothing
+        try:
+            return role_of_user(store, who)
+        finally:
+            store.close()
 
     @_serialised
     def select_in_view(self, spec: FilterSpec | None, box: tuple[float, float, float, float]) -> gpd.GeoDataFrame:

@@ -249,10 +249,13 @@ def test_page_warns_when_open_to_the_network(env):
     assert not [w for w in run_app().warning if "open to the network" in w.value]
     config.set_option("server.address", "0.0.0.0")
     try:
+        closed = run_app()  # served to the network: sign-in is required, and not configured here
+        env.setenv("CONFLICTMAP_AUTH", "none")  # said so: open, and the page warns
         at = run_app()
     finally:
         config.set_option("server.address", before)
-    assert any("anyone who can reach it can upload incidents and undo uploads" in w.value for w in at.warning)
+    assert closed.title[0].value == "Sign-in is not configured" and not closed.warning
+    assert any("open to the network without sign-in" in w.value for w in at.warning)
 
 
 def _elements(node):

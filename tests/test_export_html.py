@@ -13,6 +13,7 @@ from geodata.enrich import enrich_incidents
 from geodata.filters import FilterSpec, apply_filters
 from geodata.incidents import load_bundled_incidents
 from geodata.routes import load_routes
+from geodata.curation_service import curated
 from geodata.selection import Selection
 from geodata.settings import BUNDLED_DIR
 from geodata.sites import load_sites
@@ -28,7 +29,8 @@ WHEN = dt.datetime(2026, 11, 2, 10, 15, tzinfo=dt.timezone.utc)
 def bundled_selection(spec: FilterSpec = FilterSpec(), municipalities=None) -> Selection:
     routes, sites = load_routes(BUNDLED_DIR / "patrol_routes.geojson"), load_sites()
     inc = enrich_incidents(load_bundled_incidents(), municipalities, routes, sites)
-    return Selection(apply_filters(inc, spec, routes, sites), spec, municipalities, routes, sites)
+    # As the service hands exporters a selection: with the curation in force (statuses, sources, sequences).
+    return curated(Selection(apply_filters(inc, spec, routes, sites), spec, municipalities, routes, sites))
 
 
 def test_bundled_export_is_self_contained_and_titled():

@@ -77,6 +77,7 @@ def _team_without_me(settings) -> None:
 
 
 def test_a_local_user_the_team_does_not_list_is_a_viewer_and_is_not_offered_uploads(clean_env):
+    clean_env.setenv("CONFLICTMAP_AUTH", "none")  # whatever address an earlier AppTest left configured
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     at = AppTest.from_file(APP, default_timeout=60).run()
