@@ -17,13 +17,14 @@ changes the stored data — cache keys for everything derived from the store.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Concatenate, ParamSpec, Sequence, TypedDict, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, Callable, Concatenate, Iterator, ParamSpec, Sequence, TypedDict, TypeVar, Unpack
 
 import geopandas as gpd
 import pandas as pd
@@ -351,16 +352,56 @@ class IncidentService:
     def role_of(self, who: str) -> str:
         """The role ``who`` acts with: as the store's ``users`` table lists them, ``admin`` while it is
         empty, else ``viewer`` (:mod:`geodata.roles`)."""
-        from geodata.store import open_store
         from geodata.store.users_sql import role_of_user
 
-        if self._store is not None:
-            return role_of_user(self._store, who)
-        store = open_store(self.db_url, create=True)  # without seeding: asking who someone is changes nothing
-        try:
+        with self._unseeded() as store:  # asking who someone is changes nothing
             return role_of_user(store, who)
+
+    @contextlib.contextmanager
+    def _unseeded(self) -> Iterator[IncidentStore]:
+        """The open store, or a connection opened for one call without seeding the bundled data."""
+        from geodata.store import open_store
+
+        if self._store is not None:
+            yield self._store
+            return
+        store = open_store(self.db_url, create=True)
+        try:
+            yield store
         finally:
             store.close()
+
+    @_serialised
+    def sync_state(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Each live source's last sync (``sync_state``) and the stored incidents per dataset and licence.
+
+        Raises:
+            StoreError: if the store cannot be read.
+        """
+        from geodata.store.sync_sql import dataset_counts, read_sync_state
+
+        with self._unseeded() as store:
+            return read_sync_state(store), dataset_counts(store)
+
+    @_serialised
+    def sync(self, source: str, *, country: str, since: dt.date | None = None, version: str = "26.1",
+             progress: Callable[[str], None] | None = None) -> Any:
+        """Pull ``source`` ("acled" or "ucdp") into the store (:mod:`geodata.sync.engine`): one upload,
+        one transaction; the actor needs the admin role (checked when it is written).
+
+        Returns:
+            The sync's counts (``.line()`` says them in one line).
+        Raises:
+            SourceError: if the source cannot be reached or answers unexpectedly (nothing stored).
+            PermissionDenied: if the actor's role may not run a sync.
+            StoreError: if the store cannot be written.
+        """
+        from geodata.sync.engine import sync_acled, sync_ucdp
+
+        with self._unseeded() as store:
+            if source == "acled":
+                return sync_acled(self.settings, store, country=country, since=since, progress=progress)
+            return sync_ucdp(self.settings, store, version=version, country=country, progress=progress)
 
     @_serialised
     def select_in_view(self, spec: FilterSpec | None, box: tuple[float, float, float, float]) -> gpd.GeoDataFrame:

@@ -1,8 +1,8 @@
 """Dashboard page "Data sources": each live source's last sync and counts, and "Sync now" with progress.
 
 Self-contained: register it with ``st.Page(sources.render, title="Data sources")`` (or run the file
-as a page; it then renders itself). It only wires widgets to :mod:`geodata.sync.engine` and
-:mod:`geodata.store.sync_sql`; secrets come from the environment or ``.streamlit/secrets.toml``
+as a page; it then renders itself). It only wires widgets to the service
+(:meth:`geodata.service.IncidentService.sync_state` and ``sync``); secrets come from the environment or ``.streamlit/secrets.toml``
 and are never shown. Text from a server or the user is shown with ``st.text``/``st.dataframe``,
 never as Markdown.
 """
@@ -14,7 +14,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from dashboard import access
+from dashboard import access, data
 
 from geodata._errors import ConflictmapError
 from geodata.licence import ACLED_TERMS_URL
@@ -30,27 +30,14 @@ SOURCES: dict[str, tuple[str, str, str]] = {
 }
 
 
-def _state(db_url: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The store's ``sync_state`` and its incidents per dataset and licence (both empty when the store
-    does not exist yet)."""
-    from geodata.store import open_store
-    from geodata.store.sync_sql import SYNC_STATE_COLUMNS, dataset_counts, read_sync_state
-
-    store = open_store(db_url, create=False)
-    if store is None:
-        return pd.DataFrame(columns=list(SYNC_STATE_COLUMNS)), pd.DataFrame(columns=["dataset", "licence", "incidents"])
-    try:
-        return read_sync_state(store), dataset_counts(store)
-    finally:
-        store.close()
+def _state() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The store's ``sync_state`` and its incidents per dataset and licence."""
+    with data.service(get_settings()) as svc:
+        return svc.sync_state()
 
 
 def _run_sync(source: str, country: str, since: dt.date | None, version: str) -> bool:
     """Run one sync inside an ``st.status`` box that lists the progress lines; True when it succeeded."""
-    from geodata.store import open_store
-    from geodata.sync.engine import sync_acled, sync_ucdp
-
-    settings = get_settings()
     name = SOURCES[source][0]
     with st.status(f"Syncing {name}…", expanded=True) as box:
         lines = st.empty()
@@ -61,14 +48,8 @@ def _run_sync(source: str, country: str, since: dt.date | None, version: str) ->
             lines.text("\n".join(seen[-12:]))  # plain text: messages name user-given countries
 
         try:
-            store = open_store(settings.db_url)
-            try:
-                if source == "acled":
-                    counts = sync_acled(settings, store, country=country, since=since, progress=say)
-                else:
-                    counts = sync_ucdp(settings, store, version=version, country=country, progress=say)
-            finally:
-                store.close()
+            with data.service(get_settings()) as svc:
+                counts = svc.sync(source, country=country, since=since, version=version, progress=say)
         except ConflictmapError as exc:
             box.update(label=f"{name}: the sync failed; nothing was changed", state="error")
             st.text(str(exc))
@@ -82,12 +63,11 @@ def render() -> None:
     """Draw the Data sources page."""
     from geodata.sync.credentials import configured_sources
 
-    settings = get_settings()
     st.header("Data sources")
     st.caption("Live sources pulled into the incident store. Each sync adds new events, updates corrected ones "
                "and removes events ACLED deleted, in one transaction.")
     try:
-        state, held = _state(settings.db_url)
+        state, held = _state()
     except ConflictmapError as exc:
         st.error("The sync state cannot be read.")
         st.text(str(exc))
