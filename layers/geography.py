@@ -69,7 +69,7 @@ class OfflineGeography(MacroElement):
         {% macro header(this, kwargs) %}
         <style>
           .cm-label { background: none; border: none; white-space: nowrap; pointer-events: none; }
-          .cm-label span { display: inline-block; transform: translate(-50%, -50%); font: 12px/1.1 sans-serif;
+          .cm-label span { position: relative; display: inline-block; transform: translate(-50%, -50%); font: 12px/1.1 sans-serif;
               color: #222; text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff; }
           /* Points get their name to the right of a small dot, clear of a marker drawn on the spot. */
           .cm-label-pt span { transform: translate(-3px, -50%); }
@@ -82,6 +82,7 @@ class OfflineGeography(MacroElement):
           .cm-label-pt.cm-label-left span::before { display: none; }
           .cm-label-pt.cm-label-left span::after { content: ""; display: inline-block; width: 5px; height: 5px;
               border-radius: 50%; background: #444; margin-left: 17px; vertical-align: middle; box-shadow: 0 0 0 1px #fff; }
+          .cm-label-off span::before, .cm-label-off span::after { display: none !important; }
           .cm-label-crossing span { font-size: 11.5px; color: #7a0000; }
           .cm-label-lake span { font-style: italic; color: #1f5f9e; }
           .cm-label-country span { font: 600 13px/1 sans-serif; letter-spacing: .2em; color: #777;
@@ -112,33 +113,103 @@ class OfflineGeography(MacroElement):
                 return mk;
             });
             var layer = L.layerGroup(labels).addTo(map);
+            // Incident markers and co-location rings, as boxes in container pixels: a place label is
+            // moved off the ring drawn on its own point, and left out where it would lie on another
+            // place's marker (a reader would take that marker's count for this place).
+            function markerBoxes() {
+                var root = map.getContainer(), at = root.getBoundingClientRect(), out = [];
+                root.querySelectorAll(".cm-cluster, path.cm-incident").forEach(function (n) {
+                    var r = n.getBoundingClientRect();
+                    if (r.width > 0) { out.push([r.left - at.left, r.top - at.top, r.right - at.left, r.bottom - at.top]); }
+                });
+                return out;
+            }
+            function hits(b, q) { return b[0] < q[2] && q[0] < b[2] && b[1] < q[3] && q[1] < b[3]; }
             // Show each label from its zoom on, skipping any that would overlap a label already
             // placed (labels come sorted by importance), so names never collide.
             function thin() {
-                var z = map.getZoom(), placed = [], size = map.getSize();
+                var z = map.getZoom(), placed = [], size = map.getSize(), marks = markerBoxes();
+                var at = map.getContainer().getBoundingClientRect();
+                function measure(el) {  // the label's drawn box, in container pixels
+                    var r = el.firstChild.getBoundingClientRect();
+                    return [r.left - at.left, r.top - at.top, r.right - at.left, r.bottom - at.top];
+                }
                 labels.forEach(function (mk) {
                     var el = mk.getElement(), l = mk.cm;
                     if (!el) { return; }
                     var show = z >= l.z0 && z <= l.z1;
-                    if (show) {
-                        var p = map.latLngToLayerPoint([l.lat, l.lon]);
-                        var w = el.firstChild.offsetWidth || l.n.length * 7, h = 16;
-                        var pt = el.classList.contains("cm-label-pt");
-                        var cx = map.latLngToContainerPoint([l.lat, l.lon]).x;
-                        var left = pt && cx + w > size.x - 4 && cx - w > 4;
-                        el.classList.toggle("cm-label-left", left);
-                        var x0 = !pt ? p.x - w / 2 : left ? p.x - w + 4 : p.x - 4;
-                        var b = [x0 - 3, p.y - h / 2 - 2, x0 + w + 3, p.y + h / 2 + 2];
-                        for (var i = 0; i < placed.length && show; i++) {
-                            var q = placed[i];
-                            if (b[0] < q[2] && q[0] < b[2] && b[1] < q[3] && q[1] < b[3]) { show = false; }
-                        }
-                        if (show) { placed.push(b); }
+                    el.firstChild.style.left = "";
+                    el.firstChild.style.top = "";
+                    el.classList.remove("cm-label-off", "cm-label-left");
+                    el.style.display = show ? "" : "none";
+                    if (!show) { return; }
+                    var p = map.latLngToContainerPoint([l.lat, l.lon]);
+                    var pt = el.classList.contains("cm-label-pt");
+                    function gap(b, x, y) {  // from the box to a point (0 inside)
+                        var dx = Math.max(b[0] - x, 0, x - b[2]), dy = Math.max(b[1] - y, 0, y - b[3]);
+                        return Math.sqrt(dx * dx + dy * dy);
                     }
+                    function free(b, own) {
+                        for (var i = 0; i < placed.length; i++) { if (hits(b, placed[i])) { return false; } }
+                        if (!pt) {  // an area's name: never under a ring
+                            for (var m = 0; m < marks.length; m++) { if (hits(b, marks[m])) { return false; } }
+                            return true;
+                        }
+                        // Its own place (the ring on it, or its point) must be the nearest marker to the
+                        // name: a reader takes the nearest ring's count for the named place.
+                        var mine = own.length ? gap(b, (own[0][0] + own[0][2]) / 2, (own[0][1] + own[0][3]) / 2)
+                                              : gap(b, p.x, p.y);
+                        for (var j = 0; j < marks.length; j++) {
+                            if (own.indexOf(marks[j]) >= 0) { continue; }
+                            var q = marks[j];
+                            if (hits(b, q) || gap(b, (q[0] + q[2]) / 2, (q[1] + q[3]) / 2) < mine + 4) { return false; }
+                        }
+                        return true;
+                    }
+                    function place(left, dx, dy, off) {  // move the name, measure it, pad the box
+                        el.classList.toggle("cm-label-left", left);
+                        el.classList.toggle("cm-label-off", off);
+                        el.firstChild.style.left = dx ? dx + "px" : "";  // (the span is position: relative)
+                        el.firstChild.style.top = dy ? dy + "px" : "";
+                        var bx = measure(el);
+                        return [bx[0] - 3, bx[1] - 2, bx[2] + 3, bx[3] + 2];
+                    }
+                    var b = place(false, 0, 0, false), w = b[2] - b[0] - 6;
+                    if (!pt) {
+                        show = free(b, []);
+                    } else {
+                        // A ring or marker on the place's own point: the name goes beside it (right, left,
+                        // above, below: the first spot that is free), never onto another place's marker.
+                        var own = marks.filter(function (q) { return p.x >= q[0] && p.x <= q[2] && p.y >= q[1] && p.y <= q[3]; });
+                        var r = 0, lft = 0, up = 0, down = 0;
+                        own.forEach(function (q) {
+                            r = Math.max(r, q[2] - p.x + 4); lft = Math.max(lft, p.x - q[0] + 7);
+                            // b is the name's padded box as first drawn, on the point's line
+                            up = Math.max(up, (b[3] - 2) - q[1] + 3); down = Math.max(down, q[3] - (b[1] + 2) + 3);
+                        });
+                        var roomRight = p.x + r + w <= size.x - 4;
+                        var spots = [[false, r, 0], [true, -lft, 0]];
+                        if (!roomRight) { spots.reverse(); }
+                        if (own.length) { spots.push([false, -w / 2, -up], [false, -w / 2, down]); }
+                        show = false;
+                        for (var k = 0; k < spots.length && !show; k++) {
+                            b = place(spots[k][0], spots[k][1], spots[k][2], own.length > 0);
+                            show = free(b, own);
+                        }
+                    }
+                    if (show) { placed.push(b); }
                     el.style.display = show ? "" : "none";
                 });
             }
-            map.on("zoomend moveend viewreset", thin);
+            // Rings are redrawn after a zoom and when the incident layer arrives: place labels after them.
+            // (Leaflet.markercluster animates its rings for about a quarter of a second after a zoom.)
+            var pending = [];
+            function later() {
+                pending.forEach(clearTimeout);
+                pending = [setTimeout(thin, 120), setTimeout(thin, 450)];
+            }
+            map.on("zoomend moveend viewreset", function () { thin(); later(); });
+            map.on("layeradd layerremove", later);
             map.whenReady(thin);
             map.cmThinLabels = thin;
         })();

@@ -336,10 +336,14 @@ class IncidentLayer(JSCSSMixin, folium.map.Layer):
                     if (d.u && d.u[i] > 0 && !drawnAreas[ukey]) {
                         drawnAreas[ukey] = true;  // one circle per spot and level, however many incidents share it
                         // An area of plausible location instead of a false pin-point (geo_precision 2/3).
+                        // Drawn faint, and the wider the fainter: a precise incident stays the eye's first
+                        // stop, and a region-level circle (25 km) does not frame the whole view.
+                        var wide = d.u[i] > 10000;
                         areas.addLayer(L.circle([d.lat[i], d.lon[i]], {radius: d.u[i], pane: "cmUncertainty",
-                            interactive: false, color: d.colors[d.t[i]], weight: 1.5, dashArray: "4 4",
-                            fillColor: d.colors[d.t[i]], fillOpacity: d.u[i] > 10000 ? 0.03 : 0.08,
-                            className: "cm-uncertainty"}));
+                            interactive: false, color: d.colors[d.t[i]], weight: wide ? 0.8 : 1.2,
+                            opacity: wide ? 0.35 : 0.6, dashArray: wide ? "2 6" : "4 4",
+                            fillColor: d.colors[d.t[i]], fillOpacity: wide ? 0 : 0.06,
+                            className: "cm-uncertainty" + (wide ? " cm-uncertainty-wide" : "")}));
                     }
                 } else {
                     m = L.circleMarker([d.lat[i], d.lon[i]], {renderer: renderer, pane: "cmIncidents",

@@ -107,6 +107,36 @@ class Title(MacroElement):
         self.body = f"<b>{esc(title)}</b>" + (f"<br><small>{esc(subtitle)}</small>" if subtitle else "")
 
 
+class NarrowScreen(MacroElement):
+    """Keeps controls off the data on a phone (a map narrower than 600 px): the layer control shows
+    only its button until tapped (Leaflet draws it expanded for desktop readers, and the page's tests
+    and screen readers still find every layer in it), popups fit the map's width, and the basemap
+    notice sits between the zoom buttons and the layer button instead of over "+"."""
+
+    _template = Template("""
+        {% macro header(this, kwargs) %}
+        <style>
+          @media (max-width: 599px) {
+            .leaflet-control-layers-expanded:not(:hover):not(:focus-within) .leaflet-control-layers-list,
+            .leaflet-control-layers-expanded:not(:hover):not(:focus-within) .leaflet-control-layers-separator {
+                display: none; }
+            .leaflet-control-layers-expanded:not(:hover):not(:focus-within) .leaflet-control-layers-toggle {
+                display: block; }
+            .leaflet-control-layers-expanded:not(:hover):not(:focus-within) { padding: 0; }
+            .leaflet-popup-content { width: auto !important; max-width: calc(100vw - 80px); }
+            .cm-popup { max-width: calc(100vw - 80px) !important; overflow-wrap: anywhere; }
+            .cm-basemap-note { left: 56px !important; right: 56px !important; transform: none !important;
+                white-space: normal !important; text-align: center; }
+          }
+        </style>
+        {% endmacro %}
+    """)
+
+    def __init__(self):
+        super().__init__()
+        self._name = "NarrowScreen"
+
+
 class CompactAttribution(MacroElement):
     """Keeps the attribution line to one line (full text on hover, focus or tap) so it covers no data.
 
@@ -382,6 +412,7 @@ def build_map(
     Legend(legend).add_to(m)
     Attributions(attributions + list(inputs.extra_attributions)).add_to(m)
     CompactAttribution().add_to(m)
+    NarrowScreen().add_to(m)
     Fullscreen(position="topleft").add_to(m)
     if title:
         Title(title, subtitle).add_to(m)

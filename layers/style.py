@@ -32,7 +32,8 @@ def marker_radius(fatalities: float | int | None) -> float:
 
 
 class Legend(MacroElement):
-    """A collapsible legend in the map's bottom-left corner (open on wide maps, closed below 600 px).
+    """A collapsible legend in the map's bottom-left corner (open on large maps; closed below 600 px
+    and wherever it would cover more than a tenth of the map).
 
     ``sections`` is a list of ``(title, [(swatch_html, label), ...])``; labels are escaped here,
     swatches are produced by this module only.
@@ -49,10 +50,20 @@ class Legend(MacroElement):
         {% endmacro %}
         {% macro script(this, kwargs) %}
         (function () {
-            // Start collapsed on small screens so the legend does not cover the map.
+            // Start collapsed where the open legend would cover much of the map: on small screens,
+            // and wherever it takes more than a tenth of the map's area (the dashboard's map column).
             // The legend box is in the page body, beside the map container.
-            var c = {{ this._parent.get_name() }}.getContainer(), lg = document.querySelector(".cm-legend");
-            if (lg && c.clientWidth < 600) { lg.open = false; }
+            var map = {{ this._parent.get_name() }}, c = map.getContainer(), lg = document.querySelector(".cm-legend");
+            function fit() {  // sizes are known only once the page is laid out; a reader's own choice stays
+                if (!lg || lg.dataset.cmUser) { return; }
+                if (c.clientWidth < 600 || lg.offsetWidth * lg.offsetHeight > 0.10 * c.clientWidth * c.clientHeight) {
+                    lg.open = false;
+                }
+            }
+            if (lg) { lg.querySelector("summary").addEventListener("click", function () { lg.dataset.cmUser = "1"; }); }
+            fit();
+            setTimeout(fit, 0);
+            setTimeout(fit, 400);
             if (lg) { L.DomEvent.disableClickPropagation(lg); L.DomEvent.disableScrollPropagation(lg); }
         })();
         {% endmacro %}
