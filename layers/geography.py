@@ -128,7 +128,7 @@ class OfflineGeography(MacroElement):
             // Show each label from its zoom on, skipping any that would overlap a label already
             // placed (labels come sorted by importance), so names never collide.
             function thin() {
-                var z = map.getZoom(), placed = [], size = map.getSize(), marks = markerBoxes();
+                var z = map.getZoom(), placed = [], size = map.getSize(), marks = markerBoxes(), named = {};
                 var at = map.getContainer().getBoundingClientRect();
                 function measure(el) {  // the label's drawn box, in container pixels
                     var r = el.firstChild.getBoundingClientRect();
@@ -137,7 +137,8 @@ class OfflineGeography(MacroElement):
                 labels.forEach(function (mk) {
                     var el = mk.getElement(), l = mk.cm;
                     if (!el) { return; }
-                    var show = z >= l.z0 && z <= l.z1;
+                    // A municipality named after its town, whose name is already shown: once is enough.
+                    var show = z >= l.z0 && z <= l.z1 && !named[l.n];
                     el.firstChild.style.left = "";
                     el.firstChild.style.top = "";
                     el.classList.remove("cm-label-off", "cm-label-left");
@@ -197,7 +198,7 @@ class OfflineGeography(MacroElement):
                             show = free(b, own);
                         }
                     }
-                    if (show) { placed.push(b); }
+                    if (show) { placed.push(b); named[l.n] = true; }
                     el.style.display = show ? "" : "none";
                 });
             }

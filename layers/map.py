@@ -110,8 +110,8 @@ class Title(MacroElement):
 class NarrowScreen(MacroElement):
     """Keeps controls off the data on a phone (a map narrower than 600 px): the layer control shows
     only its button until tapped (Leaflet draws it expanded for desktop readers, and the page's tests
-    and screen readers still find every layer in it), popups fit the map's width, and the basemap
-    notice sits between the zoom buttons and the layer button instead of over "+"."""
+    and screen readers still find every layer in it), popups fit the map's width. (The basemap
+    notice is a control stacked under the zoom buttons: see :class:`BasemapFallback`.)"""
 
     _template = Template("""
         {% macro header(this, kwargs) %}
@@ -125,8 +125,6 @@ class NarrowScreen(MacroElement):
             .leaflet-control-layers-expanded:not(:hover):not(:focus-within) { padding: 0; }
             .leaflet-popup-content { width: auto !important; max-width: calc(100vw - 80px); }
             .cm-popup { max-width: calc(100vw - 80px) !important; overflow-wrap: anywhere; }
-            .cm-basemap-note { left: 56px !important; right: 56px !important; transform: none !important;
-                white-space: normal !important; text-align: center; }
           }
         </style>
         {% endmacro %}
@@ -195,10 +193,14 @@ class BasemapFallback(MacroElement):
                 map.removeLayer(tiles);
                 if (none) { map.addLayer(none); }
                 box.setAttribute("data-basemap", "offline");
-                var note = document.querySelector(".cm-basemap-note"), title = document.querySelector(".cm-title");
+                var note = document.querySelector(".cm-basemap-note");
                 if (note) {
-                    if (title) { note.style.top = (title.getBoundingClientRect().bottom + 6) + "px"; }
-                    note.style.display = "";
+                    // A control in the top-left corner: Leaflet stacks it under the zoom buttons and any
+                    // other control there (the exported map's Sequence chooser), so it covers none of them.
+                    note.style.cssText = "background:rgba(255,255,255,.94);padding:2px 9px;border:1px solid #bbb;" +
+                        "border-radius:3px;font:12px/1.4 sans-serif;color:#333;max-width:calc(100vw - 90px)";
+                    var Note = L.Control.extend({options: {position: "topleft"}, onAdd: function () { return note; }});
+                    new Note().addTo(map);
                 }
             }
             tiles.on("tileload", function () {

@@ -10,6 +10,8 @@ title (:meth:`FilterSpec.describe`) and the attributions.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import datetime as dt
 import io
 import textwrap
@@ -52,8 +54,11 @@ def _equivalent_zoom(extent: tuple[float, float, float, float], width_px: float)
     return float(np.log2(360.0 * width_px / 256.0 / span))
 
 
-def _draw_labels(ax, fig, extent, box_px: tuple[float, float], muni) -> None:
-    """Place labels inside ``extent``, most important first, skipping any that would collide."""
+def _draw_labels(ax, fig, extent, box_px: tuple[float, float], muni,
+                 rings: Sequence[tuple[float, float, float, float]] = ()) -> None:
+    """Place labels inside ``extent``, most important first, skipping any that would collide with a
+    label already placed or lie on an incident ring (``rings``, display pixels); a place whose own
+    point carries a ring gets its name beside that ring."""
     from geodata.placenames import display_name
     from geodata.places import map_labels
 
@@ -68,25 +73,39 @@ def _draw_labels(ax, fig, extent, box_px: tuple[float, float], muni) -> None:
     inside = labels[(labels["lon"].between(minx, maxx)) & (labels["lat"].between(miny, maxy))
                     & (labels["min_zoom"] <= zoom + 0.5)]
     placed: list[tuple[float, float, float, float]] = []
+    named: set[str] = set()
     to_px = ax.transData.transform
     for row in inside.itertuples(index=False):
         size = LABEL_FONT.get(row.kind, 7.5)
         x, y = to_px((row.lon, row.lat))
         w, h = len(str(row.name)) * size * 0.7 * fig.dpi / 72 + 8, size * 1.5 * fig.dpi / 72
         point = row.kind in ("town", "village", "crossing", "landmark")
-        x0 = x + 9 * fig.dpi / 72 if point else x - w / 2
+        own = [q for q in rings if point and q[0] <= x <= q[2] and q[1] <= y <= q[3]]
+        offset = 9 * fig.dpi / 72
+        if own:  # the name starts beside the ring drawn on its own point
+            offset = max(q[2] for q in own) - x + 3 * fig.dpi / 72
+        x0 = x + offset if point else x - w / 2
         b = (x0, y - h / 2, x0 + w, y + h / 2)
-        if any(b[0] < q[2] and q[0] < b[2] and b[1] < q[3] and q[1] < b[3] for q in placed):
+        if any(_overlaps(b, q) for q in placed) or any(_overlaps(b, q) for q in rings if q not in own):
             continue
+        if str(row.name) in named:  # a municipality named after its town already labelled: once is enough
+            continue
+        named.add(str(row.name))
         placed.append(b)
         style = {"municipality": {"style": "italic", "color": "#5b4a2f"}, "country": {"color": "#777"},
                  "lake": {"style": "italic", "color": "#1f5f9e"}, "crossing": {"color": "#7a0000"}}.get(row.kind, {})
-        if point:
+        if point and not own:
             ax.plot([row.lon], [row.lat], marker="o", markersize=2.5, color="#333", zorder=4)
-        ax.annotate(str(row.name), (row.lon, row.lat), xytext=(9 if point else 0, 0), textcoords="offset points",
+        ax.annotate(str(row.name), (row.lon, row.lat), xytext=(offset * 72 / fig.dpi if point else 0, 0),
+                    textcoords="offset points",
                     ha="left" if point else "center", va="center", fontsize=size, zorder=7,
                     fontweight="bold" if row.kind == "town" else "normal", fontstyle=style.get("style", "normal"),
                     color=style.get("color", "#222"), path_effects=[_halo()])
+
+
+def _overlaps(a: Sequence[float], b: Sequence[float]) -> bool:
+    """Whether boxes ``(x0, y0, x1, y1)`` ``a`` and ``b`` overlap."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def _wedge_marker(a0: float, a1: float) -> list[tuple[float, float]]:
@@ -95,17 +114,40 @@ def _wedge_marker(a0: float, a1: float) -> list[tuple[float, float]]:
     return [(0.0, 0.0)] + [(float(np.sin(2 * np.pi * a)), float(np.cos(2 * np.pi * a))) for a in angles] + [(0.0, 0.0)]
 
 
-def _draw_spots(ax, inc) -> None:
-    """One marker per distinct spot: a ring of event-type shares around the number of incidents there.
+def _draw_spots(ax, inc) -> list[tuple[float, float, float, float]]:
+    """One marker per spot: a ring of event-type shares around the number of incidents there.
 
-    Co-located incidents (the bundled data has 37 at 9 spots) would otherwise hide one another.
+    Co-located incidents (the bundled data has 37 at 9 spots) would otherwise hide one another, and
+    spots whose rings would overlap at the printed scale are drawn as one ring (at the busier spot)
+    with their summed count, so no two numbers print on top of each other. Call after the axes'
+    limits are set: the merging is done in printed pixels.
+
+    Returns:
+        Each ring's box in display pixels (x0, y0, x1, y1), for the labels to keep clear of.
     """
     spots = pd.DataFrame({"x": inc.geometry.x.round(5), "y": inc.geometry.y.round(5),
                           "t": inc["event_type"].to_numpy()})
-    for (x, y), group in spots.groupby(["x", "y"], sort=False):
-        n = len(group)
+    to_px, per_point = ax.transData.transform, ax.figure.dpi / 72.0
+
+    def radius(n: int) -> float:  # marker size is an area in points²; its radius in pixels
+        return float(np.sqrt(90 + 40 * np.sqrt(n))) / 2 * per_point
+
+    groups = sorted(((x, y, list(g["t"])) for (x, y), g in spots.groupby(["x", "y"], sort=False)),
+                    key=lambda item: -len(item[2]))
+    rings: list[dict] = []
+    for x, y, types in groups:
+        px, py = to_px((x, y))
+        for ring in rings:
+            if np.hypot(px - ring["px"], py - ring["py"]) < radius(len(types)) + radius(len(ring["types"])):
+                ring["types"] += types
+                break
+        else:
+            rings.append({"x": x, "y": y, "px": px, "py": py, "types": types})
+    boxes = []
+    for ring in rings:
+        x, y, n = ring["x"], ring["y"], len(ring["types"])
         size = 90 + 40 * np.sqrt(n)  # points²: area grows with the count
-        shares = group["t"].value_counts()
+        shares = pd.Series(ring["types"]).value_counts()
         a0 = 0.0
         for t, k in shares.items():
             a1 = a0 + k / n
@@ -115,6 +157,9 @@ def _draw_spots(ax, inc) -> None:
         if n > 1:
             ax.scatter([x], [y], s=size * 0.42, color="white", zorder=5.2)
             ax.annotate(str(n), (x, y), ha="center", va="center", fontsize=6.5, fontweight="bold", zorder=5.3)
+        r = radius(n)
+        boxes.append((ring["px"] - r, ring["py"] - r, ring["px"] + r, ring["py"] + r))
+    return boxes
 
 
 def _halo():
@@ -180,6 +225,15 @@ def render_png(selection: Selection, *, dpi: int = 150, size_in: tuple[float, fl
     Returns:
         PNG bytes.
     """
+    fig = map_figure(selection, dpi=dpi, size_in=size_in, generated_at=generated_at)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
+    return buf.getvalue()
+
+
+def map_figure(selection: Selection, *, dpi: int = 150, size_in: tuple[float, float] = (12.0, 8.0),
+               generated_at: dt.datetime | None = None) -> Figure:
+    """The figure :func:`render_png` prints (arguments as there): its map axes come first."""
     fig = Figure(figsize=size_in, dpi=dpi)
     FigureCanvasAgg(fig)
     box = (0.01, 0.08, 0.74, 0.82)  # map on the left, legend on the right
@@ -211,11 +265,8 @@ def render_png(selection: Selection, *, dpi: int = 150, size_in: tuple[float, fl
         values = choropleth_values(selection.incidents, muni, selection.metric)
         breaks = class_breaks(values)
         colors = [color_for(int(values.get(m, 0)), breaks) for m in muni["municipality"]]
+        # Their names are placed with the other labels (_draw_labels), thinned: never printed twice.
         muni.plot(ax=ax, color=colors, edgecolor="#555", linewidth=0.6, alpha=0.75, zorder=1)
-        for name, point in zip(muni["municipality"], muni.geometry.representative_point()):
-            if minx <= point.x <= maxx and miny <= point.y <= maxy:
-                ax.annotate(str(name), (point.x, point.y), ha="center", fontsize=7, color="#333", zorder=2,
-                            annotation_clip=True)
         handles.append(Patch(color="none", label=f"Municipalities: {selection.metric}\nin selection"))
         for colour, (_swatch, label) in zip(class_colors(breaks), legend_items(breaks, selection.metric)):
             handles.append(Patch(facecolor=colour, edgecolor="#555", alpha=0.75, label=label))
@@ -229,6 +280,7 @@ def render_png(selection: Selection, *, dpi: int = 150, size_in: tuple[float, fl
                               label="Monastery / religious site"))
 
     inc = selection.incidents
+    spots_later = False
     if len(inc) > DENSITY_LIMIT:
         # Large selections: density hexagons (count per cell, log colour scale) instead of dots that
         # would overplot into a solid block.
@@ -251,11 +303,12 @@ def render_png(selection: Selection, *, dpi: int = 150, size_in: tuple[float, fl
         areas = uncertainty_areas(inc)
         if not areas.empty:
             areas = areas[~areas.geometry.to_wkb().duplicated()]
-            areas.boundary.plot(ax=ax, color="#555", linewidth=0.8, linestyle=(0, (3, 3)), zorder=4.5)
+            # Faint: a precise incident stays the eye's first stop (the 25 km circles would frame the map).
+            areas.boundary.plot(ax=ax, color="#777", linewidth=0.6, alpha=0.6, linestyle=(0, (2, 4)), zorder=4.5)
             handles.append(Line2D([], [], color="#555", linestyle=":", label="Approximate location\n(town ~5 km, "
                                                                                "region ~25 km)"))
         del sizes  # one ring per spot instead of dots hidden under one another
-        _draw_spots(ax, inc)
+        spots_later = True  # drawn once the axes' limits are set (rings merge in printed pixels)
     if not inc.empty and len(inc) <= DENSITY_LIMIT:
         present = set(inc["event_type"])
         for t, c in EVENT_COLORS.items():
@@ -274,7 +327,9 @@ def render_png(selection: Selection, *, dpi: int = 150, size_in: tuple[float, fl
     ax.set_xticks([])
     ax.set_yticks([])
     ax.apply_aspect()  # the axes' final position, so label collision is measured where they will be drawn
-    _draw_labels(ax, fig, (minx, miny, maxx, maxy), (box[2] * size_in[0] * dpi, box[3] * size_in[1] * dpi), muni)
+    rings = _draw_spots(ax, inc) if spots_later else []
+    _draw_labels(ax, fig, (minx, miny, maxx, maxy), (box[2] * size_in[0] * dpi, box[3] * size_in[1] * dpi), muni,
+                 rings)
     _scale_bar(ax, (minx, miny, maxx, maxy))
     ax.set_xlabel("")
     ax.set_ylabel("")
@@ -298,6 +353,4 @@ def render_png(selection: Selection, *, dpi: int = 150, size_in: tuple[float, fl
                             + [NEIGHBOURS_ATTRIBUTION, TOWNS_ATTRIBUTION, PLACES_ATTRIBUTION])
     fig.text(0.01, 0.015, "\n".join(textwrap.wrap(attribution + ". No basemap.", 170)), fontsize=6.5, color="#444",
              va="bottom")
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
-    return buf.getvalue()
+    return fig

@@ -10,7 +10,7 @@ import numpy as np
 
 from geodata.filters import FilterSpec
 from geodata.selection import Selection
-from layers.static_png import DENSITY_LIMIT, _nice_length, render_png
+from layers.static_png import DENSITY_LIMIT, _nice_length, map_figure, render_png
 from layers.style import EVENT_COLORS
 from tests.synthetic import synthetic_incidents
 from tests.test_export_html import bundled_selection
@@ -44,3 +44,22 @@ def test_small_selection_shows_dots_and_large_one_density(clean_env):
     def warm(img):
         return float(((img[..., 0] > 0.7) & (img[..., 2] < 0.45)).mean())
     assert warm(img_big) > 0.15 > warm(img_small)
+
+
+def test_printed_names_and_ring_counts_never_overlap_and_no_name_is_printed_twice(clean_env, municipalities):
+    """The PNG once printed ring counts on top of each other (Banjska's two spots) and each municipality's
+    name twice, one copy under "Čabra"."""
+    sel = bundled_selection(municipalities=municipalities)
+    fig = map_figure(sel, dpi=100)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    texts = [t for t in ax.texts if t.get_text().strip() and t.get_visible()]
+    names = [t.get_text() for t in texts if not t.get_text().isdigit()]
+    assert len(names) == len(set(names)), sorted(names)
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts]
+    for i, (a, ba) in enumerate(boxes):
+        for b, bb in boxes[i + 1:]:
+            assert not ba.overlaps(bb), (a, b)
+    counts = [int(t.get_text()) for t in texts if t.get_text().isdigit()]
+    assert sum(counts) + sum(1 for _ in ()) <= len(sel.incidents) and max(counts) >= 12

@@ -38,6 +38,10 @@ def test_on_a_phone_controls_stay_off_the_map_and_popups_fit(browser, tmp_path, 
     zoom = page.locator(".leaflet-control-zoom").evaluate(BOX)
     layers = page.locator(".leaflet-control-layers").evaluate(BOX)
     assert not _overlap(note.evaluate(BOX), zoom) and not _overlap(note.evaluate(BOX), layers)
+    # Nor over the exported map's Sequence chooser or its title.
+    assert page.locator(".cm-sequence").count() == 1
+    for other in (".cm-sequence", ".cm-title"):
+        assert not _overlap(note.evaluate(BOX), page.locator(other).evaluate(BOX)), other
     # The layer control is a button until tapped, and then lists every layer.
     assert not page.locator(".leaflet-control-layers-list").is_visible()
     assert layers[2] - layers[0] < 60
