@@ -172,6 +172,35 @@ def _type_actor(page, name: str):
     return field
 
 
+#: Where the street-zoom timing looks: the Banjska monastery (bundled CM-XKX-0025/0026), zoom 17.
+STREET_VIEW = (42.9714, 20.7825, 17)
+
+
+def _street_zoom(page, out: dict) -> None:
+    """Above the hexagon limit: time ``setView`` to a few streets → the incidents in view drawn one by one
+    (the layer control names "Incidents in view (N)" and its markers are in the page). Skipped (nothing
+    recorded) when the map draws incidents individually anyway."""
+    import re
+
+    from layers.incidents import CLUSTER_LIMIT
+
+    frame = map_frame(page)
+    found = re.search(r"Incidents \(([\d,]+)\)", frame.locator(".leaflet-control-layers-overlays").inner_text())
+    if not found or int(found.group(1).replace(",", "")) <= CLUSTER_LIMIT:
+        return
+    lat, lon, zoom = STREET_VIEW
+    t0 = time.perf_counter()
+    frame.evaluate("([lat, lon, z]) => Object.values(window).find(v => v instanceof L.Map).setView([lat, lon], z)",
+                   [lat, lon, zoom])
+    frame = map_frame(page)
+    frame.wait_for_function(r"""() => { const o = document.querySelector('.leaflet-control-layers-overlays');
+        return o && /Incidents in view \(/.test(o.innerText) && document.querySelector('path.cm-incident'); }""",
+                            polling="raf", timeout=TIMEOUT_S * 1000)
+    out["in_view_s"] = time.perf_counter() - t0
+    text = frame.locator(".leaflet-control-layers-overlays").inner_text()
+    out["in_view_label"] = next((t.strip() for t in text.splitlines() if "in view" in t), "")
+
+
 def measure(env: dict[str, str], data_dir: Path, actors: list[str], upload_rows: int = 1000) -> dict:
     """Run the server on the store named in ``env`` and time first map, filter changes and an upload.
 
@@ -216,6 +245,7 @@ def measure(env: dict[str, str], data_dir: Path, actors: list[str], upload_rows:
                     out["filter_s"].append(time.perf_counter() - t0)
                     out["filter_counts"].append(shown)
                 out["filter_sidebar"] = line
+                _street_zoom(page, out)
                 if csv is not None:
                     page.close()
                     page = browser.new_page(viewport={"width": 1440, "height": 900})

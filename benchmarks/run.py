@@ -55,8 +55,10 @@ BEGIN, END = "<!-- BEGIN GENERATED: benchmarks/run.py -->", "<!-- END GENERATED 
 TARGETS = {
     "filter_100k_s": 0.5, "filter_1m_s": 3.0, "naive_ratio": 100.0, "html_100k_mb": 5.0,
     "ingest_1m_s": 20.0, "ingest_vs_read_csv": 10.0, "dashboard_1m_mb": 2048.0,
-    # issue 9, at 1,000,000 stored incidents: what a person waits for in Chromium, and the server side
-    "first_map_s": 5.0, "filter_map_s": 2.0, "all_select_s": 1.0, "upload_map_s": 3.0,
+    # issue 17, at 1,000,000 stored incidents: what a person waits for in Chromium, and the server side
+    # (the previous round's limits were 5 s first map, 2 s filter change, 3 s upload)
+    "first_map_cold_s": 6.0, "first_map_warm_s": 3.0, "filter_map_s": 0.5, "all_select_s": 0.2,
+    "upload_map_s": 1.0,
 }
 
 
@@ -470,15 +472,15 @@ def browser_verdicts(by: dict, verdict) -> list[tuple[str, str, str, str]]:
     if b:
         for label, value, key in (
                 ("first map in Chromium (cold: first visitor after the server starts)", b["first_map_cold_s"],
-                 "first_map_s"),
-                ("first map in Chromium (warm: a second visitor)", b["first_map_warm_s"], "first_map_s"),
+                 "first_map_cold_s"),
+                ("first map in Chromium (warm: a second visitor)", b["first_map_warm_s"], "first_map_warm_s"),
                 ("filter change → map redrawn in Chromium (median)", median(b["filter_s"]), "filter_map_s"),
                 ("1,000-row upload → visible on the map in Chromium", b.get("upload_s", float("nan")), "upload_map_s")):
             rows.append((f"{label}, {where}", f"≤ {TARGETS[key]:g} s", _fmt_s(value), verdict(value, TARGETS[key])))
     p = by.get(n, {}).get("pushdown") or {}
     if p.get("all_select_s"):
         m = median(p["all_select_s"])
-        rows.append((f"no-filter selection, server side (`select_for_map`), {where}", "≤ 1 s", _fmt_s(m),
+        rows.append((f"no-filter selection, server side (`select_for_map`), {where}", "≤ 0.2 s", _fmt_s(m),
                      verdict(m, TARGETS["all_select_s"])))
     ing = by.get(n, {}).get("ingest")
     if ing:
@@ -497,7 +499,12 @@ def render_browser(sizes: list) -> list[str]:
              ("| rows | first map, cold / warm (sidebar count shown at) | filter change → map redrawn, each "
               "(sidebar count at; incidents shown) | upload: click → stored / Map click → on the map / total |"),
              "|---:|---:|---:|---:|"]
+    streets: list[str] = []
     for n, b in measured:
+        if "in_view_s" in b:
+            streets.append(f"Street zoom at {int(n):,} incidents (hexagons): `setView` to Banjska at zoom 17 → "
+                            f"the incidents in view drawn one by one, clickable: **{_fmt_s(b['in_view_s'])}** "
+                            f"({b.get('in_view_label', '')}).")
         side = b.get("filter_sidebar_s") or [float("nan")] * len(b["filter_s"])
         each = ", ".join(f"{_fmt_s(s)} ({_fmt_s(t)}; {c})"
                          for s, t, c in zip(b["filter_s"], side, b["filter_counts"], strict=False))
@@ -515,7 +522,7 @@ def render_browser(sizes: list) -> list[str]:
               "the rest is the map's part (server building it, browser drawing it). Upload: 1,000 synthetic "
               "rows, from the click on \"Store the valid rows\" until the Upload page reports it, plus the "
               "click on \"Map\" until the map shows the new total.")]
-    return lines
+    return lines + ([""] + streets if streets else [])
 
 
 def _mode(modes: list[str]) -> str:
