@@ -157,9 +157,11 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
                     print(f"{d.decision_id}  {d.at.isoformat()}  {plain(d.who)}: {d.action}{extra} {plain(d.keep)} "
                           f"{plain(d.alias)}: {plain(d.why)}")
                 return 0
-            from geodata.incidents import load_incidents
+            from geodata.service import IncidentService
 
-            table = svc.suggestions(load_incidents(svc.settings), across_datasets=not args.all)
+            with IncidentService(svc.settings) as incidents:
+                every = incidents.select(distances=False).incidents
+            table = svc.suggestions(every, across_datasets=not args.all)
     except ConflictmapError as exc:
         return _fail(exc)
     if table.empty:

@@ -23,8 +23,7 @@ LAYER_NAMES = ("incidents", "sites", "routes", "municipalities")
 class LayerSummarySource(Protocol):
     """What :func:`info_summary` reads: the layers, where each came from, and the routes' status.
 
-    :class:`geodata.layers_data.LayerBundle` has these attributes; ``cmd_info`` builds the same from
-    the service's context.
+    ``cmd_info`` builds one from the service's context.
     """
 
     @property
@@ -59,7 +58,7 @@ def info_summary(bundle: LayerSummarySource) -> dict[str, list[dict[str, object]
     """JSON-ready summary of every layer (name, count, CRS, bounds, source, attribution).
 
     Args:
-        bundle: a :class:`geodata.layers_data.LayerBundle` or anything with the same attributes.
+        bundle: anything with these attributes (see :class:`LayerSummarySource`).
     Returns:
         ``{"layers": [...]}``, one dict per layer (incidents, sites, routes, municipalities);
         ``present`` is False for a missing municipalities layer, which then carries ``how_to_get``.

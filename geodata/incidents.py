@@ -17,7 +17,7 @@ import pandas as pd
 
 from geodata._errors import DataError
 from geodata.schema import INCIDENT_COLUMNS
-from geodata.settings import BUNDLED_DIR, WGS84, Settings
+from geodata.settings import BUNDLED_DIR, WGS84
 from geodata.validation import ValidationResult, validate_incidents
 
 if TYPE_CHECKING:
@@ -135,17 +135,3 @@ def seed_bundled(store: IncidentStore, municipalities: gpd.GeoDataFrame | None =
 def empty_incidents() -> gpd.GeoDataFrame:
     """An incident layer with the right columns and no rows."""
     return to_geodataframe(validate_incidents(pd.DataFrame(columns=list(INCIDENT_COLUMNS))).valid)
-
-
-def load_incidents(settings: Settings) -> gpd.GeoDataFrame:
-    """Deprecated: every incident (bundled and uploaded) as one point layer, through the service.
-
-    Args:
-        settings: :class:`geodata.settings.Settings`.
-    Returns:
-        One point layer with ``origin`` ("bundled" or "upload:<id>") and the stored municipality.
-    """
-    from geodata.service import IncidentService
-
-    with IncidentService(settings) as svc:
-        return svc.select(distances=False).incidents

@@ -1,6 +1,6 @@
-"""The context layers (boundaries, routes, sites) loaded for the service, and the older all-layers bundle.
+"""The context layers (boundaries, routes, sites) loaded for the service, as one :class:`Context`.
 
-A layer whose file is unusable becomes a notice for that layer (:class:`geodata.service.Context`),
+A layer whose file is unusable becomes a notice for that layer (:class:`Context`),
 never an exception that takes the dashboard, ``info`` or an export down.
 """
 
@@ -9,19 +9,40 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
 
 from geodata._errors import DataError
 from geodata.boundaries import BoundarySource, find_boundaries, read_municipalities
-from geodata.incidents import BUNDLED_INCIDENTS
 from geodata.routes import load_routes
 from geodata.settings import Settings
 from geodata.sites import BUNDLED_SITES, load_sites
 
-if TYPE_CHECKING:
-    from geodata.service import Context
+
+
+@dataclass(frozen=True, eq=False)
+class Context:
+    """The context layers and what went wrong loading each (a bad file is a notice, not a crash).
+
+    Attributes:
+        municipalities: official boundaries, ``None`` when not installed or unreadable.
+        routes, sites: line and point layers, ``None`` when their file is unusable.
+        notices: one plain-text line per layer that could not be used (and how to fix it).
+        boundary_source: :class:`geodata.boundaries.BoundarySource` of the boundaries, or ``None``.
+        routes_version: token of the routes file in use (path, size, mtime): distance caches key on it.
+    """
+
+    municipalities: gpd.GeoDataFrame | None
+    routes: gpd.GeoDataFrame | None
+    sites: gpd.GeoDataFrame | None
+    notices: tuple[str, ...] = ()
+    boundary_source: BoundarySource | None = None
+    routes_version: str = ""
+
+    @property
+    def routes_illustrative(self) -> bool:
+        """True when every route is marked illustrative in the data."""
+        return self.routes is not None and bool(len(self.routes)) and bool(self.routes["illustrative"].all())
 
 
 def _file_stamp(path: Path | None) -> str:
@@ -67,10 +88,8 @@ def load_context(settings: Settings) -> Context:
     Args:
         settings: where the boundaries and routes files are.
     Returns:
-        :class:`geodata.service.Context`.
+        :class:`Context`.
     """
-    from geodata.service import Context
-
     notices: list[str] = []
     municipalities = source = None
     try:
@@ -90,53 +109,3 @@ def load_context(settings: Settings) -> Context:
         notices.append(f"Religious sites left out: {exc}")
     return Context(municipalities=municipalities, routes=routes, sites=sites, notices=tuple(notices),
                    boundary_source=source, routes_version="|".join(context_key(settings)[2:]))
-
-
-@dataclass
-class LayerBundle:
-    """Deprecated (use the service): the four layers; ``municipalities`` is None without boundaries."""
-
-    incidents: gpd.GeoDataFrame
-    sites: gpd.GeoDataFrame
-    routes: gpd.GeoDataFrame
-    municipalities: gpd.GeoDataFrame | None
-    boundary_source: BoundarySource | None
-    incident_source: str
-    sites_source: str
-    routes_source: str
-
-    @property
-    def routes_illustrative(self) -> bool:
-        """True when every route is marked illustrative in the data."""
-        return bool(len(self.routes)) and bool(self.routes["illustrative"].all())
-
-
-def load_bundle(settings: Settings, include_store: bool = True) -> LayerBundle:
-    """Deprecated (the dashboard calls it until it uses the service): every layer, strictly.
-
-    Args:
-        settings: where the layers and the store are.
-        include_store: ``False`` leaves the incidents empty (they are then selected per filter
-            through the store, bundled ones included).
-    Returns:
-        A :class:`LayerBundle` (incidents with route/site distances).
-    Raises:
-        geodata.boundaries.BoundaryError, RouteDataError, SiteDataError: on unusable layer files.
-        StoreError: if the store cannot be opened.
-    """
-    from geodata.boundaries import load_municipalities
-    from geodata.incidents import empty_incidents
-    from geodata.pushdown import add_distances
-    from geodata.service import IncidentService
-
-    municipalities, source = load_municipalities(settings)
-    sites = load_sites(BUNDLED_SITES)
-    routes = load_routes(settings.routes_file)
-    with IncidentService(settings) as svc:
-        incidents = svc.select(distances=False).incidents if include_store else empty_incidents()
-    incidents = add_distances(incidents, routes, sites, "|".join(context_key(settings)[2:]))
-    return LayerBundle(
-        incidents=incidents, sites=sites, routes=routes, municipalities=municipalities, boundary_source=source,
-        incident_source=f"{BUNDLED_INCIDENTS} + store {settings.db_url}", sites_source=str(BUNDLED_SITES),
-        routes_source=str(settings.routes_file),
-    )

@@ -136,3 +136,43 @@ def where(location: object, municipality: object, lang: str = DEFAULT_LANGUAGE) 
     """
     names = [display_name(v, lang) for v in (location, municipality)]
     return ", ".join(dict.fromkeys(n for n in names if n))
+
+
+def map_labels(lang: str = "en") -> pd.DataFrame:
+    """Place labels for the map, most important first.
+
+    Args:
+        lang: display language, ``"en"``, ``"sq"`` or ``"sr"`` (see :mod:`geodata.placenames`).
+    Returns:
+        DataFrame with ``name`` (display name), ``lat``, ``lon``, ``min_zoom`` (int), ``kind``
+        (town/village/crossing/landmark/lake/country) and ``priority`` (lower draws first), sorted by priority.
+        A new frame on each call (the caller may change it).
+    """
+    return _map_labels(lang).copy()
+
+
+@lru_cache(maxsize=8)
+def _map_labels(lang: str) -> pd.DataFrame:
+    """:func:`map_labels`, computed once per language and process: the labels come from bundled files
+    only, and every map (each dashboard rerun that builds one, each export) needs them."""
+    from geodata.places import SAME_PLACE_KM, load_places, load_towns, town_min_zoom
+
+    places = load_places()
+    col = {"sq": "name_sq", "sr": "name_sr"}.get(lang, "name_en")
+    rows = [{"name": r[col], "lat": r["latitude"], "lon": r["longitude"], "kind": r["kind"],
+             "min_zoom": {1: 8, 2: 10, 3: 11}.get(int(r["rank"]), 11), "priority": int(r["rank"]) * 10}
+            for _, r in places.iterrows()]
+    towns = load_towns()
+    if not towns.empty:
+        # Skip GeoNames towns that the gazetteer already labels (e.g. Zvečan, Leposaviq).
+        pts = places.to_crs("EPSG:32634").geometry
+        tpts = towns.to_crs("EPSG:32634").geometry
+        dist = tpts.apply(lambda p: pts.distance(p).min() / 1000 if len(pts) else 1e9)
+        for (_, r), d in zip(towns.iterrows(), dist):
+            if d < SAME_PLACE_KM:
+                continue
+            mz = town_min_zoom(int(r["population"]), r["country"])
+            rows.append({"name": display_name(r["name"], lang), "lat": r["latitude"], "lon": r["longitude"],
+                         "kind": "town", "min_zoom": mz, "priority": mz * 10 + 5 - min(4, int(r["population"]) // 50_000)})
+    out = pd.DataFrame(rows, columns=["name", "lat", "lon", "kind", "min_zoom", "priority"])
+    return out.sort_values(["priority", "name"], kind="stable").reset_index(drop=True)

@@ -18,7 +18,6 @@ from geodata.filters import FilterSpec
 
 if TYPE_CHECKING:
     from geodata.curation import Curation
-    from geodata.settings import Settings
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,22 +46,3 @@ class Selection:
     tiles_attribution: str | None = None
     notes: tuple[str, ...] = ()
     curation: Curation | None = None
-
-
-def load_selection(settings: Settings, spec: FilterSpec, *, metric: str = "incidents", tiles: str | None = None,
-                   use_boundaries: bool = True) -> Selection:
-    """Deprecated: :meth:`geodata.service.IncidentService.select` (kept for older callers).
-
-    Args:
-        settings: the configuration naming the store and the context layers.
-        spec: the filters.
-        metric, tiles, use_boundaries: passed into the :class:`Selection` for exporters.
-    Returns:
-        A :class:`Selection`; ``notes`` says which layer could not be used and how to get boundaries.
-    Raises:
-        StoreError: if the store cannot be opened.
-    """
-    from geodata.service import IncidentService
-
-    with IncidentService(settings) as svc:
-        return svc.select(spec, metric=metric, tiles=tiles, use_boundaries=use_boundaries, curation=True)

@@ -34,12 +34,12 @@ from geodata._errors import InputError
 from geodata.filters import FilterSpec
 from geodata.ingest.formats import ColumnMapping
 from geodata.ingest.pipeline import IngestReport, Prepared, Progress
+from geodata.layers_data import Context
 from geodata.schema import EVENT_TYPES
 from geodata.selection import Selection
 from geodata.settings import Settings, get_settings
 
 if TYPE_CHECKING:  # imported where used: the store and ingest packages load their back-ends
-    from geodata.boundaries import BoundarySource
     from geodata.ingest.pipeline import FileInfo
     from geodata.store.protocol import IncidentStore
     from geodata.watch import Digest, WatchArea
@@ -76,31 +76,6 @@ class Facets:
         """ACLED sub-event types of the chosen event types (of all types when none is chosen)."""
         chosen = tuple(event_types) or self.event_types
         return tuple(s for t in chosen for s in EVENT_TYPES.get(t, ()))
-
-
-@dataclass(frozen=True, eq=False)
-class Context:
-    """The context layers and what went wrong loading each (a bad file is a notice, not a crash).
-
-    Attributes:
-        municipalities: official boundaries, ``None`` when not installed or unreadable.
-        routes, sites: line and point layers, ``None`` when their file is unusable.
-        notices: one plain-text line per layer that could not be used (and how to fix it).
-        boundary_source: :class:`geodata.boundaries.BoundarySource` of the boundaries, or ``None``.
-        routes_version: token of the routes file in use (path, size, mtime): distance caches key on it.
-    """
-
-    municipalities: gpd.GeoDataFrame | None
-    routes: gpd.GeoDataFrame | None
-    sites: gpd.GeoDataFrame | None
-    notices: tuple[str, ...] = ()
-    boundary_source: BoundarySource | None = None
-    routes_version: str = ""
-
-    @property
-    def routes_illustrative(self) -> bool:
-        """True when every route is marked illustrative in the data."""
-        return self.routes is not None and bool(len(self.routes)) and bool(self.routes["illustrative"].all())
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,12 @@ import pandas as pd
 from branca.element import MacroElement
 from folium.template import Template
 
-from geodata.placenames import display_name
+from geodata.placenames import display_name, map_labels
 from geodata.places import (
     NEIGHBOURS_ATTRIBUTION,
     PLACES_ATTRIBUTION,
     TOWNS_ATTRIBUTION,
     load_neighbours,
-    map_labels,
 )
 from layers.html import esc, script_json
 

@@ -21,7 +21,6 @@ from folium.elements import ElementAddToElement, JSCSSMixin
 from folium.template import Template
 
 from geodata.aggregate import aggregate_by_hexagon
-from geodata.incidents import load_incidents
 from geodata.placenames import display_name
 from geodata.precision import date_text, location_precision_text, uncertainty_radius_m
 from geodata.schema import EVENT_TYPES
@@ -41,11 +40,6 @@ NOTES_MAX_CHARS = 700
 COUNT_RAMP = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026")
 #: Largest source table (JSON bytes) embedded for cluster popups; see :func:`_source_table`.
 SOURCE_TABLE_MAX_BYTES = 1_000_000
-
-
-def frame(settings) -> gpd.GeoDataFrame:
-    """The incident layer's data: bundled plus uploaded incidents (see :func:`geodata.incidents.load_incidents`)."""
-    return load_incidents(settings)
 
 
 def choose_representation(n: int) -> str:

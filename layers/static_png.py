@@ -60,7 +60,7 @@ def _draw_labels(ax, fig, extent, box_px: tuple[float, float], muni,
     label already placed or lie on an incident ring (``rings``, display pixels); a place whose own
     point carries a ring gets its name beside that ring."""
     from geodata.placenames import display_name
-    from geodata.places import map_labels
+    from geodata.placenames import map_labels
 
     labels = map_labels("en")
     if muni is not None and not muni.empty:

@@ -36,3 +36,50 @@ def test_drawing_never_opens_the_store_the_service_or_streamlit():
 
 def test_pages_never_reach_the_store_or_the_sync_engine():
     assert _offending("dashboard", ("geodata.store", "geodata.sync.engine")) == {}
+
+
+def _module_graph() -> dict[str, set[str]]:
+    """Project module → project modules it imports (at any depth: lazy imports in functions count)."""
+    paths = {}
+    for folder in ("geodata", "layers", "dashboard"):
+        for path in (REPO / folder).rglob("*.py"):
+            if "static" in path.parts:
+                continue
+            name = ".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
+            paths[name] = path
+    graph = {}
+    for name, path in paths.items():
+        found = set()
+        for m in _imports(path):
+            parts = m.split(".")
+            # "from geodata.store import users_sql" names a module too: keep the longest known prefix
+            found.update(".".join(parts[:k]) for k in range(len(parts), 0, -1) if ".".join(parts[:k]) in paths)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                found.update(f"{node.module}.{a.name}" for a in node.names if f"{node.module}.{a.name}" in paths)
+        graph[name] = {m for m in found if m != name and not name.startswith(m + ".")}
+    return graph
+
+
+def test_no_import_cycles_even_through_imports_inside_functions():
+    graph = _module_graph()
+    assert "geodata.service" in graph and graph["geodata.service"]  # the walk sees the package
+    state: dict[str, int] = {}
+    cycle: list[str] = []
+
+    def visit(node: str, path: list[str]) -> bool:
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                cycle.extend(path[path.index(nxt):] + [node, nxt] if nxt in path else [node, nxt])
+                return True
+            if nxt not in state and visit(nxt, path + [node]):
+                return True
+        state[node] = 2
+        return False
+
+    for start in sorted(graph):
+        if start not in state and visit(start, []):
+            break
+    assert cycle == [], " -> ".join(cycle)

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from geodata.filters import FilterSpec, apply_filters
-from geodata.layers_data import load_bundle
+from tests.bundle import load_bundle
 from geodata.settings import get_settings
 
 REPO = Path(__file__).resolve().parents[1]

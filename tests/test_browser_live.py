@@ -5,7 +5,7 @@
 * Another process (the command line) ingests -> an open session shows the new rows on its next rerun
   (here: switching page), with no Reload button.
 Both on SQLite and on PostGIS (``store_url``). Expected counts come from the data through
-:func:`geodata.layers_data.load_bundle`, never hard-coded.
+:func:`tests.bundle.load_bundle`, never hard-coded.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from geodata.layers_data import load_bundle
+from tests.bundle import load_bundle
 from geodata.settings import get_settings
 from tests.test_browser_dashboard import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, MAP_IFRAME, offline_router,
                                           start_server, stop_server)

@@ -74,7 +74,7 @@ def test_users_own_routes_file_replaces_the_bundled_one(tmp_path, monkeypatch):
     import geopandas as gpd
     from shapely.geometry import LineString
 
-    from geodata.layers_data import load_bundle
+    from tests.bundle import load_bundle
     from geodata.settings import get_settings
 
     own = gpd.GeoDataFrame({"name": ["My route"]}, geometry=[LineString([(20.86, 42.89), (20.84, 42.91)])], crs="EPSG:4326")

@@ -22,7 +22,7 @@ from dashboard import state as S  # noqa: E402
 from geodata import playback  # noqa: E402
 from geodata.boundaries import HOW_TO_GET_BOUNDARIES  # noqa: E402
 from geodata.filters import FilterSpec, actor_options, apply_filters  # noqa: E402
-from geodata.layers_data import load_bundle  # noqa: E402
+from tests.bundle import load_bundle  # noqa: E402
 from geodata.selection import Selection  # noqa: E402
 from geodata.settings import get_settings  # noqa: E402
 

@@ -21,7 +21,7 @@ pytest.importorskip("streamlit")
 from dashboard import state as S  # noqa: E402
 from dashboard.text import md_escape  # noqa: E402
 from geodata.filters import FilterSpec, apply_filters  # noqa: E402
-from geodata.layers_data import load_bundle  # noqa: E402
+from tests.bundle import load_bundle  # noqa: E402
 from geodata.settings import get_settings  # noqa: E402
 from tests.acled_gen import write_acled_csv  # noqa: E402
 from tests.test_dashboard_app import drawn_incidents, goto, map_args, run_app, shown_count  # noqa: E402

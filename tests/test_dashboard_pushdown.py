@@ -17,7 +17,7 @@ from dashboard import state as S  # noqa: E402
 from geodata.facets import StoreFacets  # noqa: E402
 from geodata.filters import FilterSpec, apply_filters  # noqa: E402
 from geodata.ingest import ingest_file  # noqa: E402
-from geodata.layers_data import load_bundle  # noqa: E402
+from tests.bundle import load_bundle  # noqa: E402
 from geodata.settings import get_settings  # noqa: E402
 from geodata.store import open_store  # noqa: E402
 from tests.acled_gen import write_acled_csv  # noqa: E402

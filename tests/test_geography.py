@@ -16,8 +16,8 @@ from geodata.places import (
     load_neighbours,
     load_places,
     load_towns,
-    map_labels,
 )
+from geodata.placenames import map_labels
 from geodata.precision import (
     date_text,
     location_precision_text,

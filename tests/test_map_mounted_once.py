@@ -13,7 +13,7 @@ import re
 import pytest
 
 from geodata.filters import FilterSpec, apply_filters
-from geodata.layers_data import load_bundle
+from tests.bundle import load_bundle
 from geodata.settings import get_settings
 from tests.test_browser_dashboard import CHROMIUM, CHROMIUM_ARGS, MAP_IFRAME, offline_router
 from tests.test_browser_dashboard import server  # noqa: F401  (module fixture: one dashboard for this file)
