@@ -117,7 +117,7 @@ class OfflineGeography(MacroElement):
             // place's marker (a reader would take that marker's count for this place).
             function markerBoxes() {
                 var root = map.getContainer(), at = root.getBoundingClientRect(), out = [];
-                root.querySelectorAll(".cm-cluster, path.cm-incident").forEach(function (n) {
+                root.querySelectorAll(".cm-cluster, .leaflet-cmIncidents-pane path").forEach(function (n) {
                     var r = n.getBoundingClientRect();
                     if (r.width > 0) { out.push([r.left - at.left, r.top - at.top, r.right - at.left, r.bottom - at.top]); }
                 });
