@@ -30,7 +30,7 @@ from geodata.settings import METRIC_CRS, WGS84
 from geodata.store.records import READABLE_COLUMNS, Proximity
 
 if TYPE_CHECKING:  # the store package imports the back-ends; only the interface is needed here
-    from geodata.store.protocol import IncidentStore
+    from geodata.store.protocol import IncidentReads, IncidentStore
 
 #: Columns of a lean read for a clustered view (popups show date, type, place, fatalities, source).
 LEAN_COLUMNS: tuple[str, ...] = (
@@ -128,12 +128,12 @@ def read_columns(spec: FilterSpec, columns: Sequence[str] | None) -> tuple[str, 
     return tuple(cols)
 
 
-def select_rows(store: IncidentStore, spec: FilterSpec, columns: Sequence[str] | None, context: Layers, *,
+def select_rows(store: IncidentReads, spec: FilterSpec, columns: Sequence[str] | None, context: Layers, *,
                 distances: bool | None = None) -> gpd.GeoDataFrame:
     """The incidents matching ``spec``: the store's SQL first, then the residual filters.
 
     Args:
-        store: an open :class:`geodata.store.IncidentStore`.
+        store: an open :class:`geodata.store.IncidentStore` (or its :class:`~geodata.store.columnar.Reads`).
         spec: the selection.
         columns: incident columns to read (``None`` = all); see :func:`read_columns`.
         context: :class:`geodata.service.Context` (routes and sites for proximity and distances;
@@ -148,7 +148,7 @@ def select_rows(store: IncidentStore, spec: FilterSpec, columns: Sequence[str] |
     return finish_rows(read_rows(store, spec, columns, context), spec, columns, context, distances=distances)
 
 
-def read_rows(store: IncidentStore, spec: FilterSpec, columns: Sequence[str] | None, context: Layers, *,
+def read_rows(store: IncidentReads, spec: FilterSpec, columns: Sequence[str] | None, context: Layers, *,
               limit: int | None = None) -> pd.DataFrame:
     """The store's part of :func:`select_rows`: what its SQL selects (a superset of ``spec``).
 

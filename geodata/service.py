@@ -42,6 +42,7 @@ from geodata.settings import Settings, get_settings
 if TYPE_CHECKING:  # imported where used: the store and ingest packages load their back-ends
     from geodata.ingest.pipeline import FileInfo
     from geodata.store.protocol import IncidentStore
+    from geodata.store.columnar import Reads
     from geodata.watch import Digest, WatchArea
 
 #: Largest upload id the stores accept (SQLite INTEGER / PostgreSQL BIGINT).
@@ -239,6 +240,13 @@ class IncidentService:
             return self.enriched_rows
 
     # -- reading ---------------------------------------------------------------------------------
+    def _reads(self) -> Reads:
+        """The store's read verbs, through the process's columnar copy once the store is large
+        (``settings.analytic_rows``; :mod:`geodata.store.columnar`)."""
+        from geodata.store.columnar import reads_for
+
+        return reads_for(self.store, self.db_url, self.settings.analytic_rows)
+
     @_serialised
     def data_version(self) -> str:
         """A token that changes whenever any process changes the stored incidents (one tiny query).
@@ -253,7 +261,7 @@ class IncidentService:
     def facets(self) -> Facets:
         """Filter choices from the store (distinct values, date range, count) and the context layers."""
         ctx = self.context()
-        f = self.store.facets()
+        f = self._reads().facets()
         names = () if ctx.municipalities is None else tuple(ctx.municipalities["municipality"].astype(str))
         munis = sorted({m for m in (*f.municipalities, *names) if m}, key=str.casefold)
         return Facets(
@@ -267,8 +275,10 @@ class IncidentService:
     @_serialised
     def count(self, spec: FilterSpec | None = None) -> int:
         """How many stored incidents match ``spec`` (exact; every incident when ``None``)."""
-        if spec is None or spec == FilterSpec():
-            return self.store.count()
+        from geodata.pushdown import residual_spec
+
+        if spec is None or residual_spec(spec) == FilterSpec():  # the SQL decides it exactly
+            return self._reads().count(spec)
         return len(self.select(spec, columns=("event_date",)).incidents)
 
     @_serialised
@@ -302,7 +312,7 @@ class IncidentService:
         from geodata.curation_service import curated
 
         spec = spec or FilterSpec()
-        incidents = select_rows(self.store, spec, columns, self.context(), distances=distances)
+        incidents = select_rows(self._reads(), spec, columns, self.context(), distances=distances)
         selection = self._selection(spec, incidents, metric=metric, tiles=tiles, use_boundaries=use_boundaries)
         # What exporters draw: statuses, sources and sequences joined here, never by the drawing code.
         return curated(selection, self.settings) if curation else selection
@@ -445,13 +455,13 @@ class IncidentService:
             # LIKE), so every SQL pass over it scans the table: instead of counting first and
             # reading after (two scans), read the lean columns once, at most ``clusters + 1``
             # rows, and let the number read choose the representation.
-            rows = read_rows(self.store, spec, lean, ctx, limit=clusters + 1)
+            rows = read_rows(self._reads(), spec, lean, ctx, limit=clusters + 1)
             n = len(rows)
             if markers < n <= clusters:
                 return self._selection(spec, finish_rows(rows, spec, lean, ctx, distances=False), **kwargs)
         else:
             # The count may over-select (text, proximity box): it only chooses how much to read.
-            n = self.store.count(spec, proximity_for(spec, ctx.routes, ctx.sites))
+            n = self._reads().count(spec, proximity_for(spec, ctx.routes, ctx.sites))
         if n <= markers:
             return self.select(spec, None, distances=True, **kwargs)
         base = lean if n <= clusters else tuple(dict.fromkeys((*AGGREGATE_COLUMNS, *extra_columns)))

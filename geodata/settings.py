@@ -34,6 +34,9 @@ CONFLICTMAP_SERVE_ADDRESS      address ``scripts/start.sh`` serves the dashboard
 CONFLICTMAP_PUSHDOWN_ROWS      above this many stored incidents the dashboard    200000 (= the map's
                                filters in the store (SQL) per filter change      cluster limit)
                                instead of holding every incident in memory
+CONFLICTMAP_ANALYTIC_ROWS      from this many stored incidents on, counts,        100000
+                               filter choices and lean map reads come from an
+                               in-process columnar copy (DuckDB) of the store
 CONFLICTMAP_ACLED_URL          base URL of ACLED's API (``sync acled``)           ``https://acleddata.com``
 CONFLICTMAP_UCDP_URL           base URL of UCDP's API (``sync ucdp``)             ``https://ucdpapi.pcr.uu.se``
 CONFLICTMAP_SMTP_URL           mail server for ``digest --email``:               unset: ``--email`` is refused
@@ -90,6 +93,8 @@ METRIC_CRS = "EPSG:32634"
 WGS84 = "EPSG:4326"
 #: Default of CONFLICTMAP_PUSHDOWN_ROWS (see :attr:`Settings.pushdown_rows`).
 DEFAULT_PUSHDOWN_ROWS = 200_000
+#: Default of CONFLICTMAP_ANALYTIC_ROWS (see :attr:`Settings.analytic_rows`).
+DEFAULT_ANALYTIC_ROWS = 100_000
 #: Defaults of CONFLICTMAP_ACLED_URL and CONFLICTMAP_UCDP_URL (see :mod:`geodata.sync`).
 DEFAULT_ACLED_URL = "https://acleddata.com"
 DEFAULT_UCDP_URL = "https://ucdpapi.pcr.uu.se"
@@ -201,6 +206,10 @@ class Settings:
     #: 3–4.5 GB (BENCHMARKS.md), 100,000 at about 0.5–0.8 GB; the default equals
     #: layers.incidents.CLUSTER_LIMIT, beyond which the map aggregates anyway.
     pushdown_rows: int = DEFAULT_PUSHDOWN_ROWS
+    #: From this many stored incidents on, counts, filter choices and lean map reads are answered
+    #: by an in-process columnar copy of the store (DuckDB, geodata.store.columnar): milliseconds
+    #: instead of seconds at a million; below it the store's indexes are as fast and use no memory.
+    analytic_rows: int = DEFAULT_ANALYTIC_ROWS
     country_boundary_file: Path | None = None
     country_boundary_url: str = DEFAULT_COUNTRY_BOUNDARY_URL
     country_boundary_sha256: str = DEFAULT_COUNTRY_BOUNDARY_SHA256
@@ -253,6 +262,10 @@ def get_settings(env: dict[str, str] | None = None) -> Settings:
     except ValueError as exc:
         raise ValueError("CONFLICTMAP_PUSHDOWN_ROWS must be a whole number of incidents") from exc
     try:
+        analytic_rows = int(e.get("CONFLICTMAP_ANALYTIC_ROWS") or DEFAULT_ANALYTIC_ROWS)
+    except ValueError as exc:
+        raise ValueError("CONFLICTMAP_ANALYTIC_ROWS must be a whole number of incidents") from exc
+    try:
         sync_max_rows = int(e.get("CONFLICTMAP_SYNC_MAX_ROWS") or 200_000)
     except ValueError as exc:
         raise ValueError("CONFLICTMAP_SYNC_MAX_ROWS must be a whole number of rows") from exc
@@ -267,6 +280,7 @@ def get_settings(env: dict[str, str] | None = None) -> Settings:
         tiles_attribution=e.get("CONFLICTMAP_TILES_ATTRIBUTION") or f"Map tiles: {tiles}",
         max_upload_mb=max_mb,
         pushdown_rows=pushdown_rows,
+        analytic_rows=analytic_rows,
         serve_address=(e.get("CONFLICTMAP_SERVE_ADDRESS") or "127.0.0.1").strip(),
         country_boundary_file=Path(e["CONFLICTMAP_COUNTRY_BOUNDARY"]).expanduser()
         if e.get("CONFLICTMAP_COUNTRY_BOUNDARY") else None,

@@ -18,6 +18,26 @@ if TYPE_CHECKING:  # the base class implements this protocol; only its Locator a
 
 
 @runtime_checkable
+class IncidentReads(Protocol):
+    """The read verbs: what :class:`IncidentStore` and its columnar copy
+    (:class:`geodata.store.columnar.Reads`) both answer, with the same results."""
+
+    def read(self, spec: FilterSpec | None = None, columns: Sequence[str] | None = None,
+             near: Proximity | None = None, *, order: bool | None = None, limit: int | None = None,
+             uploads: Sequence[int] | None = None) -> pd.DataFrame:
+        """See :meth:`IncidentStore.read`."""
+        ...
+
+    def count(self, spec: FilterSpec | None = None, near: Proximity | None = None) -> int:
+        """See :meth:`IncidentStore.count`."""
+        ...
+
+    def facets(self, uploads: Sequence[int] | None = None) -> StoreFacets:
+        """See :meth:`IncidentStore.facets`."""
+        ...
+
+
+@runtime_checkable
 class IncidentStore(Protocol):
     """A durable store of incidents and the uploads that brought them.
 
