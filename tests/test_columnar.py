@@ -122,6 +122,9 @@ def test_a_copy_is_kept_only_for_large_stores(filled, store_url):
     large = reads_for(store, "large:" + store_url, min_rows=2_000)
     assert large.mirror is not None
     assert reads_for(store, "large:" + store_url, min_rows=2_000).mirror is large.mirror  # one per store
+    for other in ("a", "b"):  # a process that serves other stores keeps only the newest copies
+        reads_for(store, other + store_url, min_rows=0)
+    assert reads_for(store, "large:" + store_url, min_rows=10**9).mirror is None
 
 
 def test_the_service_answers_through_the_copy_from_the_configured_size(tmp_path):

@@ -200,6 +200,8 @@ class Reads:
         return self.store.facets(uploads=uploads)
 
 
+#: Copies kept per process (one per store URL, least recently used dropped first).
+MAX_MIRRORS = 2
 _mirrors: dict[str, ColumnarMirror] = {}
 _mirrors_lock = threading.Lock()
 
@@ -217,7 +219,11 @@ def reads_for(store: IncidentStore, key: str, min_rows: int) -> Reads:
         StoreError: if the store cannot be read.
     """
     with _mirrors_lock:
-        mirror = _mirrors.get(key)
+        mirror = _mirrors.pop(key, None)
         if mirror is None and store.count() >= min_rows:
-            mirror = _mirrors[key] = ColumnarMirror()
+            mirror = ColumnarMirror()
+        if mirror is not None:
+            _mirrors[key] = mirror  # newest last
+            while len(_mirrors) > MAX_MIRRORS:  # a process serving another store lets the oldest go
+                del _mirrors[next(iter(_mirrors))]
     return Reads(store, mirror)
