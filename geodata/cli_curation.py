@@ -159,11 +159,19 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
                 return 0
             from geodata.service import IncidentService
 
-            with IncidentService(svc.settings) as incidents:
+            with IncidentService(svc.settings, db_url=args.db) as incidents:
                 every = incidents.select(distances=False).incidents
+                collisions = incidents.sync_collisions()
             table = svc.suggestions(every, across_datasets=not args.all)
     except ConflictmapError as exc:
         return _fail(exc)
+    for c in collisions.itertuples():
+        # A sync never rewrites a row it does not own; what it pulled under that id may be the same event.
+        print(f"{plain(c.event_id_cnty)}  pulled by {plain(c.source)} sync {plain(c.changed_at)}: "
+              f"{plain(c.event_date)} {plain(c.event_type)} at {plain(c.location)}, fatalities {plain(c.fatalities)} "
+              "(id held by a row that sync does not own: possible duplicate, compare before merging)")
+    if len(collisions):
+        print(f"{len(collisions)} sync collision(s)")
     if table.empty:
         print("no possible duplicates" + ("" if args.all else " across datasets (--all compares within a dataset too)"))
         return 0

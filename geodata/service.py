@@ -369,6 +369,34 @@ class IncidentService:
             return read_sync_state(store), dataset_counts(store)
 
     @_serialised
+    def sync_collisions(self) -> pd.DataFrame:
+        """Pulled rows a sync refused because their id is held by a row it does not own (bundled, an
+        upload, another source): possible duplicates for an analyst to compare.
+
+        Returns:
+            One row per stored id and source, the newest pull: ``event_id_cnty``, ``source``,
+            ``changed_at`` (ISO, UTC) and the pulled ``event_date``, ``event_type``, ``location``,
+            ``fatalities`` (text, as pulled); empty when there is none.
+        Raises:
+            StoreError: if the store cannot be read.
+        """
+        import json
+
+        from geodata.store.sync_sql import read_changes
+
+        columns = ["event_id_cnty", "source", "changed_at", "event_date", "event_type", "location", "fatalities"]
+        with self._unseeded() as store:
+            changes = read_changes(store)
+        changes = changes[changes["change"] == "collision"].drop_duplicates(["source", "dedup_key"], keep="last")
+        rows = []
+        for r in changes.itertuples():
+            pulled = json.loads(r.previous or "{}")
+            key = str(r.dedup_key)
+            rows.append([key[3:] if key.startswith("id:") else key, r.source, r.changed_at,
+                         *(str(pulled.get(c, "")) for c in columns[3:])])
+        return pd.DataFrame(rows, columns=columns)
+
+    @_serialised
     def sync(self, source: str, *, country: str, since: dt.date | None = None, version: str = "26.1",
              progress: Callable[[str], None] | None = None) -> Any:
         """Pull ``source`` ("acled" or "ucdp") into the store (:mod:`geodata.sync.engine`): one upload,

@@ -157,6 +157,19 @@ def test_sync_never_rewrites_or_deletes_bundled_or_uploaded_rows(store_url, tmp_
         assert any("CM-XKX-0001 rejected" in m and "does not own" in m for m in progress)
         kinds = read_changes(store, source_key("acled", "Kosovo"))
         assert set(kinds.loc[kinds["change"] == "collision", "dedup_key"]) >= {"id:CM-XKX-0001", "id:CM-XKX-0003"}
+        # Offered as possible duplicates: by the service and in `duplicates` (what ACLED sent under the id).
+        from geodata.service import IncidentService
+        from geodata.settings import get_settings
+
+        with IncidentService(get_settings({"CONFLICTMAP_DATA_DIR": str(tmp_path / "var")}), db_url=store_url) as svc:
+            offered = svc.sync_collisions().set_index("event_id_cnty")
+        assert {"CM-XKX-0001", "CM-XKX-0003", "SYN60"} <= set(offered.index)
+        assert offered.loc["CM-XKX-0001", "location"] == acled_event(1)["location"]
+        out = subprocess.run([sys.executable, "-m", "geodata", "duplicates", "--db", store_url], cwd=REPO, env=env,
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        line = next(x for x in out.stdout.splitlines() if x.startswith("CM-XKX-0003  pulled by"))
+        assert "possible duplicate" in line and str(acled_event(2)["location"]) in line
     finally:
         store.close()
         api.stop()
