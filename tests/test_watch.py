@@ -348,6 +348,13 @@ def test_acled_sync_correction_and_deletion_in_the_digest(svc, tmp_path, square)
     assert {k: v["change"] for k, v in items.items()} == {"SYN2": "changed", "SYN3": "removed", "SYN4": "new"}
     assert "fatalities" in items["SYN2"]["what_changed"] and items["SYN2"]["fatalities"] == 1
     assert "deleted by acled/Kosovo" in items["SYN3"]["what_changed"]
+    # Undo of that sync: its new row is removed, the corrected and the deleted rows are back as they were.
+    area = svc.mark_read(svc.digest(area))
+    uploads = svc.uploads()
+    svc.undo(int(uploads[uploads.columns[0]].max()))
+    items = {i["event_id_cnty"]: i for i in svc.digest(area).items}
+    assert {k: v["change"] for k, v in items.items()} == {"SYN2": "changed", "SYN3": "changed", "SYN4": "removed"}
+    assert items["SYN2"]["fatalities"] == 0 and "undone" in items["SYN3"]["what_changed"]
 
 
 def test_municipality_area_from_any_spelling(tmp_path, curation_env, adm2_path):

@@ -263,8 +263,11 @@ class BaseStore:
             # What stays is now attributed to the (oldest) live upload that also holds it.
             cur.execute("UPDATE incidents SET upload_id = (SELECT MIN(r.upload_id) FROM upload_rows r "
                         f"WHERE r.incident_id = incidents.id) WHERE upload_id = {p}", (uid,))
-            # A sync's updates and deletions are put back exactly (schema 9, sync_before).
-            restore_sync_rows(self, cur, uid)
+            # A sync's updates and deletions are put back exactly (schema 9, sync_before), and watch
+            # areas hear of it: each row put back is a change since the sync.
+            if restore_sync_rows(self, cur, uid):
+                log_rows(self, cur, "undo", "changed", f"id IN (SELECT b.id FROM sync_before b WHERE b.sync_upload_id = {p})",
+                         (uid,), f"sync {uid} undone: back as before it")
             cur.execute(f"UPDATE uploads SET status = 'undone', undone_at = {self._now_sql()} WHERE id = {p}", (uid,))
             self._bump(cur, "undo", uid)
         return UndoResult(uid, removed, max(held - removed, 0))
