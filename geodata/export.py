@@ -230,6 +230,26 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPa
     return parser
 
 
+def unknown_places(selection: Selection) -> list[str]:
+    """What the selection's proximity filter names that no routes or sites file holds (so nothing can
+    be near it: the export is empty for that reason, not because no incident matched).
+
+    Args:
+        selection: the export's selection (its spec and context layers).
+    Returns:
+        One sentence per unknown name, naming what is known.
+    """
+    notes = []
+    for kind, names, layer, column in (("route", selection.spec.near_routes, selection.routes, "name"),
+                                       ("site", selection.spec.near_sites, selection.sites, "name_en")):
+        known = [] if layer is None else [str(n) for n in layer[column]]
+        for name in names:
+            if name not in known:
+                notes.append(f"no {kind} named {name!r}, so no incident is near it "
+                             f"({kind}s: {', '.join(known) or 'none loaded'})")
+    return notes
+
+
 def run_export(args: argparse.Namespace, settings: Settings) -> int:
     """``python -m geodata export``: write the filtered incidents or a layer, or all layers as GPKG.
 
@@ -246,6 +266,8 @@ def run_export(args: argparse.Namespace, settings: Settings) -> int:
     try:
         with IncidentService(settings) as svc:
             selection = svc.select(spec_from_args(args), distances=True, curation=True)
+        for note in unknown_places(selection):
+            print(printable(f"note: {note}"), file=sys.stderr)
         out = Path(args.out)
         full_rows = bool(getattr(args, "full_rows", False))
         if needs_notice(selection.incidents, full_rows):

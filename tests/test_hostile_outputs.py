@@ -28,6 +28,9 @@ def test_empty_csv_export_is_a_header_only_file(tmp_path, filters):
     assert p.returncode == 0 and "Traceback" not in p.stderr, p.stderr
     rows = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))
     assert rows[0][:2] == ["event_id_cnty", "event_date"] and rows[1:] == []
+    # An unknown place is not silent: the empty file is explained (and the known names offered).
+    unknown = "no route named 'NOPE'" in p.stderr and "Leposavić" in p.stderr
+    assert unknown == (filters[0] == "--near-route"), p.stderr
 
 
 def test_bidi_override_in_an_actor_is_escaped_by_duplicates(tmp_path):
