@@ -28,6 +28,23 @@ if TYPE_CHECKING:
     from geodata.store.curation_sql import CurationStore
 
 
+def seed_bundled_curation(store: Any) -> "CurationStore":
+    """The curation tables of ``store`` with the bundled verification, sources and sequences seeded
+    (once per version of those files; the bundled incidents' ids and sources count as known).
+
+    Raises:
+        StoreError: if the store cannot be written.
+        DataError: if a bundled curation file is invalid.
+    """
+    from geodata.incidents import BUNDLED_INCIDENTS
+    from geodata.sources import fallback_sources
+    from geodata.store.curation_sql import open_curation
+
+    bundled = pd.read_csv(BUNDLED_INCIDENTS, usecols=["event_id_cnty", "source", "source_url"], dtype=str,
+                          keep_default_na=False)
+    return open_curation(store, bundled["event_id_cnty"], fallback_sources(bundled))
+
+
 class CurationService:
     """Sources, verification, sequences and duplicate decisions of the configured store.
 
@@ -63,16 +80,11 @@ class CurationService:
             DataError: if a bundled curation file is invalid.
         """
         if self._cur is None:
-            from geodata.incidents import BUNDLED_INCIDENTS
-            from geodata.sources import fallback_sources
             from geodata.store import open_store
-            from geodata.store.curation_sql import open_curation
 
-            bundled = pd.read_csv(BUNDLED_INCIDENTS, usecols=["event_id_cnty", "source", "source_url"], dtype=str,
-                                  keep_default_na=False)
             self._store = open_store(self.db_url, create=True)
             try:
-                self._cur = open_curation(self._store, bundled["event_id_cnty"], fallback_sources(bundled))
+                self._cur = seed_bundled_curation(self._store)
             except BaseException:
                 self.close()
                 raise

@@ -211,6 +211,7 @@ class IncidentService:
             StoreError: if the store cannot be opened, migrated or seeded.
         """
         if self._store is None:
+            from geodata.curation_service import seed_bundled_curation
             from geodata.incidents import seed_bundled
             from geodata.store import open_store
 
@@ -222,6 +223,10 @@ class IncidentService:
                 with maintenance():  # the program's own upkeep, whoever opened the store
                     self.enriched_rows = sync_enrichment(store, ctx)
                     seed_bundled(store, ctx.municipalities)
+                    # The bundled verification, sources and sequences belong with the bundled rows:
+                    # a digest or an export read before anyone opened the curation would call a
+                    # disputed incident "reported".
+                    seed_bundled_curation(store)
             except BaseException:
                 store.close()
                 raise

@@ -498,3 +498,16 @@ def test_area_from_uploaded_geojson_bytes(lite, tmp_path):
     point = {"type": "Point", "coordinates": [20.8, 42.9]}
     with pytest.raises(WatchError, match="no polygon"):
         lite.watch_add("Pt", "area", "p.geojson", owner="ana", data=json.dumps(point).encode())
+
+
+def test_a_digest_of_the_bundled_data_carries_its_verification_from_the_first_command(tmp_path, clean_env, capsys):
+    """No dashboard and no curation command ran first: the store opened by `watch`/`digest` alone
+    already holds the bundled verification (0024 and 0025 disputed, 0026 corroborated)."""
+    clean_env.setenv("CONFLICTMAP_DATA_DIR", str(tmp_path / "var"))
+    assert cli_main(["watch", "add", "Banjska", "--site", "Banjska Monastery", "--km", "3", "--owner", "ana"]) == 0
+    capsys.readouterr()
+    assert cli_main(["digest", "Banjska", "--owner", "ana", "--since", "2000-01-01", "--format", "json"]) == 0
+    items = {i["event_id_cnty"]: i for i in json.loads(capsys.readouterr().out)["items"]}
+    assert {k: v["verification_status"] for k, v in items.items()} == {
+        "CM-XKX-0024": "disputed", "CM-XKX-0025": "disputed", "CM-XKX-0026": "corroborated", "CM-XKX-0037": "reported"}
+    assert {v["change"] for v in items.values()} == {"new"}
