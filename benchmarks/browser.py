@@ -245,7 +245,13 @@ def measure(env: dict[str, str], data_dir: Path, actors: list[str], upload_rows:
                     out["filter_s"].append(time.perf_counter() - t0)
                     out["filter_counts"].append(shown)
                 out["filter_sidebar"] = line
-                _street_zoom(page, out)
+                # Street zoom on a page of its own, without the actor filters (which bring the
+                # selection under the hexagon limit, where every incident is drawn anyway).
+                zoom_page = browser.new_page(viewport={"width": 1440, "height": 900})
+                zoom_page.goto(url, wait_until="commit")
+                wait_for_map(zoom_page, None)
+                _street_zoom(zoom_page, out)
+                zoom_page.close()
                 if csv is not None:
                     page.close()
                     page = browser.new_page(viewport={"width": 1440, "height": 900})
