@@ -17,6 +17,7 @@ No SQL here: the store builds every statement (:mod:`geodata.store`).
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Protocol, Sequence
 
@@ -47,6 +48,7 @@ DISTANCE_ROWS = 2_000
 #: Coordinates whose distances are kept per routes/sites version.
 DISTANCE_CACHE_POINTS = 200_000
 
+_distance_lock = threading.Lock()
 _distance_cache: "OrderedDict[str, dict[tuple[float, float], tuple[str, float, str, float]]]" = OrderedDict()
 
 
@@ -213,21 +215,25 @@ def add_distances(incidents: gpd.GeoDataFrame, routes: gpd.GeoDataFrame | None, 
         for c in DISTANCE_COLUMNS:
             out[c] = pd.Series(dtype=float if c.startswith("dist") else object)
         return out
-    cache = _distance_cache.setdefault(version, {})
-    _distance_cache.move_to_end(version)
-    while len(_distance_cache) > 4:
-        _distance_cache.popitem(last=False)
     keys = list(zip(out["latitude"].astype(float).round(7), out["longitude"].astype(float).round(7)))
-    missing = list(dict.fromkeys(k for k in keys if k not in cache))
-    if missing:
-        pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy([k[1] for k in missing], [k[0] for k in missing]), crs=WGS84)
-        r_name, r_dist = nearest(pts, routes, "name")
-        s_name, s_dist = nearest(pts, sites, "name_en")
-        if len(cache) + len(missing) > DISTANCE_CACHE_POINTS:
-            cache.clear()
-        for k, rn, rd, sn, sd in zip(missing, r_name, r_dist.round(), s_name, s_dist.round()):
-            cache[k] = (rn, float(rd), sn, float(sd))
-    values = [cache[k] for k in keys]
+    # Dashboard sessions are threads sharing this cache: one clearing it while another reads would
+    # lose the other's points (KeyError), so filling and reading happen under one lock.
+    with _distance_lock:
+        cache = _distance_cache.setdefault(version, {})
+        _distance_cache.move_to_end(version)
+        while len(_distance_cache) > 4:
+            _distance_cache.popitem(last=False)
+        missing = list(dict.fromkeys(k for k in keys if k not in cache))
+        if missing:
+            pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy([k[1] for k in missing], [k[0] for k in missing]),
+                                   crs=WGS84)
+            r_name, r_dist = nearest(pts, routes, "name")
+            s_name, s_dist = nearest(pts, sites, "name_en")
+            if len(cache) + len(missing) > DISTANCE_CACHE_POINTS:
+                cache.clear()
+            for k, rn, rd, sn, sd in zip(missing, r_name, r_dist.round(), s_name, s_dist.round()):
+                cache[k] = (rn, float(rd), sn, float(sd))
+        values = [cache[k] for k in keys]
     out["nearest_route"] = np.array([v[0] for v in values], dtype=object)
     out["dist_route_m"] = np.array([v[1] for v in values], dtype=float)
     out["nearest_site"] = np.array([v[2] for v in values], dtype=object)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 
 from benchmarks.synthetic import generate, write_acled_csv
@@ -128,3 +129,44 @@ def test_proximity_is_narrowed_in_sql_with_the_same_answer(filled_store, lean_ab
     assert ("ST_DWithin" in query and "&&" in query) if postgis else "longitude BETWEEN" in query
     narrowed = count_matching(filled_store, spec, routes=routes, sites=sites)
     assert len(expected) <= narrowed < count_matching(filled_store, spec.with_(near_routes=(), near_sites=()))
+
+
+def test_distances_from_many_sessions_at_once_never_lose_a_point(monkeypatch):
+    """Sessions are threads sharing the distance cache; a small cache is cleared often while others read."""
+    import threading
+
+    import numpy as np
+
+    import geodata.pushdown as pushdown
+    from geodata.incidents import to_geodataframe
+
+    monkeypatch.setattr(pushdown, "DISTANCE_CACHE_POINTS", 50)
+    routes, sites = load_routes(get_settings({}).routes_file), load_sites()
+    rng = np.random.default_rng(1)
+    errors: list[BaseException] = []
+
+    def session(seed: int) -> None:
+        local = np.random.default_rng(seed)
+        try:
+            for _ in range(30):
+                lat = local.uniform(42.8, 43.2, 40).round(5)
+                lon = local.uniform(20.4, 20.9, 40).round(5)
+                frame = to_geodataframe(pd.DataFrame({"latitude": lat, "longitude": lon}), "test")
+                got = pushdown.add_distances(frame, routes, sites, "v")
+                assert got["dist_route_m"].notna().all() and len(got) == 40
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion below
+            errors.append(exc)
+
+    import sys
+
+    threads = [threading.Thread(target=session, args=(int(rng.integers(1e9)),)) for _ in range(6)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: the race shows within a few calls
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []
