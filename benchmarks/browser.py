@@ -190,8 +190,8 @@ def _street_zoom(page, out: dict) -> None:
         return
     lat, lon, zoom = STREET_VIEW
     t0 = time.perf_counter()
-    frame.evaluate("([lat, lon, z]) => Object.values(window).find(v => v instanceof L.Map).setView([lat, lon], z)",
-                   [lat, lon, zoom])
+    frame.evaluate("([lat, lon, z]) => { Object.values(window).find(v => v instanceof L.Map).setView([lat, lon], z); }",
+                   [lat, lon, zoom])  # returns nothing: the map object cannot be serialised back
     frame = map_frame(page)
     frame.wait_for_function(r"""() => { const o = document.querySelector('.leaflet-control-layers-overlays');
         return o && /Incidents in view \(/.test(o.innerText) && document.querySelector('path.cm-incident'); }""",
