@@ -41,7 +41,7 @@ def test_watch_page_inbox_mark_read_and_save(curation_env, tmp_path):
     assert [h.value for h in at.subheader] == ["Square · 2 unread", "Save a watch area"]
     assert len(at.get("vega_lite_chart")) == 1  # the area's weekly chart
     table = at.dataframe[0].value
-    assert sorted(table["event_id_cnty"]) == ["PG0", "PG1"] and set(table["change"]) == {"🆕 new"}
+    assert sorted(table["event_id_cnty"]) == ["PG0", "PG1"] and set(table["change"]) == {"+ new"}
     at.button(key="read-Square").click().run()
     assert [h.value for h in at.subheader][0] == "Square · 0 unread"
     assert unread_count() == 0

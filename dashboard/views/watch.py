@@ -51,7 +51,10 @@ def _draw_panel() -> bytes | None:
     shape = drawn_area(out)
     st.caption("Shape drawn: ready to save." if shape else "No shape drawn yet.")
     return shape
-CHANGE_ICONS = {"new": "🆕 new", "changed": "✏️ changed", "removed": "🗑️ removed"}
+
+
+# Signs every font has (emoji show as empty boxes where no emoji font is installed, as on many servers).
+CHANGE_ICONS = {"new": "+ new", "changed": "± changed", "removed": "− removed"}
 
 
 def current_owner() -> str:
