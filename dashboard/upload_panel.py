@@ -216,7 +216,7 @@ def render(settings: Settings, shown: tuple[int, int] | None = None) -> None:
     repeated = prepared.repeated_in_file
     again = f" ({repeated} repeated inside the file, stored once)" if repeated else ""
     st.text(f"{prepared.rows_read} rows read: {valid} valid{again}, {prepared.rejected} rejected, "
-            f"{len(prepared.result.warnings)} warnings. Rows the store already holds are not stored again.")
+            f"{_count(len(prepared.result.warnings), 'warning')}. Rows the store already holds are not stored again.")
     st.text("Preview of the first rows as they will be stored (each row once):")
     st.dataframe(prepared.preview(20), hide_index=True, width="stretch",
                  column_config={"event_date": st.column_config.DateColumn("event_date", format="YYYY-MM-DD")})
@@ -247,3 +247,8 @@ def render(settings: Settings, shown: tuple[int, int] | None = None) -> None:
         # A fresh file picker, and a full rerun: the sidebar, map, charts and table read the new data.
         st.session_state["upload_n"] = st.session_state.get("upload_n", 0) + 1
         st.rerun()
+
+
+def _count(n: int, noun: str) -> str:
+    """``n noun`` with the noun in the plural unless ``n`` is 1 ("1 warning", "3 warnings")."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
