@@ -139,3 +139,38 @@ def test_the_service_answers_through_the_copy_from_the_configured_size(tmp_path)
                      FilterSpec(actors=("Police Forces of Kosovo (2008-)",)), FilterSpec(statuses=("reported",)), FilterSpec(text="Banjska")):
             assert svc.count(spec) == len(svc.select(spec, ("event_id_cnty",)).incidents) > 0, spec
         assert svc.facets().count == n
+
+
+def test_a_curation_change_keeps_the_copy_and_an_undo_rebuilds_it(filled, tmp_path):
+    """A status change or a duplicate decision leaves the copied rows as they were (no rebuild: at a
+    million that is a 3 s read); an undo changes them (rebuilt); answers stay equal to the store's."""
+    from geodata.curation_service import seed_bundled_curation
+
+    store, reads = filled
+    full_reads = []
+    real_read = store.read
+
+    def counting(*args, **kwargs):
+        if kwargs.get("uploads") is None:
+            full_reads.append(args)
+        return real_read(*args, **kwargs)
+
+    store.read = counting
+    reads.count()
+    built = len(full_reads)
+    eid = str(real_read(None, ("event_id_cnty",))["event_id_cnty"].iloc[0])
+    with maintenance():
+        curation = seed_bundled_curation(store)
+        curation.change_status(eid, "disputed", "ana", "two reports differ")
+    assert reads.count() == store.count() and len(full_reads) == built  # not rebuilt
+    _same(reads.read(FilterSpec(event_types=("Battles",)), LEAN_COLUMNS),
+          real_read(FilterSpec(event_types=("Battles",)), LEAN_COLUMNS))
+    extra = generate(5, seed=8)
+    extra["event_id_cnty"] = [f"SYNTH-LATE-{i}" for i in range(5)]
+    with maintenance():
+        upload_id = ingest_file(write_acled_csv(extra, tmp_path / "late.csv"), store).upload_id
+        curation.change_status(eid, "verified", "ana", "checked")
+    assert reads.count() == store.count() == 2_005 and len(full_reads) == built  # appended, not rebuilt
+    with maintenance():
+        store.undo_upload(upload_id)
+    assert reads.count() == store.count() == 2_000 and len(full_reads) == built + 1  # rebuilt

@@ -37,6 +37,17 @@ FILL_ROWS = 50_000
 Locator = Callable[[pd.DataFrame], pd.DataFrame]
 
 
+#: Kinds of change (:meth:`BaseStore._bump`) that leave every stored incident row as it was: the
+#: curation lives in its own tables (a merge hides the alias when read, it deletes nothing). A kind
+#: not listed counts as changing rows, so a new kind is safe until it is added here.
+ROWS_UNCHANGED = frozenset({"status", "sources", "sequences", "bundled-curation", "users", "setting"})
+
+
+def rows_unchanged(kind: str) -> bool:
+    """Whether a change of ``kind`` left every stored incident row as it was (see :data:`ROWS_UNCHANGED`)."""
+    return kind in ROWS_UNCHANGED or kind.startswith("duplicates-")
+
+
 class BaseStore:
     """Incidents and uploads in a SQL database (see :class:`geodata.store.protocol.IncidentStore`).
 
@@ -329,11 +340,14 @@ class BaseStore:
         rows = self._rows("SELECT (SELECT value FROM store_meta WHERE key = 'store_id'), n FROM data_version WHERE id = 1")
         return f"{rows[0][0]}:{rows[0][1]}" if rows else "0:0"
 
-    def added_uploads(self, since: str) -> tuple[int, ...] | None:
+    def added_uploads(self, since: str, *, rows_only: bool = False) -> tuple[int, ...] | None:
         """The uploads that are the only changes since data version ``since``, oldest first.
 
         Args:
             since: a token :meth:`data_version` returned earlier.
+            rows_only: count only changes of the incident rows themselves: steps that leave every
+                stored incident as it was (:data:`ROWS_UNCHANGED`: a status, sources, sequences, a
+                duplicate decision, users, a setting) are passed over.
         Returns:
             Their ids (empty when nothing changed), or ``None`` when anything else changed since
             (an undo, a sync, a status change, a migration, another store) or the log no longer
@@ -347,7 +361,11 @@ class BaseStore:
         if old > now:
             return None
         steps = self._rows(f"SELECT kind, upload_id FROM data_changes WHERE n > {self.mark} ORDER BY n", (old,))
-        if len(steps) != now - old or any(kind != "upload" or uid is None for kind, uid in steps):
+        if len(steps) != now - old:
+            return None
+        if rows_only:
+            steps = [(kind, uid) for kind, uid in steps if not rows_unchanged(str(kind))]
+        if any(kind != "upload" or uid is None for kind, uid in steps):
             return None
         return tuple(int(uid) for _, uid in steps)
 

@@ -9,9 +9,10 @@ and runs the *same* SQL on it (:func:`geodata.store.records.filter_sql`, ``selec
 bounding-box condition of a proximity filter): one rule, two engines.
 
 Freshness: every read first asks the store for its data version (one tiny query). When it moved
-on and the only changes since are uploads (:meth:`IncidentStore.added_uploads`), just those rows
-are read (through the upload index) and appended; any other change (undo, sync, merge, status)
-rebuilds the copy from one read. A question the copy cannot answer exactly the way the store
+on and the only changes of incident rows since are uploads (:meth:`IncidentStore.added_uploads`
+with ``rows_only``), just those rows are read (through the upload index) and appended; a change of
+the curation alone (status, sources, sequences, a duplicate decision) changes nothing copied; any
+other change (undo, sync, relocation) rebuilds the copy from one read. A question the copy cannot answer exactly the way the store
 would (every column, a verification-status filter, rows of given uploads, an explicit order) goes
 to the store.
 
@@ -72,7 +73,9 @@ class ColumnarMirror:
         now = store.data_version()
         if now == self._version:
             return
-        uploads = store.added_uploads(self._version) if self._version is not None else None
+        # A status change, a merge or new sources leave the copied columns as they were: only uploads
+        # add rows, anything else that touches the rows (undo, sync, relocation) rebuilds the copy.
+        uploads = store.added_uploads(self._version, rows_only=True) if self._version is not None else None
         if uploads is not None:
             self._insert(store.read(None, MIRROR_COLUMNS, order=False, uploads=uploads))
         else:

@@ -107,8 +107,9 @@ class IncidentStore(Protocol):
         when given)."""
         ...
 
-    def added_uploads(self, since: str) -> tuple[int, ...] | None:
-        """The uploads that are the only changes since data version ``since`` (``None``: other changes)."""
+    def added_uploads(self, since: str, *, rows_only: bool = False) -> tuple[int, ...] | None:
+        """The uploads that are the only changes since data version ``since`` (``None``: other changes;
+        ``rows_only``: changes that leave the incident rows as they were do not count)."""
         ...
 
     def municipality_counts(self, spec: FilterSpec | None = None) -> pd.DataFrame:
