@@ -250,7 +250,7 @@ class IncidentService:
         (``settings.analytic_rows``; :mod:`geodata.store.columnar`)."""
         from geodata.store.columnar import reads_for
 
-        return reads_for(self.store, self.db_url, self.settings.analytic_rows)
+        return reads_for(self.store, self.db_url, self.settings.analytic_rows, self.settings.data_dir / "columnar")
 
     @_serialised
     def data_version(self) -> str:

@@ -174,3 +174,60 @@ def test_a_curation_change_keeps_the_copy_and_an_undo_rebuilds_it(filled, tmp_pa
     with maintenance():
         store.undo_upload(upload_id)
     assert reads.count() == store.count() == 2_000 and len(full_reads) == built + 1  # rebuilt
+
+
+def test_the_copy_is_kept_between_runs_and_only_for_its_own_store(filled, tmp_path):
+    """A new process starts from the snapshot (no full read of the store), applies what changed since,
+    and never takes a snapshot of another life of the store (same id and step, other rows)."""
+    store, _ = filled
+    snapshots = tmp_path / "columnar"
+    first = ColumnarMirror(snapshots)
+    assert first.count(store) == 2_000 and first.saved(timeout=60)
+    assert len(list(snapshots.glob("copy-*.parquet"))) == 1
+
+    full_reads = []
+    real_read = store.read
+
+    def counting(*args, **kwargs):
+        if kwargs.get("uploads") is None and kwargs.get("limit") is None:
+            full_reads.append(args)
+        return real_read(*args, **kwargs)
+
+    store.read = counting
+    extra = generate(7, seed=12)
+    extra["event_id_cnty"] = [f"SYNTH-NEXT-{i}" for i in range(7)]
+    with maintenance():
+        ingest_file(write_acled_csv(extra, tmp_path / "next.csv"), store)
+    restarted = Reads(store, ColumnarMirror(snapshots))  # as a new server process would
+    assert restarted.count() == 2_007 and full_reads == []  # the snapshot plus the upload's rows
+    store.read = real_read
+    _same(restarted.read(None, LEAN_COLUMNS), store.read(None, LEAN_COLUMNS))
+    assert restarted.facets() == store.facets()
+
+    # Another life of the store (a backup restored, then changed) with the same id and step but other rows.
+    for path in snapshots.glob("copy-*.parquet"):
+        path.unlink()
+    assert ColumnarMirror(snapshots).count(store) == 2_007  # writes a snapshot at the current step
+    assert ColumnarMirror(snapshots).saved(timeout=60)
+    import duckdb
+
+    (path,) = snapshots.glob("copy-*.parquet")
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT * FROM read_parquet('{path}') LIMIT 100) TO '{path}.tmp' (FORMAT parquet)")
+    path.with_name(path.name + ".tmp").replace(path)
+    assert ColumnarMirror(snapshots).count(store) == 2_007
+
+
+def test_a_broken_or_unwritable_snapshot_only_costs_a_read(filled, tmp_path):
+    store, _ = filled
+    snapshots = tmp_path / "columnar"
+    snapshots.mkdir()
+    version = store.data_version().replace(":", "-")
+    (snapshots / f"copy-{version}.parquet").write_bytes(b"not parquet")
+    mirror = ColumnarMirror(snapshots)
+    assert mirror.count(store) == 2_000 and mirror.saved(timeout=60)
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("x")
+    other = ColumnarMirror(blocked / "columnar")
+    assert other.count(store) == 2_000 and other.saved(timeout=60)
+    assert blocked.read_text() == "x"
