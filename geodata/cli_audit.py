@@ -41,21 +41,18 @@ def _since(text: str | None) -> str | None:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     """List or verify the audit log; returns the exit code (1: the chain is broken)."""
-    from geodata.store import audit_sql, open_store
+    from geodata.service import IncidentService
 
     since = _since(args.since)
-    store = open_store(args.db or get_settings().db_url)
-    try:
+    with IncidentService(get_settings(), db_url=args.db) as svc:
         if args.verify:
-            v = audit_sql.verify(store)
+            v = svc.audit_verify()
             if not v.ok:
                 print(f"audit log BROKEN at entry {v.first_bad}: {v.reason}")
                 return 1
             print(f"audit log intact: {v.entries} entries; head {v.head_id} {v.head_hash}")
             return 0
-        entries = audit_sql.read(store, since)
-    finally:
-        store.close()
+        entries = svc.audit_entries(since)
     for e in entries:
         if args.json:
             print(json.dumps({k: e[k] for k in ("id", "at", "who", "role", "action", "targets", "data_version",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from geodata.roles import ROLES
+from geodata.roles import ROLES, normal_email
 from geodata.settings import get_settings
 from geodata.textsafe import printable
 
@@ -29,24 +29,21 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def cmd_users(args: argparse.Namespace) -> int:
-    """Run ``users add|remove|list``; returns the exit code (1: nothing to remove)."""
-    from geodata.store import open_store, users_sql
+    """Run ``users add|remove|list`` through the service; returns the exit code (1: nothing to remove)."""
+    from geodata.service import IncidentService
 
-    store = open_store(args.db or get_settings().db_url, create=True)
-    try:
+    with IncidentService(get_settings(), db_url=args.db) as svc:
         if args.users_command == "add":
-            added = users_sql.add_user(store, args.email, args.role)
-            print(printable(f"{'added' if added else 'role set:'} {users_sql.normal_email(args.email)} ({args.role})"))
+            added = svc.users_add(args.email, args.role)
+            print(printable(f"{'added' if added else 'role set:'} {normal_email(args.email)} ({args.role})"))
             return 0
         if args.users_command == "remove":
-            if users_sql.remove_user(store, args.email):
-                print(printable(f"removed {users_sql.normal_email(args.email)}"))
+            if svc.users_remove(args.email):
+                print(printable(f"removed {normal_email(args.email)}"))
                 return 0
-            print(printable(f"no such user: {users_sql.normal_email(args.email)}"))
+            print(printable(f"no such user: {normal_email(args.email)}"))
             return 1
-        users = users_sql.list_users(store)
-    finally:
-        store.close()
+        users = svc.users_list()
     if not users:
         print("no users: this store is one person's, and everyone who opens it is an admin")
     for u in users:

@@ -18,7 +18,9 @@ role (:func:`geodata.actor.maintenance`).
 
 from __future__ import annotations
 
-from geodata._errors import PermissionDenied
+import re
+
+from geodata._errors import InputError, PermissionDenied
 
 ROLES: tuple[str, ...] = ("viewer", "analyst", "admin")
 #: Upkeep by the program itself, never given to a person.
@@ -68,3 +70,19 @@ def require(who: str, role: str, action: str) -> None:
     if not allows(role, action):
         what = ACTION_TEXT.get(action, ACTION_TEXT.get(action.split("-", 1)[0], action.replace("-", " ")))
         raise PermissionDenied(f"{who} ({role}) may not {what}: it needs the {needed_role(action)} role")
+
+
+#: A plain e-mail address: something@somewhere, no spaces (what OIDC providers put in ``email``).
+EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
+
+
+def normal_email(email: str) -> str:
+    """``email`` trimmed and case-folded, the form the table keys on.
+
+    Raises:
+        InputError: if it is not an e-mail address.
+    """
+    text = str(email).strip().casefold()
+    if not EMAIL.fullmatch(text):
+        raise InputError(f"{text[:80]!r} is not an e-mail address (name@example.org)")
+    return text

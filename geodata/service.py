@@ -347,6 +347,56 @@ class IncidentService:
         with self._unseeded() as store:  # asking who someone is changes nothing
             return role_of_user(store, who)
 
+    # -- team and audit (through the same door as every change) --------------------------------
+    @_serialised
+    def users_add(self, email: str, role: str) -> bool:
+        """Add ``email`` with ``role``, or change its role (the actor needs the admin role, except
+        for the first user, who must be an admin; :mod:`geodata.store.users_sql`).
+
+        Returns:
+            ``True`` when added, ``False`` when an existing user's role was set.
+        Raises:
+            InputError: for a bad e-mail or role, or a change that would leave no admin.
+            PermissionDenied: if the actor may not manage users.
+        """
+        from geodata.store.users_sql import add_user
+
+        with self._unseeded() as store:
+            return add_user(store, email, role)
+
+    @_serialised
+    def users_remove(self, email: str) -> bool:
+        """Remove ``email``; ``False`` when no such user (raises as :meth:`users_add`)."""
+        from geodata.store.users_sql import remove_user
+
+        with self._unseeded() as store:
+            return remove_user(store, email)
+
+    @_serialised
+    def users_list(self) -> list[dict[str, str]]:
+        """Every user: ``email``, ``role``, ``added_at``, ``added_by``."""
+        from geodata.store.users_sql import list_users
+
+        with self._unseeded() as store:
+            return list_users(store)
+
+    @_serialised
+    def audit_entries(self, since: str | None = None) -> list[dict[str, Any]]:
+        """The audit log (oldest first), from ISO time ``since`` (UTC) when given."""
+        from geodata.store import audit_sql
+
+        with self._unseeded() as store:
+            return audit_sql.read(store, since)
+
+    @_serialised
+    def audit_verify(self) -> Any:
+        """Check the audit log's hash chain (:func:`geodata.store.audit_sql.verify`: ``ok``,
+        ``first_bad``, ``reason``, ``entries``, ``head_id``, ``head_hash``)."""
+        from geodata.store import audit_sql
+
+        with self._unseeded() as store:
+            return audit_sql.verify(store)
+
     @contextlib.contextmanager
     def _unseeded(self) -> Iterator[IncidentStore]:
         """The open store, or a connection opened for one call without seeding the bundled data."""

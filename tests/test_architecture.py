@@ -38,6 +38,17 @@ def test_pages_never_reach_the_store_or_the_sync_engine():
     assert _offending("dashboard", ("geodata.store", "geodata.sync.engine")) == {}
 
 
+def test_command_lines_change_data_only_through_the_service():
+    """Users, audit, curation, watch and export commands go through the service; only the ingest
+    command still asks the store module whether a store exists and names its error class."""
+    bad = {}
+    for path in sorted((REPO / "geodata").glob("cli*.py")):
+        found = sorted(m for m in _imports(path) if m == "geodata.store" or m.startswith("geodata.store."))
+        if found:
+            bad[path.name] = found
+    assert bad == {"cli_ingest.py": ["geodata.store"]}
+
+
 def _module_graph() -> dict[str, set[str]]:
     """Project module → project modules it imports (at any depth: lazy imports in functions count)."""
     paths = {}

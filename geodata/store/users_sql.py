@@ -9,28 +9,11 @@ must be an admin, and the last admin cannot be removed or demoted while anyone e
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from geodata._errors import InputError
 from geodata.actor import current_actor
-from geodata.roles import ROLES
-
-#: A plain e-mail address: something@somewhere, no spaces (what OIDC providers put in ``email``).
-EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
-
-
-def normal_email(email: str) -> str:
-    """``email`` trimmed and case-folded, the form the table keys on.
-
-    Raises:
-        InputError: if it is not an e-mail address.
-    """
-    text = str(email).strip().casefold()
-    if not EMAIL.fullmatch(text):
-        raise InputError(f"{text[:80]!r} is not an e-mail address (name@example.org)")
-    return text
-
+from geodata.roles import ROLES, normal_email
 
 def add_user(store: Any, email: str, role: str) -> bool:
     """Add ``email`` with ``role``, or change the role of a listed user.
