@@ -115,3 +115,31 @@ def test_unreadable_boundaries_setting_is_a_project_error(tmp_path, clean_env):
     source = find_boundaries(get_settings())
     with pytest.raises(ConflictmapError, match="cannot read boundaries"):
         read_municipalities(source.path)
+
+
+@pytest.mark.parametrize("name", [n for n in CSV_FILES if "exit" not in EXPECTED[n]])
+def test_hostile_rows_land_and_read_back_the_same_on_both_back_ends(name, store_url):
+    """Issue 18: the corpus against PostGIS too. Every accepted row of every hostile file is stored
+    and read back exactly as validated (control characters, huge numbers, odd encodings), on SQLite
+    and PostGIS alike; a second ingest stores nothing new."""
+    from geodata.actor import maintenance
+    from geodata.ingest import ingest_file
+    from geodata.store import open_store
+
+    valid = prepare((HOSTILE / name).read_bytes(), name).result.valid
+    store = open_store(store_url)
+    try:
+        with maintenance():
+            report = ingest_file(HOSTILE / name, store)
+        stored = store.read(None, ("event_id_cnty", "location", "notes", "actor1", "fatalities", "latitude"))
+        got = stored.sort_values("event_id_cnty").reset_index(drop=True)
+        want = valid.drop_duplicates("event_id_cnty").sort_values("event_id_cnty").reset_index(drop=True)
+        assert len(got) == len(want) == report.accepted  # repeated lines of one file are stored once
+        for col in ("event_id_cnty", "location", "notes", "actor1"):
+            assert got[col].fillna("").astype(str).tolist() == want[col].fillna("").astype(str).tolist(), col
+        assert got["fatalities"].astype("Int64").tolist() == want["fatalities"].astype("Int64").tolist()
+        with maintenance():
+            again = ingest_file(HOSTILE / name, store)
+        assert (again.accepted, again.already_stored) == (0, len(want))
+    finally:
+        store.close()
