@@ -12,6 +12,7 @@ Everything here is in the page itself, so the map reads on a machine without int
 from __future__ import annotations
 
 import html
+from typing import Sequence
 
 import geopandas as gpd
 import pandas as pd
@@ -212,6 +213,20 @@ class OfflineGeography(MacroElement):
             map.on("layeradd layerremove", later);
             map.whenReady(thin);
             map.cmThinLabels = thin;
+            // Place names in another language without rebuilding the map (the dashboard's language
+            // switch): each label carries its names (escaped server-side, like l.n).
+            map.cmSetPlaceLanguage = function (lang) {
+                labels.forEach(function (mk) {
+                    var l = mk.cm, name = (l.names || {})[lang];
+                    if (!name || name === l.n) { return; }
+                    l.n = name;
+                    mk.options.icon.options.html = "<span>" + name + "</span>";
+                    var el = mk.getElement(), span = el && el.querySelector("span");
+                    if (span) { span.innerHTML = name; }
+                });
+                thin();
+                later();
+            };
         })();
         {% endmacro %}
     """)
@@ -229,13 +244,15 @@ def _label_rows(labels: pd.DataFrame) -> list[dict]:
 
 
 def geography_payload(kosovo: gpd.GeoDataFrame | None = None, municipalities: gpd.GeoDataFrame | None = None,
-                      lang: str = "en") -> tuple[dict, list[str]]:
+                      lang: str = "en", languages: Sequence[str] = ()) -> tuple[dict, list[str]]:
     """Data for :class:`OfflineGeography` and the attributions it needs.
 
     Args:
         kosovo: the Kosovo outline (geoBoundaries ADM0); ``None`` uses Natural Earth's outline.
         municipalities: when given, their names are added as labels (display language).
         lang: display language of the labels (see :mod:`geodata.placenames`).
+        languages: also carry each label's name in these languages (``names``), so that the mounted
+            map switches language in place (``map.cmSetPlaceLanguage``; :func:`place_language`).
     Returns:
         ``(payload, attributions)``.
     """
@@ -243,6 +260,26 @@ def geography_payload(kosovo: gpd.GeoDataFrame | None = None, municipalities: gp
     is_kosovo = neighbours["name"] == "Kosovo"
     outline = kosovo if kosovo is not None and not kosovo.empty else neighbours[is_kosovo]
     others = neighbours[~is_kosovo]
+    rows = _label_rows(_labels(lang, neighbours, municipalities))
+    if languages:
+        # The same place in each language: same kind and point (names differ, so does their order).
+        names: dict[tuple, dict[str, str]] = {}
+        for other in languages:
+            for r in _label_rows(_labels(other, neighbours, municipalities)):
+                names.setdefault((r["k"], r["lat"], r["lon"]), {})[other] = r["n"]
+        for r in rows:
+            r["names"] = names.get((r["k"], r["lat"], r["lon"]), {})
+    payload = {
+        "neighbours": _geojson(others),
+        "kosovo": _geojson(outline[["geometry"]]) if not outline.empty else None,
+        "labels": rows,
+    }
+    attributions = [NEIGHBOURS_ATTRIBUTION, TOWNS_ATTRIBUTION, PLACES_ATTRIBUTION]
+    return payload, attributions
+
+
+def _labels(lang: str, neighbours: gpd.GeoDataFrame, municipalities: gpd.GeoDataFrame | None) -> pd.DataFrame:
+    """Every label in ``lang``: places, countries and (when given) municipalities, most important first."""
     labels = map_labels(lang)
     extra = []
     for name, point in zip(neighbours["name"], neighbours.geometry.representative_point()):
@@ -258,13 +295,7 @@ def geography_payload(kosovo: gpd.GeoDataFrame | None = None, municipalities: gp
     if "max_zoom" not in labels:
         labels["max_zoom"] = 22
     labels["max_zoom"] = labels["max_zoom"].fillna(22)
-    payload = {
-        "neighbours": _geojson(others),
-        "kosovo": _geojson(outline[["geometry"]]) if not outline.empty else None,
-        "labels": _label_rows(labels),
-    }
-    attributions = [NEIGHBOURS_ATTRIBUTION, TOWNS_ATTRIBUTION, PLACES_ATTRIBUTION]
-    return payload, attributions
+    return labels
 
 
 def _geojson(gdf: gpd.GeoDataFrame) -> dict:
@@ -276,3 +307,33 @@ def _geojson(gdf: gpd.GeoDataFrame) -> dict:
 def label_names(payload: dict) -> list[str]:
     """The label texts in a :func:`geography_payload` (for tests and the PNG)."""
     return [html.unescape(l["n"]) for l in payload["labels"]]
+
+
+class _PlaceLanguage(MacroElement):
+    """Inside a feature group sent on every rerun: sets the mounted map's place names to ``lang``
+    (``map.cmSetPlaceLanguage``, from :class:`OfflineGeography` with ``languages``)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+            var group = {{ this._parent.get_name() }};
+            function apply() {
+                var m = group._map;
+                if (m && m.cmSetPlaceLanguage) { m.cmSetPlaceLanguage({{ this.lang_json }}); }
+            }
+            group.on("add", apply);
+            apply();
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, lang: str):
+        super().__init__()
+        self._name = "PlaceLanguage"
+        self.lang_json = script_json(str(lang))
+
+
+def place_language(lang: str) -> MacroElement:
+    """An element to add to a feature group of the mounted map: it switches the map's place names to
+    ``lang`` in place (the map was built with ``geography_payload(..., languages=LANGUAGES)``)."""
+    return _PlaceLanguage(lang)

@@ -18,6 +18,7 @@ from folium.plugins import Fullscreen
 from folium.template import Template
 
 from geodata.boundaries import BoundaryError, load_country_boundary
+from geodata.placenames import LANGUAGES
 from geodata.precision import UNCERTAINTY_RADIUS_M
 from geodata.settings import (
     BOUNDARIES_ATTRIBUTION,
@@ -25,7 +26,7 @@ from geodata.settings import (
     get_settings,
 )
 from layers.assets import prune_map_assets
-from layers.geography import OfflineGeography, Panes, geography_payload
+from layers.geography import OfflineGeography, Panes, geography_payload, place_language
 from layers.html import esc, script_json
 from layers.incidents import COUNT_RAMP, IncidentLayer, choose_representation, incident_layer
 from layers.municipalities import choropleth_values, generic_legend_items, municipality_layer
@@ -326,6 +327,7 @@ def build_map(
     dynamic_incidents: bool = False,
     dynamic_selection: bool = False,
     language: str = "en",
+    dynamic_language: bool = False,
 ) -> folium.Map:
     """Build the conflictmap map.
 
@@ -351,6 +353,9 @@ def build_map(
             (streamlit-folium keys its component on a hash of that script). ``inputs.incidents``
             only sets the initial view and the representation.
         language: display language of place names (``"en"``, ``"sq"``, ``"sr"``; see :mod:`geodata.placenames`).
+        dynamic_language: the place labels carry every language and the religious sites are left out
+            (the caller adds them with :func:`selection_groups`, whose groups also set the language):
+            a language switch then changes names in place instead of remounting the map.
     Returns:
         A folium.Map whose default assets are pruned to Leaflet (see :mod:`layers.assets`).
     """
@@ -374,7 +379,8 @@ def build_map(
         fallback = BasemapFallback(tile_layer, none_layer)
     if inputs.geography:
         kosovo, kosovo_attr = _country_boundary(inputs)
-        geo, geo_attr = geography_payload(kosovo, inputs.municipalities, language)
+        geo, geo_attr = geography_payload(kosovo, inputs.municipalities, language,
+                                          languages=LANGUAGES if dynamic_language else ())
         OfflineGeography(geo).add_to(m)
         attributions += ([kosovo_attr] if kosovo_attr else []) + geo_attr
 
@@ -395,7 +401,8 @@ def build_map(
         legend.append(("Other layers", [(line(ROUTE_COLOR), "Patrol route (illustrative)")]))
         attributions.append(ROUTES_ATTRIBUTION)
     if inputs.sites is not None and not inputs.sites.empty:
-        site_layer(inputs.sites, lang=language).add_to(m)
+        if not dynamic_language:
+            site_layer(inputs.sites, lang=language).add_to(m)
         swatch = f'<span style="color:{SITE_COLOR};font:bold 14px serif">✝</span>'
         if legend[-1][0] == "Other layers":
             legend[-1][1].append((swatch, "Monastery / religious site"))
@@ -477,6 +484,7 @@ def selection_groups(
     representation: str | None = None,
     language: str = "en",
     name: str | None = None,
+    sites: gpd.GeoDataFrame | None = None,
 ) -> list[folium.FeatureGroup]:
     """What changes with the selection, as feature groups for ``st_folium(feature_group_to_add=...)``.
 
@@ -486,9 +494,11 @@ def selection_groups(
         choropleth_of: the incidents the choropleth counts (the whole selection; default ``incidents``).
         buffers: proximity buffers of the selection, if any.
         metric, representation, language, name: as in :func:`build_map` / :func:`incident_group`.
+        sites: the religious sites, named in ``language``, for a map built with ``dynamic_language``
+            (whose place labels the incident group then switches to ``language``).
     Returns:
-        The municipality choropleth (drawn below routes and sites), the buffers, then the incidents
-        ("Incidents (N)" in the layer control).
+        The municipality choropleth (drawn below routes and sites), the buffers, the sites, then the
+        incidents ("Incidents (N)" in the layer control).
     """
     groups: list[folium.FeatureGroup] = []
     if municipalities is not None and not municipalities.empty:
@@ -501,7 +511,12 @@ def selection_groups(
         group = folium.FeatureGroup(name="Proximity buffer", overlay=True, control=True)
         _buffer_layer(buffers, pane="cmChoropleth").add_to(group)
         groups.append(group)
-    groups.append(incident_group(incidents, representation, name=name, language=language))
+    if sites is not None and not sites.empty:
+        groups.append(site_layer(sites, lang=language))
+    incidents_group = incident_group(incidents, representation, name=name, language=language)
+    if sites is not None:
+        place_language(language).add_to(incidents_group)
+    groups.append(incidents_group)
     return groups
 
 

@@ -97,3 +97,52 @@ def test_a_map_first_shown_as_hexagons_can_take_markers_later():
     html = build_map(MapInputs(incidents=empty, geography=False), representation="aggregate",
                      dynamic_incidents=True, dynamic_selection=True).get_root().render()
     assert "leaflet.markercluster" in html and "MarkerCluster.css" in html
+
+
+def _label_texts(doc) -> list[str]:
+    return doc.evaluate("() => Array.from(document.querySelectorAll('.cm-label span')).map(s => s.textContent)")
+
+
+def test_a_language_switch_renames_places_in_the_mounted_map(server):  # noqa: F811
+    """Issue 17 item 1: "Place names in" Shqip and then Srpski change the place labels and the sites'
+    names in place; the map's document (and the reader's zoom) survive."""
+    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    from playwright.sync_api import sync_playwright
+
+    from geodata.places import load_places
+
+    places = load_places().set_index("place_id")
+    zvecan = places.loc["PLACE-002"]  # Zvečan / Zveçan / Zvečan; North Mitrovica / Mitrovicë e Veriut / Severna Mitrovica
+    north = places.loc["PLACE-001"]
+    from geodata.sites import load_sites
+
+    banjska = load_sites().set_index("site_id").loc["SITE-001"]  # Banjska Monastery / Manastiri i Banjskës
+    port, _env = server
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1440, "height": 900})
+            context.route("**/*", offline_router([]))
+            page = context.new_page()
+            page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
+            page.locator(MAP_IFRAME).first.wait_for(timeout=60_000)
+            page.frame_locator(MAP_IFRAME).locator(".cm-label span").first.wait_for(timeout=60_000)
+            doc = page.locator(MAP_IFRAME).first.element_handle().content_frame()
+            assert north["name_en"] in _label_texts(doc)
+            doc.evaluate("() => { window.__cm_probe = 41; }")
+            for lang, column in (("Shqip", "name_sq"), ("Srpski", "name_sr")):
+                page.get_by_test_id("stSidebarUserContent").get_by_text(lang, exact=True).click()
+                page.wait_for_function(
+                    """([sel, name]) => { const f = document.querySelector(sel); if (!f) return false;
+                       return Array.from(f.contentDocument.querySelectorAll('.cm-label span'))
+                           .some(s => s.textContent === name); }""",
+                    arg=[MAP_IFRAME, north[column]], timeout=60_000)
+                doc = page.locator(MAP_IFRAME).first.element_handle().content_frame()
+                assert doc.evaluate("() => window.__cm_probe") == 41, f"the map was rebuilt for {lang}"
+                texts = _label_texts(doc)
+                assert north["name_en"] not in texts or north["name_en"] == north[column]
+                assert zvecan[column] in texts or zvecan["name_en"] not in texts
+                titles = doc.evaluate("() => Array.from(document.querySelectorAll('.cm-site')).map(e => e.title)")
+                assert banjska[column] in titles and banjska["name_en"] not in titles  # the sites too
+        finally:
+            browser.close()

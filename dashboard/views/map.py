@@ -132,15 +132,18 @@ def _remember_view(out: dict | None) -> None:
 def _base_map(version: tuple, look: tuple, representation: str, initial: tuple | None, fit_key: tuple,
               _fit_to, _data: data.Snapshot) -> folium.Map:
     """The map without anything that depends on the selection, built once per data and layer files,
-    look (metric, language, tiles), representation and initial view (``fit_key`` names the selection
+    look (metric, tiles), representation and initial view (``fit_key`` names the selection
     ``_fit_to`` that the view is fitted to: the session's first), and shared. Never changed after it
-    is built (:func:`_show` copies it before streamlit-folium adds to it)."""
-    metric, lang, tiles, attribution = look
+    is built (:func:`_show` copies it before streamlit-folium adds to it). Not the language: place
+    labels carry every language and the selection's groups switch them (and draw the sites), so a
+    language change keeps the mounted map."""
+    metric, tiles, attribution = look
     layers = _data.layers
     m = build_map(MapInputs(incidents=_fit_to, municipalities=layers.municipalities, routes=layers.routes,
                             sites=layers.sites),
                   tiles=tiles, tiles_attribution=attribution, metric=metric,
-                  representation=representation, dynamic_incidents=True, dynamic_selection=True, language=lang)
+                  representation=representation, dynamic_incidents=True, dynamic_selection=True,
+                  dynamic_language=True)
     _start_at(m, initial)
     m.get_root().header.add_child(folium.Element(MAP_CSS))
     localize_links(m, VENDOR_URL)
@@ -156,7 +159,7 @@ def _selection_groups(version: tuple, spec, look: tuple, representation: str, pe
     groups = selection_groups(_data.drawable(_shown), municipalities=_municipalities, choropleth_of=_selection,
                               buffers=_buffers,
                               metric=metric, representation=representation, language=lang,
-                              name=f"Incidents ({len(_shown):,})")
+                              name=f"Incidents ({len(_shown):,})", sites=_data.layers.sites)
     for group in groups:
         localize_links(group, VENDOR_URL)  # the groups join the map inside st_folium
     return groups
@@ -278,7 +281,7 @@ def map_panel() -> None:
     version = (cur.data.key, cur.data.version, context_key(cur.data.settings))  # data and layer files
     look = (cur.view.metric, cur.view.lang, ctx.tiles, ctx.tiles_attribution)
     fit_key, fit_to = _fit_selection((context_key(cur.data.settings), repr(cur.spec)), selection)
-    m = _base_map(version[2:], look, representation, st.session_state.get(sidebar.INITIAL_VIEW),
+    m = _base_map(version[2:], (look[0], *look[2:]), representation, st.session_state.get(sidebar.INITIAL_VIEW),
                   fit_key, fit_to, cur.data)
     period = ((st.session_state.get("pb_period"), st.session_state.get("pb_mode"), step) if mode_on else None)
     layers = cur.data.layers
