@@ -37,6 +37,7 @@ from layers.style import (
     ROUTE_COLOR,
     SITE_COLOR,
     UNKNOWN_COLOR,
+    REPRESENTATION_CSS,
     Legend,
     area,
     event_legend_items,
@@ -328,6 +329,7 @@ def build_map(
     dynamic_selection: bool = False,
     language: str = "en",
     dynamic_language: bool = False,
+    dynamic_representation: bool = False,
 ) -> folium.Map:
     """Build the conflictmap map.
 
@@ -356,6 +358,9 @@ def build_map(
         dynamic_language: the place labels carry every language and the religious sites are left out
             (the caller adds them with :func:`selection_groups`, whose groups also set the language):
             a language switch then changes names in place instead of remounting the map.
+        dynamic_representation: the legend holds the rows of every representation and shows those
+            of the one the incident group draws (:func:`incident_group` flags it), so a selection that
+            crosses a size limit (markers, clusters, hexagons) keeps the mounted map.
     Returns:
         A folium.Map whose default assets are pruned to Leaflet (see :mod:`layers.assets`).
     """
@@ -412,12 +417,23 @@ def build_map(
     mode = representation or choose_representation(len(inputs.incidents))
     if not dynamic_incidents:
         incident_layer(inputs.incidents, mode, lang=language).add_to(m)
-    legend[0] = (legend[0][0], legend[0][1] + _representation_legend(mode))
+    from layers.curation_html import status_legend_items
 
-    if mode == "markers":  # markers are outlined by verification status (layers.incidents)
-        from layers.curation_html import status_legend_items
-
-        legend.insert(1, ("Verification status (marker outline)", status_legend_items()))
+    if dynamic_representation:
+        # Every representation's rows, each shown only while that representation is drawn.
+        rows: dict[tuple[str, str], list[str]] = {}
+        for each in ("markers", "cluster", "aggregate"):
+            for row in _representation_legend(each):
+                rows.setdefault(row, []).append(f"cm-rep-{each}")
+        legend[0] = (legend[0][0], legend[0][1] + [(sw, label, " ".join(["cm-rep", *modes]))
+                                                   for (sw, label), modes in rows.items()])
+        legend.insert(1, ("Verification status (marker outline)", status_legend_items(),  # type: ignore[arg-type]
+                          "cm-rep cm-rep-markers"))
+        m.get_root().header.add_child(folium.Element(f"<style>{REPRESENTATION_CSS}</style>"))
+    else:
+        legend[0] = (legend[0][0], legend[0][1] + _representation_legend(mode))
+        if mode == "markers":  # markers are outlined by verification status (layers.incidents)
+            legend.insert(1, ("Verification status (marker outline)", status_legend_items()))
     Legend(legend).add_to(m)
     Attributions(attributions + list(inputs.extra_attributions)).add_to(m)
     CompactAttribution().add_to(m)
@@ -539,4 +555,30 @@ def incident_group(incidents: gpd.GeoDataFrame, representation: str | None = Non
     """
     group = folium.FeatureGroup(name=name or f"Incidents ({len(incidents):,})", overlay=True, control=True)
     incident_layer(incidents, representation, lang=language).add_to(group)
+    _RepresentationFlag(representation or choose_representation(len(incidents))).add_to(group)
     return group
+
+
+class _RepresentationFlag(MacroElement):
+    """Marks the map document with the representation its incident group draws (body class
+    ``cm-mode-…``), so a legend built with ``dynamic_representation`` shows that one's rows."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+            var group = {{ this._parent.get_name() }}, mode = {{ this.mode_json }};
+            function flag() {
+                var b = document.body;
+                b.classList.remove("cm-mode-markers", "cm-mode-cluster", "cm-mode-aggregate");
+                b.classList.add("cm-mode-" + mode);
+            }
+            group.on("add", flag);
+            flag();
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, mode: str):
+        super().__init__()
+        self._name = "RepresentationFlag"
+        self.mode_json = script_json(str(mode))

@@ -36,7 +36,9 @@ class Legend(MacroElement):
     and wherever it would cover more than a tenth of the map).
 
     ``sections`` is a list of ``(title, [(swatch_html, label), ...])``; labels are escaped here,
-    swatches are produced by this module only.
+    swatches are produced by this module only. A section or a row may carry a third element, CSS
+    classes that show it only for some incident representations (``cm-rep cm-rep-markers`` …: see
+    :data:`REPRESENTATION_CSS`; the mounted dashboard map's legend follows its layers that way).
     """
 
     _template = Template("""
@@ -73,10 +75,26 @@ class Legend(MacroElement):
         super().__init__()
         self._name = "Legend"
         parts = []
-        for title, items in sections:
+        for title, items, *section_cls in sections:
+            parts.append(f'<div class="{_cls(section_cls)}">' if section_cls else "<div>")
             parts.append(f'<div style="font-weight:bold;margin-top:3px">{esc(title)}</div>')
-            parts.extend(f'<div>{swatch} {esc(label)}</div>' for swatch, label in items)
+            for swatch, label, *row_cls in items:
+                parts.append(f'<div class="{_cls(row_cls)}">{swatch} {esc(label)}</div>' if row_cls
+                             else f'<div>{swatch} {esc(label)}</div>')
+            parts.append("</div>")
         self.body = "".join(parts)
+
+
+def _cls(extra: list) -> str:
+    """CSS classes from code (never user text), kept to letters, digits, dashes and spaces."""
+    return "".join(ch for ch in " ".join(str(c) for c in extra) if ch.isalnum() or ch in "- ")
+
+
+#: Legend rows for one representation only: hidden unless the map document's body says it is drawn
+#: (``cm-mode-markers``, ``cm-mode-cluster`` or ``cm-mode-aggregate``, set by the incident group).
+REPRESENTATION_CSS = (".cm-rep{display:none}"
+                      "body.cm-mode-markers .cm-rep-markers,body.cm-mode-cluster .cm-rep-cluster,"
+                      "body.cm-mode-aggregate .cm-rep-aggregate{display:block}")
 
 
 def dot(color: str) -> str:

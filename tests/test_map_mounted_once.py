@@ -129,6 +129,11 @@ def test_a_language_switch_renames_places_in_the_mounted_map(server):  # noqa: F
             page.frame_locator(MAP_IFRAME).locator(".cm-label span").first.wait_for(timeout=60_000)
             doc = page.locator(MAP_IFRAME).first.element_handle().content_frame()
             assert north["name_en"] in _label_texts(doc)
+            # The legend shows the rows of the representation drawn (40 incidents: markers) only.
+            shown = doc.evaluate("""() => Array.from(document.querySelectorAll('.cm-legend .cm-rep'))
+                .filter(e => getComputedStyle(e).display !== 'none').map(e => e.textContent)""")
+            assert any("Verification status" in t for t in shown) and any("Dashed circle" in t for t in shown)
+            assert not any("Hexagons" in t for t in shown)
             doc.evaluate("() => { window.__cm_probe = 41; }")
             for lang, column in (("Shqip", "name_sq"), ("Srpski", "name_sr")):
                 page.get_by_test_id("stSidebarUserContent").get_by_text(lang, exact=True).click()
@@ -146,3 +151,29 @@ def test_a_language_switch_renames_places_in_the_mounted_map(server):  # noqa: F
                 assert banjska[column] in titles and banjska["name_en"] not in titles  # the sites too
         finally:
             browser.close()
+
+
+def test_the_base_map_is_the_same_for_every_representation():
+    """A selection crossing a size limit (markers → clusters → hexagons) keeps the mounted map:
+    streamlit-folium keys its component on the base map's script, which no longer depends on the
+    representation; the incident group flags which legend rows to show."""
+    import geopandas as gpd
+
+    from layers.map import MapInputs, build_map, incident_group
+
+    empty = gpd.GeoDataFrame({"event_type": []}, geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
+
+    def script(representation: str) -> str:
+        m = build_map(MapInputs(incidents=empty, geography=False), representation=representation,
+                      dynamic_incidents=True, dynamic_selection=True, dynamic_representation=True)
+        return re.sub(r"_[0-9a-f]{32}", "_ID", m.get_root().render())  # element ids differ per build
+
+    assert script("markers") == script("cluster") == script("aggregate")
+    html = script("markers")
+    assert "cm-rep cm-rep-aggregate" in html and "cm-rep cm-rep-markers" in html and ".cm-rep{display:none}" in html
+    import folium
+
+    holder = folium.Map()
+    incident_group(empty, "aggregate").add_to(holder)
+    flag = holder.get_root().render()
+    assert "cm-mode-" in flag and '"aggregate"' in flag
