@@ -358,9 +358,10 @@ def build_map(
         dynamic_language: the place labels carry every language and the religious sites are left out
             (the caller adds them with :func:`selection_groups`, whose groups also set the language):
             a language switch then changes names in place instead of remounting the map.
-        dynamic_representation: the legend holds the rows of every representation and shows those
-            of the one the incident group draws (:func:`incident_group` flags it), so a selection that
-            crosses a size limit (markers, clusters, hexagons) keeps the mounted map.
+        dynamic_representation: the legend holds the rows of every representation (and of both
+            choropleth metrics) and shows those the incident group draws (:func:`incident_group`
+            flags them), so a selection that crosses a size limit (markers, clusters, hexagons) or a
+            change of metric keeps the mounted map.
     Returns:
         A folium.Map whose default assets are pruned to Leaflet (see :mod:`layers.assets`).
     """
@@ -391,7 +392,12 @@ def build_map(
 
     legend: list[tuple[str, list[tuple[str, str]]]] = [("Incidents by event type", event_legend_items())]
     if dynamic_selection and inputs.municipalities is not None and not inputs.municipalities.empty:
-        legend.append((f"Municipalities: {metric} in selection", generic_legend_items(metric)))
+        if dynamic_representation:  # both metrics' rows; the incident group flags which one is drawn
+            for each in ("incidents", "fatalities"):
+                legend.append((f"Municipalities: {each} in selection", generic_legend_items(each),  # type: ignore[arg-type]
+                               f"cm-metric cm-metric-{each}"))
+        else:
+            legend.append((f"Municipalities: {metric} in selection", generic_legend_items(metric)))
         attributions.append(BOUNDARIES_ATTRIBUTION)
     elif inputs.municipalities is not None and not inputs.municipalities.empty:
         values = choropleth_values(inputs.incidents, inputs.municipalities, metric)
@@ -529,7 +535,7 @@ def selection_groups(
         groups.append(group)
     if sites is not None and not sites.empty:
         groups.append(site_layer(sites, lang=language))
-    incidents_group = incident_group(incidents, representation, name=name, language=language)
+    incidents_group = incident_group(incidents, representation, name=name, language=language, metric=metric)
     if sites is not None:
         place_language(language).add_to(incidents_group)
     groups.append(incidents_group)
@@ -542,7 +548,7 @@ def layer_control() -> folium.LayerControl:
 
 
 def incident_group(incidents: gpd.GeoDataFrame, representation: str | None = None,
-                   name: str | None = None, language: str = "en") -> folium.FeatureGroup:
+                   name: str | None = None, language: str = "en", metric: str | None = None) -> folium.FeatureGroup:
     """The incident overlay wrapped in a FeatureGroup, for ``st_folium(feature_group_to_add=...)``.
 
     Args:
@@ -550,27 +556,33 @@ def incident_group(incidents: gpd.GeoDataFrame, representation: str | None = Non
         representation: as in :func:`build_map`; pass the full selection's representation so the
             map's assets stay the same from period to period.
         name: label in the layer control (defaults to "Incidents (N)").
+        metric: the choropleth's metric drawn with it, for the legend (``None``: not said).
     Returns:
         A FeatureGroup holding one :class:`layers.incidents.IncidentLayer`.
     """
     group = folium.FeatureGroup(name=name or f"Incidents ({len(incidents):,})", overlay=True, control=True)
     incident_layer(incidents, representation, lang=language).add_to(group)
-    _RepresentationFlag(representation or choose_representation(len(incidents))).add_to(group)
+    _RepresentationFlag(representation or choose_representation(len(incidents)), metric).add_to(group)
     return group
 
 
 class _RepresentationFlag(MacroElement):
     """Marks the map document with the representation its incident group draws (body class
-    ``cm-mode-…``), so a legend built with ``dynamic_representation`` shows that one's rows."""
+    ``cm-mode-…``) and the choropleth's metric (``cm-metric-is-…``), so a legend built with
+    ``dynamic_representation`` shows those rows."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
         (function () {
-            var group = {{ this._parent.get_name() }}, mode = {{ this.mode_json }};
+            var group = {{ this._parent.get_name() }}, mode = {{ this.mode_json }}, metric = {{ this.metric_json }};
             function flag() {
                 var b = document.body;
                 b.classList.remove("cm-mode-markers", "cm-mode-cluster", "cm-mode-aggregate");
                 b.classList.add("cm-mode-" + mode);
+                if (metric) {
+                    b.classList.remove("cm-metric-is-incidents", "cm-metric-is-fatalities");
+                    b.classList.add("cm-metric-is-" + metric);
+                }
             }
             group.on("add", flag);
             flag();
@@ -578,7 +590,8 @@ class _RepresentationFlag(MacroElement):
         {% endmacro %}
     """)
 
-    def __init__(self, mode: str):
+    def __init__(self, mode: str, metric: str | None = None):
         super().__init__()
         self._name = "RepresentationFlag"
         self.mode_json = script_json(str(mode))
+        self.metric_json = script_json(metric or "")

@@ -90,11 +90,13 @@ def _cls(extra: list) -> str:
     return "".join(ch for ch in " ".join(str(c) for c in extra) if ch.isalnum() or ch in "- ")
 
 
-#: Legend rows for one representation only: hidden unless the map document's body says it is drawn
-#: (``cm-mode-markers``, ``cm-mode-cluster`` or ``cm-mode-aggregate``, set by the incident group).
-REPRESENTATION_CSS = (".cm-rep{display:none}"
+#: Legend rows for one representation (or choropleth metric) only: hidden unless the map document's
+#: body says it is drawn (``cm-mode-markers|cluster|aggregate`` and ``cm-metric-is-incidents|fatalities``,
+#: set by the incident group).
+REPRESENTATION_CSS = (".cm-rep,.cm-metric{display:none}"
                       "body.cm-mode-markers .cm-rep-markers,body.cm-mode-cluster .cm-rep-cluster,"
-                      "body.cm-mode-aggregate .cm-rep-aggregate{display:block}")
+                      "body.cm-mode-aggregate .cm-rep-aggregate,body.cm-metric-is-incidents .cm-metric-incidents,"
+                      "body.cm-metric-is-fatalities .cm-metric-fatalities{display:block}")
 
 
 def dot(color: str) -> str:

@@ -105,7 +105,8 @@ def _label_texts(doc) -> list[str]:
 
 def test_a_language_switch_renames_places_in_the_mounted_map(server):  # noqa: F811
     """Issue 17 item 1: "Place names in" Shqip and then Srpski change the place labels and the sites'
-    names in place; the map's document (and the reader's zoom) survive."""
+    names in place, and "Municipalities show" Fatalities changes the legend; the map's document
+    survives. The legend shows only the drawn representation's and metric's rows."""
     pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     from playwright.sync_api import sync_playwright
 
@@ -134,6 +135,12 @@ def test_a_language_switch_renames_places_in_the_mounted_map(server):  # noqa: F
                 .filter(e => getComputedStyle(e).display !== 'none').map(e => e.textContent)""")
             assert any("Verification status" in t for t in shown) and any("Dashed circle" in t for t in shown)
             assert not any("Hexagons" in t for t in shown)
+
+            def metric_sections():
+                return doc.evaluate("""() => Array.from(document.querySelectorAll('.cm-legend .cm-metric'))
+                    .filter(e => getComputedStyle(e).display !== 'none').map(e => e.textContent)""")
+
+            assert [t.split(" in selection")[0] for t in metric_sections()] == ["Municipalities: incidents"]
             doc.evaluate("() => { window.__cm_probe = 41; }")
             for lang, column in (("Shqip", "name_sq"), ("Srpski", "name_sr")):
                 page.get_by_test_id("stSidebarUserContent").get_by_text(lang, exact=True).click()
@@ -149,6 +156,15 @@ def test_a_language_switch_renames_places_in_the_mounted_map(server):  # noqa: F
                 assert zvecan[column] in texts or zvecan["name_en"] not in texts
                 titles = doc.evaluate("() => Array.from(document.querySelectorAll('.cm-site')).map(e => e.title)")
                 assert banjska[column] in titles and banjska["name_en"] not in titles  # the sites too
+            # The choropleth's metric: the legend follows, the map stays.
+            page.get_by_test_id("stSidebarUserContent").get_by_text("Fatalities", exact=True).click()
+            page.wait_for_function(
+                """(sel) => { const f = document.querySelector(sel); if (!f) return false;
+                   return f.contentDocument.body.classList.contains('cm-metric-is-fatalities'); }""",
+                arg=MAP_IFRAME, timeout=60_000)
+            doc = page.locator(MAP_IFRAME).first.element_handle().content_frame()
+            assert doc.evaluate("() => window.__cm_probe") == 41, "the map was rebuilt for the metric"
+            assert [t.split(" in selection")[0] for t in metric_sections()] == ["Municipalities: fatalities"]
         finally:
             browser.close()
 
@@ -163,14 +179,14 @@ def test_the_base_map_is_the_same_for_every_representation():
 
     empty = gpd.GeoDataFrame({"event_type": []}, geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
 
-    def script(representation: str) -> str:
-        m = build_map(MapInputs(incidents=empty, geography=False), representation=representation,
+    def script(representation: str, metric: str = "incidents") -> str:
+        m = build_map(MapInputs(incidents=empty, geography=False), representation=representation, metric=metric,
                       dynamic_incidents=True, dynamic_selection=True, dynamic_representation=True)
         return re.sub(r"_[0-9a-f]{32}", "_ID", m.get_root().render())  # element ids differ per build
 
-    assert script("markers") == script("cluster") == script("aggregate")
+    assert script("markers") == script("cluster") == script("aggregate") == script("markers", "fatalities")
     html = script("markers")
-    assert "cm-rep cm-rep-aggregate" in html and "cm-rep cm-rep-markers" in html and ".cm-rep{display:none}" in html
+    assert "cm-rep cm-rep-aggregate" in html and "cm-rep cm-rep-markers" in html and ".cm-rep,.cm-metric{display:none}" in html
     import folium
 
     holder = folium.Map()

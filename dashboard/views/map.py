@@ -8,9 +8,9 @@ municipality choropleth, the proximity buffers — travels as feature groups thr
 ``st_folium(feature_group_to_add=...)``. streamlit-folium keys its component on a hash of the base
 map's script, so a filter change, a playback step, an upload or a status change swaps those layers
 in the mounted map: its document, pan and zoom survive. So do a language switch (the labels carry
-every language) and a selection crossing a size limit (markers / clusters / hexagons: the legend
-carries every representation's rows). The base map is built again (and the map remounts) only when
-the basemap, the metric or the layer files change. The initial view is fitted to the
+every language), a change of the choropleth's metric and a selection crossing a size limit
+(markers / clusters / hexagons): the legend carries every representation's and metric's rows. The
+base map is built again (and the map remounts) only when the basemap or the layer files change. The initial view is fitted to the
 session's first selection (or a shared link's centre and zoom); later changes keep the reader's view.
 The map's centre and zoom are carried in the URL (``c=lat,lon`` and ``z=``).
 """
@@ -133,17 +133,18 @@ def _remember_view(out: dict | None) -> None:
 def _base_map(version: tuple, look: tuple, initial: tuple | None, fit_key: tuple,
               _fit_to, _data: data.Snapshot) -> folium.Map:
     """The map without anything that depends on the selection, built once per data and layer files,
-    look (metric, tiles) and initial view (``fit_key`` names the selection ``_fit_to`` that the view
+    look (tiles) and initial view (``fit_key`` names the selection ``_fit_to`` that the view
     is fitted to: the session's first), and shared. Never changed after it is built (:func:`_show`
     copies it before streamlit-folium adds to it). Not the language: place labels carry every
-    language and the selection's groups switch them (and draw the sites). Not the representation:
-    the legend holds every representation's rows and the incident group says which to show. A
-    language change or a selection crossing a size limit keeps the mounted map."""
-    metric, tiles, attribution = look
+    language and the selection's groups switch them (and draw the sites). Not the representation
+    nor the metric: the legend holds every representation's and metric's rows and the incident
+    group says which to show. A language change, a change of metric or a selection crossing a size
+    limit keeps the mounted map."""
+    tiles, attribution = look
     layers = _data.layers
     m = build_map(MapInputs(incidents=_fit_to, municipalities=layers.municipalities, routes=layers.routes,
                             sites=layers.sites),
-                  tiles=tiles, tiles_attribution=attribution, metric=metric,
+                  tiles=tiles, tiles_attribution=attribution,
                   dynamic_incidents=True, dynamic_selection=True, dynamic_language=True,
                   dynamic_representation=True)
     _start_at(m, initial)
@@ -283,7 +284,7 @@ def map_panel() -> None:
     version = (cur.data.key, cur.data.version, context_key(cur.data.settings))  # data and layer files
     look = (cur.view.metric, cur.view.lang, ctx.tiles, ctx.tiles_attribution)
     fit_key, fit_to = _fit_selection((context_key(cur.data.settings), repr(cur.spec)), selection)
-    m = _base_map(version[2:], (look[0], *look[2:]), st.session_state.get(sidebar.INITIAL_VIEW),
+    m = _base_map(version[2:], look[2:], st.session_state.get(sidebar.INITIAL_VIEW),
                   fit_key, fit_to, cur.data)
     period = ((st.session_state.get("pb_period"), st.session_state.get("pb_mode"), step) if mode_on else None)
     layers = cur.data.layers
