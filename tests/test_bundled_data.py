@@ -224,3 +224,18 @@ def test_issue_18_fact_check_corrections_stay_in_the_data():
     steps = {(r["sequence_id"], r["event_id_cnty"]): r for r in _read("sequences.csv")}
     arrest = steps[("SEQ-003", "CM-XKX-0021")]
     assert arrest["relation"] != "response_to" and "step 4" in arrest["summary"]
+
+
+def test_the_sources_log_lists_each_incident_as_the_data_holds_it():
+    """geodata/data/SOURCES.md's table of incident sources names each bundled incident's date, sub-event
+    type and source URL as incidents.csv holds them (a recoded row, such as 0040, is recoded in both)."""
+    rows = pd.read_csv(BUNDLED_DIR / "incidents.csv", dtype=str, keep_default_na=False).set_index("event_id_cnty")
+    listed = {}
+    for line in (BUNDLED_DIR / "SOURCES.md").read_text(encoding="utf-8").splitlines():
+        m = re.match(r"\| (CM-XKX-\d{4}) \| (\S+) \| .*? \| (.*?) \| (\S+) \|$", line)
+        if m:
+            listed[m.group(1)] = (m.group(2), m.group(3), m.group(4))
+    assert set(listed) == set(rows.index)
+    for eid, (day, sub_event, url) in listed.items():
+        assert (day, sub_event, url) == (rows.loc[eid, "event_date"], rows.loc[eid, "sub_event_type"],
+                                         rows.loc[eid, "source_url"]), eid
