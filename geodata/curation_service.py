@@ -13,6 +13,7 @@ Usage::
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any, Self
 
 import geopandas as gpd
@@ -37,12 +38,22 @@ def seed_bundled_curation(store: Any) -> "CurationStore":
         DataError: if a bundled curation file is invalid.
     """
     from geodata.incidents import BUNDLED_INCIDENTS
-    from geodata.sources import fallback_sources
     from geodata.store.curation_sql import open_curation
+
+    ids, sources = _bundled_known(BUNDLED_INCIDENTS.stat().st_mtime_ns)
+    return open_curation(store, ids, sources)
+
+
+@functools.lru_cache(maxsize=1)
+def _bundled_known(_stamp: int) -> "tuple[frozenset[str], pd.DataFrame]":
+    """The bundled incidents' ids and own sources, read once per version of the file (every store
+    opening seeds the curation, so this sits on each dashboard rerun's path). Shared: do not mutate."""
+    from geodata.incidents import BUNDLED_INCIDENTS
+    from geodata.sources import fallback_sources
 
     bundled = pd.read_csv(BUNDLED_INCIDENTS, usecols=["event_id_cnty", "source", "source_url"], dtype=str,
                           keep_default_na=False)
-    return open_curation(store, bundled["event_id_cnty"], fallback_sources(bundled))
+    return frozenset(bundled["event_id_cnty"]), fallback_sources(bundled)
 
 
 class CurationService:

@@ -252,7 +252,7 @@ def geography_payload(kosovo: gpd.GeoDataFrame | None = None, municipalities: gp
         municipalities: when given, their names are added as labels (display language).
         lang: display language of the labels (see :mod:`geodata.placenames`).
         languages: also carry each label's name in these languages (``names``), so that the mounted
-            map switches language in place (``map.cmSetPlaceLanguage``; :func:`place_language`).
+            map switches language in place (``map.cmSetPlaceLanguage``, called by the incident group).
     Returns:
         ``(payload, attributions)``.
     """
@@ -307,33 +307,3 @@ def _geojson(gdf: gpd.GeoDataFrame) -> dict:
 def label_names(payload: dict) -> list[str]:
     """The label texts in a :func:`geography_payload` (for tests and the PNG)."""
     return [html.unescape(l["n"]) for l in payload["labels"]]
-
-
-class _PlaceLanguage(MacroElement):
-    """Inside a feature group sent on every rerun: sets the mounted map's place names to ``lang``
-    (``map.cmSetPlaceLanguage``, from :class:`OfflineGeography` with ``languages``)."""
-
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        (function () {
-            var group = {{ this._parent.get_name() }};
-            function apply() {
-                var m = group._map;
-                if (m && m.cmSetPlaceLanguage) { m.cmSetPlaceLanguage({{ this.lang_json }}); }
-            }
-            group.on("add", apply);
-            apply();
-        })();
-        {% endmacro %}
-    """)
-
-    def __init__(self, lang: str):
-        super().__init__()
-        self._name = "PlaceLanguage"
-        self.lang_json = script_json(str(lang))
-
-
-def place_language(lang: str) -> MacroElement:
-    """An element to add to a feature group of the mounted map: it switches the map's place names to
-    ``lang`` in place (the map was built with ``geography_payload(..., languages=LANGUAGES)``)."""
-    return _PlaceLanguage(lang)

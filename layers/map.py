@@ -26,7 +26,7 @@ from geodata.settings import (
     get_settings,
 )
 from layers.assets import prune_map_assets
-from layers.geography import OfflineGeography, Panes, geography_payload, place_language
+from layers.geography import OfflineGeography, Panes, geography_payload
 from layers.html import esc, script_json
 from layers.incidents import COUNT_RAMP, IncidentLayer, choose_representation, incident_layer
 from layers.municipalities import choropleth_values, generic_legend_items, municipality_layer
@@ -328,8 +328,7 @@ def build_map(
     dynamic_incidents: bool = False,
     dynamic_selection: bool = False,
     language: str = "en",
-    dynamic_language: bool = False,
-    dynamic_representation: bool = False,
+    dynamic_view: bool = False,
 ) -> folium.Map:
     """Build the conflictmap map.
 
@@ -355,13 +354,12 @@ def build_map(
             (streamlit-folium keys its component on a hash of that script). ``inputs.incidents``
             only sets the initial view and the representation.
         language: display language of place names (``"en"``, ``"sq"``, ``"sr"``; see :mod:`geodata.placenames`).
-        dynamic_language: the place labels carry every language and the religious sites are left out
-            (the caller adds them with :func:`selection_groups`, whose groups also set the language):
-            a language switch then changes names in place instead of remounting the map.
-        dynamic_representation: the legend holds the rows of every representation (and of both
-            choropleth metrics) and shows those the incident group draws (:func:`incident_group`
-            flags them), so a selection that crosses a size limit (markers, clusters, hexagons) or a
-            change of metric keeps the mounted map.
+        dynamic_view: the language, the representation and the choropleth's metric are set by the
+            incident group (:func:`incident_group`), not built in: place labels carry every language,
+            the legend holds every representation's and metric's rows and shows those drawn, and the
+            religious sites are left out (:func:`selection_groups` draws them, named in the language).
+            A language switch, a change of metric or a selection crossing a size limit (markers,
+            clusters, hexagons) then keeps the mounted map.
     Returns:
         A folium.Map whose default assets are pruned to Leaflet (see :mod:`layers.assets`).
     """
@@ -386,13 +384,13 @@ def build_map(
     if inputs.geography:
         kosovo, kosovo_attr = _country_boundary(inputs)
         geo, geo_attr = geography_payload(kosovo, inputs.municipalities, language,
-                                          languages=LANGUAGES if dynamic_language else ())
+                                          languages=LANGUAGES if dynamic_view else ())
         OfflineGeography(geo).add_to(m)
         attributions += ([kosovo_attr] if kosovo_attr else []) + geo_attr
 
     legend: list[tuple[str, list[tuple[str, str]]]] = [("Incidents by event type", event_legend_items())]
     if dynamic_selection and inputs.municipalities is not None and not inputs.municipalities.empty:
-        if dynamic_representation:  # both metrics' rows; the incident group flags which one is drawn
+        if dynamic_view:  # both metrics' rows; the incident group flags which one is drawn
             for each in ("incidents", "fatalities"):
                 legend.append((f"Municipalities: {each} in selection", generic_legend_items(each),  # type: ignore[arg-type]
                                f"cm-metric cm-metric-{each}"))
@@ -412,7 +410,7 @@ def build_map(
         legend.append(("Other layers", [(line(ROUTE_COLOR), "Patrol route (illustrative)")]))
         attributions.append(ROUTES_ATTRIBUTION)
     if inputs.sites is not None and not inputs.sites.empty:
-        if not dynamic_language:
+        if not dynamic_view:
             site_layer(inputs.sites, lang=language).add_to(m)
         swatch = f'<span style="color:{SITE_COLOR};font:bold 14px serif">✝</span>'
         if legend[-1][0] == "Other layers":
@@ -425,7 +423,7 @@ def build_map(
         incident_layer(inputs.incidents, mode, lang=language).add_to(m)
     from layers.curation_html import status_legend_items
 
-    if dynamic_representation:
+    if dynamic_view:
         # Every representation's rows, each shown only while that representation is drawn.
         rows: dict[tuple[str, str], list[str]] = {}
         for each in ("markers", "cluster", "aggregate"):
@@ -516,8 +514,7 @@ def selection_groups(
         choropleth_of: the incidents the choropleth counts (the whole selection; default ``incidents``).
         buffers: proximity buffers of the selection, if any.
         metric, representation, language, name: as in :func:`build_map` / :func:`incident_group`.
-        sites: the religious sites, named in ``language``, for a map built with ``dynamic_language``
-            (whose place labels the incident group then switches to ``language``).
+        sites: the religious sites, named in ``language``, for a map built with ``dynamic_view``.
     Returns:
         The municipality choropleth (drawn below routes and sites), the buffers, the sites, then the
         incidents ("Incidents (N)" in the layer control).
@@ -535,10 +532,7 @@ def selection_groups(
         groups.append(group)
     if sites is not None and not sites.empty:
         groups.append(site_layer(sites, lang=language))
-    incidents_group = incident_group(incidents, representation, name=name, language=language, metric=metric)
-    if sites is not None:
-        place_language(language).add_to(incidents_group)
-    groups.append(incidents_group)
+    groups.append(incident_group(incidents, representation, name=name, language=language, metric=metric))
     return groups
 
 
@@ -562,27 +556,30 @@ def incident_group(incidents: gpd.GeoDataFrame, representation: str | None = Non
     """
     group = folium.FeatureGroup(name=name or f"Incidents ({len(incidents):,})", overlay=True, control=True)
     incident_layer(incidents, representation, lang=language).add_to(group)
-    _RepresentationFlag(representation or choose_representation(len(incidents)), metric).add_to(group)
+    _ViewFlags(representation or choose_representation(len(incidents)), metric, language).add_to(group)
     return group
 
 
-class _RepresentationFlag(MacroElement):
-    """Marks the map document with the representation its incident group draws (body class
-    ``cm-mode-…``) and the choropleth's metric (``cm-metric-is-…``), so a legend built with
-    ``dynamic_representation`` shows those rows."""
+class _ViewFlags(MacroElement):
+    """Tells the map its group joins how it is drawn, for a map built with ``dynamic_view``: the
+    representation (body class ``cm-mode-…``) and the choropleth's metric (``cm-metric-is-…``), which
+    pick the legend rows shown, and the place names' language (``map.cmSetPlaceLanguage``). On other
+    maps it changes nothing visible (their legend has no such rows, their labels one language)."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
         (function () {
-            var group = {{ this._parent.get_name() }}, mode = {{ this.mode_json }}, metric = {{ this.metric_json }};
+            var group = {{ this._parent.get_name() }}, mode = {{ this.mode_json }}, metric = {{ this.metric_json }},
+                lang = {{ this.lang_json }};
             function flag() {
-                var b = document.body;
+                var b = document.body, m = group._map;
                 b.classList.remove("cm-mode-markers", "cm-mode-cluster", "cm-mode-aggregate");
                 b.classList.add("cm-mode-" + mode);
                 if (metric) {
                     b.classList.remove("cm-metric-is-incidents", "cm-metric-is-fatalities");
                     b.classList.add("cm-metric-is-" + metric);
                 }
+                if (m && m.cmSetPlaceLanguage) { m.cmSetPlaceLanguage(lang); }
             }
             group.on("add", flag);
             flag();
@@ -590,8 +587,9 @@ class _RepresentationFlag(MacroElement):
         {% endmacro %}
     """)
 
-    def __init__(self, mode: str, metric: str | None = None):
+    def __init__(self, mode: str, metric: str | None = None, lang: str = "en"):
         super().__init__()
-        self._name = "RepresentationFlag"
+        self._name = "ViewFlags"
         self.mode_json = script_json(str(mode))
         self.metric_json = script_json(metric or "")
+        self.lang_json = script_json(str(lang))

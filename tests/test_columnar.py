@@ -231,3 +231,26 @@ def test_a_broken_or_unwritable_snapshot_only_costs_a_read(filled, tmp_path):
     other = ColumnarMirror(blocked / "columnar")
     assert other.count(store) == 2_000 and other.saved(timeout=60)
     assert blocked.read_text() == "x"
+
+
+def test_a_small_store_is_counted_once_per_data_version(filled, store_url, tmp_path):
+    """Every service call asks whether to use a copy: a store below the size is counted once per data
+    version (a dashboard rerun makes several calls), and again after a change."""
+    store, _ = filled
+    counts = []
+    real_count = store.count
+
+    def counting(*args, **kwargs):
+        counts.append(args)
+        return real_count(*args, **kwargs)
+
+    store.count = counting
+    key = "small-once:" + store_url
+    for _ in range(5):
+        assert reads_for(store, key, min_rows=10**6).mirror is None
+    assert len(counts) == 1
+    extra = generate(3, seed=21)
+    extra["event_id_cnty"] = [f"SYNTH-ONCE-{i}" for i in range(3)]
+    with maintenance():
+        ingest_file(write_acled_csv(extra, tmp_path / "once.csv"), store)
+    assert reads_for(store, key, min_rows=10**6).mirror is None and len(counts) == 2

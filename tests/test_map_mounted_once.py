@@ -181,7 +181,7 @@ def test_the_base_map_is_the_same_for_every_representation():
 
     def script(representation: str, metric: str = "incidents") -> str:
         m = build_map(MapInputs(incidents=empty, geography=False), representation=representation, metric=metric,
-                      dynamic_incidents=True, dynamic_selection=True, dynamic_representation=True)
+                      dynamic_incidents=True, dynamic_selection=True, dynamic_view=True)
         return re.sub(r"_[0-9a-f]{32}", "_ID", m.get_root().render())  # element ids differ per build
 
     assert script("markers") == script("cluster") == script("aggregate") == script("markers", "fatalities")

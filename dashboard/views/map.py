@@ -145,8 +145,7 @@ def _base_map(version: tuple, look: tuple, initial: tuple | None, fit_key: tuple
     m = build_map(MapInputs(incidents=_fit_to, municipalities=layers.municipalities, routes=layers.routes,
                             sites=layers.sites),
                   tiles=tiles, tiles_attribution=attribution,
-                  dynamic_incidents=True, dynamic_selection=True, dynamic_language=True,
-                  dynamic_representation=True)
+                  dynamic_incidents=True, dynamic_selection=True, dynamic_view=True)
     _start_at(m, initial)
     m.get_root().header.add_child(folium.Element(MAP_CSS))
     localize_links(m, VENDOR_URL)

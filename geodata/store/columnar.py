@@ -296,6 +296,8 @@ class Reads:
 MAX_MIRRORS = 2
 _mirrors: dict[str, ColumnarMirror] = {}
 _mirrors_lock = threading.Lock()
+#: Stores found below the size for a copy: (data version, size asked for) when counted.
+_small: dict[str, tuple[str, int]] = {}
 
 
 def reads_for(store: IncidentStore, key: str, min_rows: int, snapshot_dir: Path | None = None) -> Reads:
@@ -313,10 +315,19 @@ def reads_for(store: IncidentStore, key: str, min_rows: int, snapshot_dir: Path 
     """
     with _mirrors_lock:
         mirror = _mirrors.pop(key, None)
-        if mirror is None and store.count() >= min_rows:
-            mirror = ColumnarMirror(snapshot_dir)
-        if mirror is not None:
-            _mirrors[key] = mirror  # newest last
-            while len(_mirrors) > MAX_MIRRORS:  # a process serving another store lets the oldest go
-                del _mirrors[next(iter(_mirrors))]
+    if mirror is None:
+        # Every service call asks: count the store once per data version, not on each rerun.
+        version = store.data_version()
+        if _small.get(key) == (version, min_rows):
+            return Reads(store, None)
+        if store.count() < min_rows:
+            _small[key] = (version, min_rows)
+            return Reads(store, None)
+        mirror = ColumnarMirror(snapshot_dir)
+    with _mirrors_lock:
+        mirror = _mirrors.setdefault(key, mirror)  # another session may have made one meanwhile
+        _mirrors.pop(key)
+        _mirrors[key] = mirror  # newest last
+        while len(_mirrors) > MAX_MIRRORS:  # a process serving another store lets the oldest go
+            del _mirrors[next(iter(_mirrors))]
     return Reads(store, mirror)

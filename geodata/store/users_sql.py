@@ -15,6 +15,7 @@ from geodata._errors import InputError
 from geodata.actor import current_actor
 from geodata.roles import ROLES, normal_email
 
+
 def add_user(store: Any, email: str, role: str) -> bool:
     """Add ``email`` with ``role``, or change the role of a listed user.
 
