@@ -9,6 +9,7 @@ green run means every test ran.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import socket
@@ -42,13 +43,25 @@ SLOW_FILES = frozenset({
 POSTGIS_FIXTURES = frozenset({"pg_url", "pg_server_url"})
 
 
+@functools.cache
+def _source_names_playwright(file_name: str) -> bool:
+    return "playwright" in Path(file_name).read_text(encoding="utf-8")
+
+
+def _drives_chromium(module: object) -> bool:
+    """True for a test file that drives headless Chromium (Playwright), directly or through imported fixtures."""
+    file_name = getattr(module, "__file__", None)
+    names = vars(module) if module is not None else {}
+    return bool(file_name and _source_names_playwright(file_name)) or "open_map" in names
+
+
 def _kinds(item: pytest.Item) -> set[str]:
     """The markers a test gets from its file, its module's imports and the fixtures it uses."""
     module = getattr(item, "module", None)
     names = vars(module) if module is not None else {}
     file_name = Path(str(item.fspath)).name
     kinds: set[str] = set()
-    if "browser" in file_name or "sync_playwright" in names:
+    if "browser" in file_name or "sync_playwright" in names or _drives_chromium(module):
         kinds |= {"browser", "slow"}
     if "AppTest" in names:
         kinds.add("apptest")
@@ -64,10 +77,19 @@ def _kinds(item: pytest.Item) -> set[str]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every test unit/apptest/browser/postgis/slow (select with ``-m``, e.g. ``-m "unit"``)."""
+    """Mark every test unit/apptest/browser/postgis/slow (select with ``-m``, e.g. ``-m "unit"``).
+
+    A headless-Chromium test that fails is run once more (pytest-rerunfailures; "1 rerun" in the summary):
+    a live Streamlit page reruns on its own (the map reporting its view, a phone's sidebar animating) and a
+    click can land in such a rerun, a race of the test's timing, not of what the page does. Streamlit's own
+    browser tests retry likewise. A test that fails twice fails the run; every other kind is never retried.
+    """
     for item in items:
-        for kind in sorted(_kinds(item)):
+        kinds = _kinds(item)
+        for kind in sorted(kinds):
             item.add_marker(getattr(pytest.mark, kind))
+        if "browser" in kinds:
+            item.add_marker(pytest.mark.flaky(reruns=1, reruns_delay=2))
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -59,17 +59,29 @@ def _click_like_a_person(page, locator) -> None:
 
 
 def _choose_first_route(page, sidebar) -> None:
-    sidebar.locator("summary").filter(has_text="Near routes or sites").click()
+    """Pick the first route under "Near routes or sites", as a person would, until the address names it.
+
+    A rerun that lands during the pick (the map reporting its view, the phone's sidebar animating) can
+    close the expander or the list before the option is clicked (seen in CI on the phone); each try starts
+    from what is on the screen, at most five times.
+    """
     routes = sidebar.locator('[data-testid="stMultiSelect"]').filter(has_text="Near patrol routes")
     options = page.locator('[role="option"]')
-    for _ in range(3):  # the list opens on a click in its input; retry if a rerun swallowed the click
-        routes.locator("input").click()
+    for attempt in range(5):
         try:
-            options.nth(1).wait_for(timeout=5_000)
-            break
-        except Exception:  # noqa: BLE001 - Playwright's TimeoutError; try again
+            if page.viewport_size and page.viewport_size["width"] < 640:
+                _open_sidebar_on_phone(page)
+            if not routes.is_visible():
+                sidebar.locator("summary").filter(has_text="Near routes or sites").click(timeout=10_000)
+                routes.wait_for(state="visible", timeout=10_000)
+            routes.locator("input").click(timeout=10_000)
+            options.nth(1).click(timeout=5_000)  # the first route ("Select all" is option 0)
+            page.wait_for_url("**route=**", timeout=10_000)
+            return
+        except Exception:  # noqa: BLE001 - Playwright's TimeoutError: try again from what is shown
+            if attempt == 4:
+                raise
             page.keyboard.press("Escape")
-    options.nth(1).click()  # the first route ("Select all" is option 0); the list stays open and focused
 
 
 SIDEBAR_OPEN = ("() => { const r = document.querySelector('[data-testid=stSidebar]').getBoundingClientRect();"
