@@ -280,7 +280,7 @@ class Snapshot:
             incidents=self.selection(spec), spec=spec, municipalities=ctx.municipalities, routes=ctx.routes,
             sites=ctx.sites, tiles=view.tiles(self.settings.tiles), metric=view.metric,
             tiles_attribution=self.settings.tiles_attribution if view.basemap == "custom" else None,
-            notes=tuple(notes),
+            notes=tuple(notes), country=ctx.country,
         )
 
     def export_selection(self, spec: FilterSpec, view: S.ViewOptions) -> Selection:

@@ -55,7 +55,8 @@ def sources_frame(sources: list[dict] | None) -> pd.DataFrame:
 
 def step_map(view, incidents: pd.DataFrame, context: dict[str, Any]) -> folium.Map:
     """The map of one step: the steps so far, the current one ringed, earlier ones joined by a path."""
-    m = build_map(MapInputs(incidents=view.incidents, routes=context.get("routes"), sites=context.get("sites")),
+    m = build_map(MapInputs(incidents=view.incidents, routes=context.get("routes"), sites=context.get("sites"),
+                            country_boundary=context.get("country")),
                   representation="markers")
     pts = [(float(r.latitude), float(r.longitude)) for r in view.incidents.itertuples()]
     if len(pts) > 1:
@@ -95,7 +96,7 @@ def render(service: Any, incidents: pd.DataFrame, **context: Any) -> None:
     Args:
         service: a :class:`geodata.curation_service.CurationService` (sequences, statuses, sources).
         incidents: the incident layer (all incidents, not only the filtered ones: a sequence is shown whole).
-        context: optional ``routes``/``sites`` layers for the map.
+        context: optional ``routes``/``sites``/``country`` layers for the map.
     """
     st.header("Sequences")
     sequences = service.sequences()

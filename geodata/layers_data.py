@@ -13,7 +13,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from geodata._errors import DataError
-from geodata.boundaries import BoundarySource, find_boundaries, read_municipalities
+from geodata.boundaries import BoundarySource, find_boundaries, load_country_boundary, read_municipalities
 from geodata.routes import load_routes
 from geodata.settings import Settings
 from geodata.sites import BUNDLED_SITES, load_sites
@@ -30,6 +30,9 @@ class Context:
         notices: one plain-text line per layer that could not be used (and how to fix it).
         boundary_source: :class:`geodata.boundaries.BoundarySource` of the boundaries, or ``None``.
         routes_version: token of the routes file in use (path, size, mtime): distance caches key on it.
+        country: the official Kosovo outline (geoBoundaries ADM0), ``None`` when not installed or
+            unreadable: the drawings then use Natural Earth's outline. Loaded here, once, so that drawing
+            code is handed it and never reads settings or files itself.
     """
 
     municipalities: gpd.GeoDataFrame | None
@@ -38,6 +41,7 @@ class Context:
     notices: tuple[str, ...] = ()
     boundary_source: BoundarySource | None = None
     routes_version: str = ""
+    country: gpd.GeoDataFrame | None = None
 
     @property
     def routes_illustrative(self) -> bool:
@@ -65,7 +69,8 @@ def context_key(settings: Settings) -> tuple[str, ...]:
         One "path:size:mtime" stamp per file ("-" when not configured, "path:missing" when absent).
     """
     return (_file_stamp(settings.boundaries_file), _file_stamp(settings.boundaries_cache),
-            _file_stamp(settings.routes_file), _file_stamp(BUNDLED_SITES))
+            _file_stamp(settings.routes_file), _file_stamp(BUNDLED_SITES),
+            _file_stamp(settings.country_boundary_file), _file_stamp(settings.country_boundary_cache))
 
 
 def boundaries_identity(source: BoundarySource | None) -> str:
@@ -107,5 +112,10 @@ def load_context(settings: Settings) -> Context:
         sites = load_sites(BUNDLED_SITES)
     except DataError as exc:
         notices.append(f"Religious sites left out: {exc}")
+    country = None
+    try:
+        country, _src = load_country_boundary(settings)
+    except DataError as exc:
+        notices.append(f"Kosovo outline: {exc}; Natural Earth's outline is drawn instead.")
     return Context(municipalities=municipalities, routes=routes, sites=sites, notices=tuple(notices),
-                   boundary_source=source, routes_version="|".join(context_key(settings)[2:]))
+                   boundary_source=source, routes_version="|".join(context_key(settings)[2:4]), country=country)

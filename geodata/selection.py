@@ -34,6 +34,8 @@ class Selection:
         notes: extra lines for the export's "about" box (e.g. "boundaries not installed").
         curation: the statuses, sources and sequences in force (the exported map's sequence control
             draws them); ``None`` when the builder did not read them.
+        country: the official Kosovo outline (:attr:`geodata.layers_data.Context.country`); ``None``
+            draws Natural Earth's.
     """
 
     incidents: gpd.GeoDataFrame
@@ -46,3 +48,4 @@ class Selection:
     tiles_attribution: str | None = None
     notes: tuple[str, ...] = ()
     curation: Curation | None = None
+    country: gpd.GeoDataFrame | None = None

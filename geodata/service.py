@@ -336,6 +336,7 @@ class IncidentService:
             routes=ctx.routes, sites=ctx.sites,
             tiles=self.settings.tiles if tiles is None else (tiles or None), metric=metric,
             tiles_attribution=self.settings.tiles_attribution if tiles is None else None, notes=tuple(notes),
+            country=ctx.country,
         )
 
     @_serialised

@@ -15,17 +15,20 @@ from layers.map import MapInputs, build_map
 
 
 def drawing_map(municipalities: gpd.GeoDataFrame | None, routes: gpd.GeoDataFrame | None,
-                sites: gpd.GeoDataFrame | None, language: str = "en") -> folium.Map:
+                sites: gpd.GeoDataFrame | None, language: str = "en",
+                country: gpd.GeoDataFrame | None = None) -> folium.Map:
     """The map a watch area is drawn on (no incidents: the shape is what matters).
 
     Args:
         municipalities, routes, sites: context layers, any of them ``None``.
         language: place-name language (``"en"``, ``"sq"``, ``"sr"``).
+        country: the official Kosovo outline, ``None`` for Natural Earth's.
     Returns:
         A folium map with the draw toolbar (polygon and rectangle only; one shape at a time).
     """
     empty = gpd.GeoDataFrame({"event_type": []}, geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
-    m = build_map(MapInputs(incidents=empty, municipalities=municipalities, routes=routes, sites=sites),
+    m = build_map(MapInputs(incidents=empty, municipalities=municipalities, routes=routes, sites=sites,
+                            country_boundary=country),
                   dynamic_incidents=True, dynamic_selection=True, language=language, height="420px")
     Draw(draw_options={"polyline": False, "circle": False, "marker": False, "circlemarker": False,
                        "polygon": {"allowIntersection": False, "showArea": True}, "rectangle": True},

@@ -195,7 +195,7 @@ def render_html(selection: Selection, representation: str, generated_at: dt.date
     """
     inputs = MapInputs(
         incidents=shareable(selection.incidents, full_rows), municipalities=selection.municipalities, routes=selection.routes,
-        sites=selection.sites, buffers=proximity_buffers(selection),
+        sites=selection.sites, buffers=proximity_buffers(selection), country_boundary=selection.country,
     )
     m = build_map(
         inputs, tiles=selection.tiles, tiles_attribution=selection.tiles_attribution, metric=selection.metric,

@@ -17,14 +17,9 @@ from folium.elements import JSCSSMixin
 from folium.plugins import Fullscreen
 from folium.template import Template
 
-from geodata.boundaries import BoundaryError, load_country_boundary
 from geodata.placenames import LANGUAGES
 from geodata.precision import UNCERTAINTY_RADIUS_M
-from geodata.settings import (
-    BOUNDARIES_ATTRIBUTION,
-    COUNTRY_BOUNDARY_ATTRIBUTION,
-    get_settings,
-)
+from geodata.settings import BOUNDARIES_ATTRIBUTION, COUNTRY_BOUNDARY_ATTRIBUTION
 from layers.assets import prune_map_assets
 from layers.geography import OfflineGeography, Panes, geography_payload
 from layers.html import esc, script_json
@@ -67,8 +62,8 @@ class MapInputs:
     sites: gpd.GeoDataFrame | None = None
     buffers: gpd.GeoDataFrame | None = None
     extra_attributions: list[str] = field(default_factory=list)
-    #: Kosovo outline (geoBoundaries ADM0, :func:`geodata.boundaries.load_country_boundary`); when None the
-    #: map loads the installed one itself, else falls back to Natural Earth's outline.
+    #: Kosovo outline (geoBoundaries ADM0, :attr:`geodata.layers_data.Context.country`, loaded by the
+    #: caller); when None the map draws Natural Earth's outline.
     country_boundary: gpd.GeoDataFrame | None = None
     #: Draw the offline geography (outlines and place labels).
     geography: bool = True
@@ -308,11 +303,7 @@ def _country_boundary(inputs: MapInputs) -> tuple[gpd.GeoDataFrame | None, str |
     """The Kosovo outline to draw and its attribution (None, None: use Natural Earth's)."""
     if inputs.country_boundary is not None:
         return inputs.country_boundary, COUNTRY_BOUNDARY_ATTRIBUTION
-    try:
-        layer, source = load_country_boundary(get_settings())
-    except BoundaryError:
-        return None, None  # a broken configured file must not take the map down; NE outline is drawn
-    return layer, (source.attribution if source else None)
+    return None, None
 
 
 def build_map(

@@ -7,18 +7,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geodata.boundaries import load_municipalities
 from geodata.placenames import display_name
 from layers.html import esc
 from layers.style import box
 
 #: Sequential palette (ColorBrewer OrRd, 5 classes); the first colour is for zero.
 PALETTE = ("#f7f7f7", "#fdcc8a", "#fc8d59", "#e34a33", "#b30000")
-
-
-def frame(settings) -> tuple[gpd.GeoDataFrame | None, object]:
-    """The municipality layer's data and where it came from (``(None, None)`` if not installed)."""
-    return load_municipalities(settings)
 
 
 def choropleth_values(incidents: pd.DataFrame, municipalities: gpd.GeoDataFrame, metric: str = "incidents") -> pd.Series:

@@ -5,14 +5,8 @@ from __future__ import annotations
 import folium
 import geopandas as gpd
 
-from geodata.routes import load_routes
 from layers.html import esc
 from layers.style import ROUTE_COLOR
-
-
-def frame(settings) -> gpd.GeoDataFrame:
-    """The routes layer's data: the file named by settings (bundled illustrative routes by default)."""
-    return load_routes(settings.routes_file)
 
 
 def route_layer(routes: gpd.GeoDataFrame, name: str = "Patrol routes") -> folium.FeatureGroup:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import folium
 import geopandas as gpd
 
-from geodata.sites import BUNDLED_SITES, load_sites
 from layers.html import esc, safe_link
 from layers.style import SITE_COLOR
 
@@ -13,11 +12,6 @@ _ICON_HTML = (
     '<div class="cm-site" title="{title}" style="width:20px;height:20px;border-radius:4px;background:#fff;'
     'border:2px solid ' + SITE_COLOR + ';color:' + SITE_COLOR + ';font:bold 15px/16px serif;text-align:center">✝</div>'
 )
-
-
-def frame(path=BUNDLED_SITES) -> gpd.GeoDataFrame:
-    """The sites layer's data (validated, EPSG:4326)."""
-    return load_sites(path)
 
 
 def site_popup(row) -> str:

@@ -245,16 +245,8 @@ def map_figure(selection: Selection, *, dpi: int = 150, size_in: tuple[float, fl
     from geodata.places import load_neighbours
 
     neighbours = load_neighbours()
-    kosovo = neighbours[neighbours["name"] == "Kosovo"]
-    try:
-        from geodata.boundaries import BoundaryError, load_country_boundary
-        from geodata.settings import get_settings
-
-        official, _src = load_country_boundary(get_settings())
-        if official is not None:
-            kosovo = official
-    except BoundaryError:
-        pass  # the Natural Earth outline stands in
+    # The official outline when the caller loaded one (Selection.country), else Natural Earth's.
+    kosovo = selection.country if selection.country is not None else neighbours[neighbours["name"] == "Kosovo"]
     neighbours[neighbours["name"] != "Kosovo"].plot(ax=ax, color="#e9e6df", edgecolor="#8c8c8c", linewidth=0.7,
                                                      zorder=0.5)
     kosovo.plot(ax=ax, color="white", edgecolor="#333", linewidth=1.6, zorder=0.6)

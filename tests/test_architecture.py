@@ -34,6 +34,20 @@ def test_drawing_never_opens_the_store_the_service_or_streamlit():
                                  "streamlit", "dashboard")) == {}
 
 
+def test_drawing_never_reads_settings_or_layer_files():
+    """Drawing gets what it draws from its caller (the Kosovo outline included: Context.country)."""
+    assert _offending("layers", ("geodata.boundaries", "geodata.routes", "geodata.sites",
+                                 "geodata.layers_data")) == {}
+    readers = {}
+    for path in sorted((REPO / "layers").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "geodata.settings":
+                names = sorted(a.name for a in node.names if a.name in ("get_settings", "Settings", "load_settings"))
+                if names:
+                    readers[str(path.relative_to(REPO))] = names
+    assert readers == {}
+
+
 def test_pages_never_reach_the_store_or_the_sync_engine():
     assert _offending("dashboard", ("geodata.store", "geodata.sync.engine")) == {}
 

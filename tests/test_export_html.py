@@ -26,11 +26,12 @@ REPO = Path(__file__).resolve().parents[1]
 WHEN = dt.datetime(2026, 11, 2, 10, 15, tzinfo=dt.timezone.utc)
 
 
-def bundled_selection(spec: FilterSpec = FilterSpec(), municipalities=None) -> Selection:
+def bundled_selection(spec: FilterSpec = FilterSpec(), municipalities=None, country=None) -> Selection:
     routes, sites = load_routes(BUNDLED_DIR / "patrol_routes.geojson"), load_sites()
     inc = enrich_incidents(load_bundled_incidents(), municipalities, routes, sites)
     # As the service hands exporters a selection: with the curation in force (statuses, sources, sequences).
-    return curated(Selection(apply_filters(inc, spec, routes, sites), spec, municipalities, routes, sites))
+    return curated(Selection(apply_filters(inc, spec, routes, sites), spec, municipalities, routes, sites,
+                             country=country))
 
 
 def test_bundled_export_is_self_contained_and_titled():

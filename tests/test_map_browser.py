@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from geodata.boundaries import read_country_boundary
 from geodata.filters import FilterSpec
 from layers.export_html import build_export
 from tests.test_export_browser import ARGS, ARTIFACTS, CHROMIUM, WHEN
@@ -125,10 +126,11 @@ def visible_labels(page) -> list[str]:
 def test_place_names_and_kosovo_boundary_at_default_view(browser, tmp_path, no_installed_outline, request,
                                                          with_boundaries):
     muni = request.getfixturevalue("municipalities") if with_boundaries else None
-    if with_boundaries:  # the official outline, read from ../shared via the setting
+    country = None
+    if with_boundaries:  # the official outline from ../shared, handed over as the service does (Context.country)
         adm0 = request.getfixturevalue("adm2_path").parent / "geoBoundaries-XKX-ADM0_simplified.geojson"
-        no_installed_outline.setenv("CONFLICTMAP_COUNTRY_BOUNDARY", str(adm0))
-    html = build_export(bundled_selection(municipalities=muni), WHEN).html
+        country = read_country_boundary(adm0)
+    html = build_export(bundled_selection(municipalities=muni, country=country), WHEN).html
     page = open_map(browser, html, tmp_path)
     labels = visible_labels(page)
     assert set(NORTH) <= set(labels), labels

@@ -143,7 +143,7 @@ def _base_map(version: tuple, look: tuple, initial: tuple | None, fit_key: tuple
     tiles, attribution = look
     layers = _data.layers
     m = build_map(MapInputs(incidents=_fit_to, municipalities=layers.municipalities, routes=layers.routes,
-                            sites=layers.sites),
+                            sites=layers.sites, country_boundary=layers.country),
                   tiles=tiles, tiles_attribution=attribution,
                   dynamic_incidents=True, dynamic_selection=True, dynamic_view=True)
     _start_at(m, initial)

@@ -23,7 +23,7 @@ else:
     layers = cur.data.layers
     try:
         with data.curation_service(cur.data.settings) as svc:
-            sequences.render(svc, incidents, routes=layers.routes, sites=layers.sites)
+            sequences.render(svc, incidents, routes=layers.routes, sites=layers.sites, country=layers.country)
     except ConflictmapError as exc:  # e.g. the store is down: one message, no traceback
         st.error("The sequences cannot be read right now.")
         st.text(str(exc))

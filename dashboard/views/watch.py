@@ -46,7 +46,7 @@ def _draw_panel() -> bytes | None:
 
     layers = data.snapshot().layers
     st.caption("Draw the area with the polygon or rectangle tool at the map's top left; the last shape drawn is saved.")
-    out = st_folium(drawing_map(layers.municipalities, layers.routes, layers.sites), key=DRAW_KEY, height=420,
+    out = st_folium(drawing_map(layers.municipalities, layers.routes, layers.sites, country=layers.country), key=DRAW_KEY, height=420,
                     returned_objects=["last_active_drawing"], use_container_width=True)
     shape = drawn_area(out)
     st.caption("Shape drawn: ready to save." if shape else "No shape drawn yet.")
