@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geodata.schema import ACLED_COLUMNS, EVENT_TYPES, INCIDENT_COLUMNS
+from geodata.model.schema import ACLED_COLUMNS, EVENT_TYPES, INCIDENT_COLUMNS
 
 SYNTHETIC_NOTE = "SYNTHETIC benchmark row"
 SYNTHETIC_URL = "https://example.invalid/synthetic-incident/"
@@ -42,7 +42,7 @@ def generate(n: int, seed: int = 2023) -> pd.DataFrame:
         n: number of rows.
         seed: random seed, so a size always yields the same table.
     Returns:
-        DataFrame with :data:`geodata.schema.INCIDENT_COLUMNS`.
+        DataFrame with :data:`geodata.model.schema.INCIDENT_COLUMNS`.
     """
     rng = np.random.default_rng(seed)
     subs = [(t, s) for t, ss in EVENT_TYPES.items() for s in ss]

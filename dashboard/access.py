@@ -3,9 +3,9 @@
 Sign-in is Streamlit's own (``st.login``, OIDC; ``[auth]`` in ``.streamlit/secrets.toml``), required
 when :func:`geodata.settings.auth_mode` says ``oidc``: by default whenever the dashboard serves on an
 address other than loopback. Without sign-in the dashboard is one person's: it acts as the local
-operating-system user. Either way the name is set as this session's actor (:mod:`geodata.actor`), so
+operating-system user. Either way the name is set as this session's actor (:mod:`geodata.model.actor`), so
 every change is checked against the role the store's ``users`` table gives it and recorded in the
-audit log; the pages only hide what the role may not do — the store is the guard (:mod:`geodata.roles`).
+audit log; the pages only hide what the role may not do — the store is the guard (:mod:`geodata.model.roles`).
 
 With sign-in required but not configured, :func:`gate` shows how to configure it and stops the page
 before any incident is read: nothing in the page, the component arguments or static files.
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from geodata.actor import act_as, os_user
-from geodata.roles import ROLE_TEXT, allows
+from geodata.model.actor import act_as, os_user
+from geodata.model.roles import ROLE_TEXT, allows
 from geodata.settings import Settings, auth_mode
 
 #: How to switch sign-in on, shown when it is required but not configured.
@@ -45,7 +45,7 @@ class User:
     signed_in: bool
 
     def may(self, action: str) -> bool:
-        """Whether the role allows ``action`` (see :data:`geodata.roles.ACTION_ROLE`)."""
+        """Whether the role allows ``action`` (see :data:`geodata.model.roles.ACTION_ROLE`)."""
         return allows(self.role, action)
 
 
@@ -103,7 +103,7 @@ def sidebar_badge(user: User) -> None:
 
 def refuse(user: User, action: str, what: str) -> None:
     """Say (plain text) that ``user``'s role does not allow ``what``."""
-    from geodata.roles import needed_role
+    from geodata.model.roles import needed_role
 
     st.info(f"{what} needs the {needed_role(action)} role; you work as {user.who} ({user.role}). "
             "An admin can change your role: python -m geodata users add EMAIL --role …", icon=":material/lock:")

@@ -1,7 +1,7 @@
 """Command line of the dashboard's exports: ``python -m dashboard export-html|export-png``.
 
 Both commands take the same filter options as the dashboard and ``python -m geodata export``
-(:mod:`geodata.filter_args`), select through the service (:class:`geodata.service.IncidentService`)
+(:mod:`geodata.cli.filter_args`), select through the service (:class:`geodata.service.incidents.IncidentService`)
 and write one file atomically. No Streamlit is imported. Errors of the project
 (:class:`geodata._errors.ConflictmapError`) print one line and exit 2.
 """
@@ -12,17 +12,17 @@ import argparse
 import sys
 from pathlib import Path
 
-from geodata.filter_args import add_filter_arguments, spec_from_args
-from geodata.textsafe import printable
+from geodata.cli.filter_args import add_filter_arguments, spec_from_args
+from geodata.export.textsafe import printable
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically, regular files only (:func:`geodata.files.write_bytes_atomic`).
+    """Write ``data`` to ``path`` atomically, regular files only (:func:`geodata.export.files.write_bytes_atomic`).
 
     Raises:
         geodata._errors.OutputError: if ``path`` is a directory, device or FIFO, or cannot be written.
     """
-    from geodata.files import write_bytes_atomic
+    from geodata.export.files import write_bytes_atomic
 
     write_bytes_atomic(path, data)
 
@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _selection(args):
-    from geodata.service import IncidentService, user_message
+    from geodata.service.incidents import IncidentService, user_message
     from geodata.settings import get_settings
 
     tiles = None if args.__dict__.get("tiles") is None else ("" if args.tiles.lower() == "none" else args.tiles)
@@ -94,7 +94,7 @@ def _export_png(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run one export command; returns the exit code (2 for bad options or unreadable input)."""
     from geodata._errors import ConflictmapError, OutputError
-    from geodata.service import user_message
+    from geodata.service.incidents import user_message
 
     parser = build_parser()
     args = parser.parse_args(argv)

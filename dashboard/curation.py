@@ -1,7 +1,7 @@
 """Incident details section for analysts: verification status (change with who/why, undo), sources, duplicates.
 
 :func:`render` draws the section for one incident from a
-:class:`geodata.curation_service.CurationService`; the map page calls it under the details of the
+:class:`geodata.service.curation.CurationService`; the map page calls it under the details of the
 clicked incident. Every change is recorded in the store's append-only history and moves its data
 version, so every open session shows it on its next rerun. Text from data and users is shown with
 ``st.text``/``st.dataframe`` (never Markdown); links are http(s) only; a refused change shows one
@@ -16,9 +16,9 @@ import pandas as pd
 import streamlit as st
 
 from geodata._errors import ConflictmapError
-from geodata.analysis import http_url_or_none
-from geodata.curation import incident_sources
-from geodata.verification import STATUS_TEXT, TRANSITIONS, latest_undoable
+from geodata.query.analysis import http_url_or_none
+from geodata.curation.joined import incident_sources
+from geodata.curation.verification import STATUS_TEXT, TRANSITIONS, latest_undoable
 
 
 def _history_frame(history) -> pd.DataFrame:
@@ -43,7 +43,7 @@ def render(service: Any, event_id: str, incidents: pd.DataFrame | None = None, k
     """Draw the analyst section of one incident.
 
     Args:
-        service: a :class:`geodata.curation_service.CurationService`.
+        service: a :class:`geodata.service.curation.CurationService`.
         event_id: the incident's ``event_id_cnty``.
         incidents: the incident layer, for duplicate suggestions (``None`` leaves them out).
         key: widget-key prefix (two sections on one page need different prefixes).

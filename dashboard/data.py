@@ -1,17 +1,17 @@
 """The dashboard's one door to the data: every page reads and writes incidents through here, and
-here everything goes through :class:`geodata.service.IncidentService`.
+here everything goes through :class:`geodata.service.incidents.IncidentService`.
 
 Caching:
 
 * :func:`snapshot` runs on every rerun and reads the store's *data version*
-  (:meth:`~geodata.service.IncidentService.data_version`, one tiny query), a token that changes
+  (:meth:`~geodata.service.incidents.IncidentService.data_version`, one tiny query), a token that changes
   whenever any process (this tab, another tab, the command line, a colleague on PostGIS) adds or
   undoes an upload. Every cache below is keyed on it, so the next rerun after a change shows the
   new rows everywhere, with no "Reload" button.
 * The context layers (boundaries, routes, sites) are loaded once per file version
-  (``st.cache_resource``, keyed on :func:`geodata.layers_data.context_key`).
+  (``st.cache_resource``, keyed on :func:`geodata.geo.context.context_key`).
 * The filter choices (the service's facets) are cached per data version; each selection per data
-  version and :class:`~geodata.filters.FilterSpec` (``st.cache_resource``: shared and never
+  version and :class:`~geodata.model.filters.FilterSpec` (``st.cache_resource``: shared and never
   mutated, so a large selection is not copied on every rerun); summaries and the table per
   selection. A page asks only for what it shows.
 
@@ -32,16 +32,16 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state as S
-from geodata.analysis import KeyFigures
-from geodata.curation_service import CurationService, curated
-from geodata.enrich import buffer_features
-from geodata.filters import ACTOR_COLUMNS, FilterSpec
+from geodata.query.analysis import KeyFigures
+from geodata.service.curation import CurationService, curated
+from geodata.geo.enrich import buffer_features
+from geodata.model.filters import ACTOR_COLUMNS, FilterSpec
 from geodata.ingest import ColumnMapping, FileInfo, inspect_file
 from geodata.ingest.pipeline import Prepared
-from geodata.layers_data import context_key, load_context
-from geodata.precision import UNCERTAINTY_RADIUS_M, proximity_classes, proximity_text
-from geodata.selection import Selection
-from geodata.service import Context, Facets, IncidentService, Summaries, UndoOutcome, UploadOutcome
+from geodata.geo.context import context_key, load_context
+from geodata.model.precision import UNCERTAINTY_RADIUS_M, proximity_classes, proximity_text
+from geodata.model.selection import Selection
+from geodata.service.incidents import Context, Facets, IncidentService, Summaries, UndoOutcome, UploadOutcome
 from geodata.settings import Settings, get_settings
 from layers.incidents import CLUSTER_LIMIT, MARKER_LIMIT
 
@@ -270,7 +270,7 @@ class Snapshot:
 
     def context(self, spec: FilterSpec, view: S.ViewOptions) -> Selection:
         """What the exporters get: the whole selection, the context layers and the view options."""
-        from geodata.boundaries import HOW_TO_GET_BOUNDARIES
+        from geodata.geo.boundaries import HOW_TO_GET_BOUNDARIES
 
         ctx = self.layers
         notes = list(ctx.notices)
@@ -290,7 +290,7 @@ class Snapshot:
 
     def drawable(self, incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         """``incidents`` joined with their curation when few enough for full popups
-        (:func:`geodata.curation_service.curated`); as they are otherwise."""
+        (:func:`geodata.service.curation.curated`); as they are otherwise."""
         return curated(Selection(incidents=incidents), self.settings).incidents
 
 
@@ -350,7 +350,7 @@ def undo_upload(settings: Settings, upload_id: int) -> UndoOutcome:
 
 def in_view(settings: Settings, spec: FilterSpec, box: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
     """Every column of the incidents of ``spec`` inside ``box`` with their curation
-    (:meth:`geodata.service.IncidentService.select_in_view`)."""
+    (:meth:`geodata.service.incidents.IncidentService.select_in_view`)."""
     with service(settings) as svc:
         return svc.select_in_view(spec, box)
 

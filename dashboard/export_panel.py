@@ -1,7 +1,7 @@
 """Export panel of the dashboard: download buttons for the current selection.
 
 Wiring only; the exports themselves are pure functions in :mod:`layers.export_html`,
-:mod:`layers.static_png` and :mod:`geodata.export`. Files are generated when a button is
+:mod:`layers.static_png` and :mod:`geodata.export.data`. Files are generated when a button is
 clicked (Streamlit's deferred ``data=callable``), so an idle panel costs nothing and clicking
 does not rerun the app.
 """
@@ -15,8 +15,8 @@ import datetime as dt
 import streamlit as st
 
 from dashboard.text import md_escape
-from geodata.export import FORMATS, LAYER_NAMES, export_bytes, export_filename
-from geodata.selection import Selection
+from geodata.export.data import FORMATS, LAYER_NAMES, export_bytes, export_filename
+from geodata.model.selection import Selection
 
 
 def _stamp() -> str:
@@ -44,7 +44,7 @@ def render(context: Selection) -> None:
     """Draw the export panel (standalone HTML map, PNG, CSV, GeoJSON, GeoPackage).
 
     Args:
-        context: the current :class:`geodata.selection.Selection` (filtered incidents, filters,
+        context: the current :class:`geodata.model.selection.Selection` (filtered incidents, filters,
             context layers, basemap, metric).
     """
     from layers.export_html import REPRESENTATION_LABELS, build_export

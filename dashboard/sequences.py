@@ -1,6 +1,6 @@
 """Sequence page: step through a named sequence of incidents on the map and the timeline, with each step's sources.
 
-Self-contained: :func:`render` draws the whole page from a :class:`geodata.curation_service.CurationService`
+Self-contained: :func:`render` draws the whole page from a :class:`geodata.service.curation.CurationService`
 and the incident layer; the lead's navigation registers it as a page. The sequence and step are in
 the URL (``?seq=banjska-2023&step=2``), so a link opens the same step. Text from data is shown
 with ``st.text``/``st.dataframe`` (never Markdown); links are http(s) only.
@@ -18,10 +18,10 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geodata.analysis import http_url_or_none
-from geodata.curation import annotate
-from geodata.sequences import RELATION_TEXT, find_sequence, step_view
-from geodata.verification import STATUS_TEXT
+from geodata.query.analysis import http_url_or_none
+from geodata.curation.joined import annotate
+from geodata.curation.sequences import RELATION_TEXT, find_sequence, step_view
+from geodata.curation.verification import STATUS_TEXT
 from layers.assets import localize_links
 from layers.map import MapInputs, build_map
 
@@ -94,7 +94,7 @@ def render(service: Any, incidents: pd.DataFrame, **context: Any) -> None:
     """Draw the sequence page.
 
     Args:
-        service: a :class:`geodata.curation_service.CurationService` (sequences, statuses, sources).
+        service: a :class:`geodata.service.curation.CurationService` (sequences, statuses, sources).
         incidents: the incident layer (all incidents, not only the filtered ones: a sequence is shown whole).
         context: optional ``routes``/``sites``/``country`` layers for the map.
     """

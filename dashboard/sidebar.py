@@ -2,7 +2,7 @@
 
 :func:`render` runs once per rerun in ``dashboard/app.py`` before the page; pages read what it
 decided through :func:`current`. Widget values live in ``st.session_state`` under the keys of
-:mod:`dashboard.state`; the mapping to :class:`~geodata.filters.FilterSpec` and the URL is the
+:mod:`dashboard.state`; the mapping to :class:`~geodata.model.filters.FilterSpec` and the URL is the
 pure code there.
 """
 
@@ -15,8 +15,8 @@ import streamlit as st
 from dashboard import state as S
 from dashboard.data import Snapshot
 from dashboard.text import md_escape
-from geodata.filters import NEAR_KM_RANGE, FilterSpec
-from geodata.placenames import display_name
+from geodata.model.filters import NEAR_KM_RANGE, FilterSpec
+from geodata.geo.placenames import display_name
 
 _CURRENT = "_cm_current"
 _BOUNDS = "_cm_bounds"

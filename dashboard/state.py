@@ -1,8 +1,8 @@
 """The dashboard's state as plain data: filter choices, widget values and view options.
 
 Nothing here imports Streamlit, so the mapping between widgets, the URL and
-:class:`geodata.filters.FilterSpec` is unit-tested without a browser. What the export panel
-receives is :class:`geodata.selection.Selection`.
+:class:`geodata.model.filters.FilterSpec` is unit-tested without a browser. What the export panel
+receives is :class:`geodata.model.selection.Selection`.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Callable, Mapping
 import geopandas as gpd
 import pandas as pd
 
-from geodata.filters import NEAR_KM_RANGE, QUERY_KEYS, FilterSpec, actor_options, clamp_km
-from geodata.schema import EVENT_TYPES
-from geodata.verification import STATUSES
+from geodata.model.filters import NEAR_KM_RANGE, QUERY_KEYS, FilterSpec, actor_options, clamp_km
+from geodata.model.schema import EVENT_TYPES
+from geodata.curation.verification import STATUSES
 
 #: Basemap choices: key -> label. "custom" is offered only when settings.tiles is set.
 #: The default is a tile basemap (:func:`default_basemap`): when the browser cannot load tiles the map
@@ -28,9 +28,9 @@ BASEMAPS: dict[str, str] = {
 }
 METRICS: dict[str, str] = {"incidents": "Incident count", "fatalities": "Fatalities"}
 STEPS = ("day", "week", "month")
-#: URL keys of the view options (distinct from :data:`geodata.filters.QUERY_KEYS`).
+#: URL keys of the view options (distinct from :data:`geodata.model.filters.QUERY_KEYS`).
 VIEW_KEYS = {"basemap": "map", "metric": "metric", "step": "step", "center": "c", "zoom": "z", "lang": "lang"}
-#: Display languages of place names (:mod:`geodata.placenames`): key -> label in that language.
+#: Display languages of place names (:mod:`geodata.geo.placenames`): key -> label in that language.
 LANGUAGES: dict[str, str] = {"en": "English", "sq": "Shqip", "sr": "Srpski"}
 #: Highest zoom level a shared link may ask for (Leaflet tile servers stop near 19).
 MAX_ZOOM_LEVEL = 22
@@ -97,7 +97,7 @@ def with_store_facets(choices: FilterChoices, facets, municipality_names=()) -> 
 
     Args:
         choices: :func:`filter_choices` of the incidents held in memory (the bundled ones).
-        facets: :class:`geodata.facets.StoreFacets` of the store (distinct values, date range, count).
+        facets: :class:`geodata.query.facets.StoreFacets` of the store (distinct values, date range, count).
         municipality_names: municipalities the coordinates can fall in (the boundary layer's
             names); stored incidents are located from coordinates, so any of them may be chosen.
     Returns:

@@ -18,9 +18,9 @@ from dashboard.text import md_escape
 from geodata._errors import ConflictmapError
 from geodata.ingest import ColumnMapping, FormatError, IngestError, report_csv
 from geodata.ingest.formats import suggest_mapping
-from geodata.schema import INCIDENT_COLUMNS, REQUIRED_COLUMNS
-from geodata.licence import declared_licence
-from geodata.service import user_message
+from geodata.model.schema import INCIDENT_COLUMNS, REQUIRED_COLUMNS
+from geodata.export.licence import declared_licence
+from geodata.service.incidents import user_message
 from geodata.settings import Settings
 
 #: Session key of the last upload stored from this page (its report, for the notice and Undo).

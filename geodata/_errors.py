@@ -37,4 +37,4 @@ class SourceError(ConflictmapError, RuntimeError):
 
 
 class PermissionDenied(ConflictmapError, PermissionError):
-    """The acting user's role may not make this change (see :mod:`geodata.roles`)."""
+    """The acting user's role may not make this change (see :mod:`geodata.model.roles`)."""

@@ -202,7 +202,7 @@ class Settings:
     tiles_attribution: str
     max_upload_mb: int
     #: Above this many stored incidents the dashboard selects through the store per filter change
-    #: (geodata.pushdown) instead of loading everything: in memory, 1,000,000 incidents peak at
+    #: (geodata.query.pushdown) instead of loading everything: in memory, 1,000,000 incidents peak at
     #: 3–4.5 GB (BENCHMARKS.md), 100,000 at about 0.5–0.8 GB; the default equals
     #: layers.incidents.CLUSTER_LIMIT, beyond which the map aggregates anyway.
     pushdown_rows: int = DEFAULT_PUSHDOWN_ROWS

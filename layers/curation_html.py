@@ -6,7 +6,7 @@ Every value is escaped (:func:`layers.html.esc`) and links are emitted for http(
 
 from __future__ import annotations
 
-from geodata.verification import STATUS_TEXT
+from geodata.curation.verification import STATUS_TEXT
 from layers.html import esc, safe_link
 
 #: Colour of each verification status badge (legend and popups).

@@ -24,10 +24,10 @@ import pandas as pd
 from branca.element import MacroElement
 from folium.template import Template
 
-from geodata.licence import INTERNAL_USE_NOTICE, needs_notice, shareable
-from geodata.licence import attributions as licence_attributions
-from geodata.schema import split_multi
-from geodata.selection import Selection
+from geodata.export.licence import INTERNAL_USE_NOTICE, needs_notice, shareable
+from geodata.export.licence import attributions as licence_attributions
+from geodata.model.schema import split_multi
+from geodata.model.selection import Selection
 from geodata.settings import BOUNDARIES_ATTRIBUTION
 from layers.assets import external_references, inline_assets
 from layers.html import esc
@@ -160,7 +160,7 @@ def proximity_buffers(selection: Selection) -> gpd.GeoDataFrame | None:
     spec = selection.spec
     if not spec.uses_proximity:
         return None
-    from geodata.enrich import buffer_features
+    from geodata.geo.enrich import buffer_features
 
     zones = []
     for layer, names, col in ((selection.routes, spec.near_routes, "name"), (selection.sites, spec.near_sites, "name_en")):
@@ -187,7 +187,7 @@ def render_html(selection: Selection, representation: str, generated_at: dt.date
     """Render the standalone page with one given incident representation (no size check).
 
     ACLED rows are shown without notes, actors and sources unless ``full_rows`` (internal use; the
-    title and the About box then say so) — see :mod:`geodata.licence`.
+    title and the About box then say so) — see :mod:`geodata.export.licence`.
 
     Raises:
         layers.assets.OfflineAssetError: if an asset has no offline copy.

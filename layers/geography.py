@@ -19,8 +19,8 @@ import pandas as pd
 from branca.element import MacroElement
 from folium.template import Template
 
-from geodata.placenames import display_name, map_labels
-from geodata.places import (
+from geodata.geo.placenames import display_name, map_labels
+from geodata.geo.places import (
     NEIGHBOURS_ATTRIBUTION,
     PLACES_ATTRIBUTION,
     TOWNS_ATTRIBUTION,
@@ -250,7 +250,7 @@ def geography_payload(kosovo: gpd.GeoDataFrame | None = None, municipalities: gp
     Args:
         kosovo: the Kosovo outline (geoBoundaries ADM0); ``None`` uses Natural Earth's outline.
         municipalities: when given, their names are added as labels (display language).
-        lang: display language of the labels (see :mod:`geodata.placenames`).
+        lang: display language of the labels (see :mod:`geodata.geo.placenames`).
         languages: also carry each label's name in these languages (``names``), so that the mounted
             map switches language in place (``map.cmSetPlaceLanguage``, called by the incident group).
     Returns:

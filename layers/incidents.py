@@ -3,7 +3,7 @@
 The representation is chosen by size (see :func:`choose_representation`), following what
 scalable web maps do: individual circle markers with full popups for small selections, markers
 clustered in the browser (Leaflet.markercluster, compact columnar payload, popups built lazily)
-for large ones, and H3 hexagons (counts per cell, :mod:`geodata.aggregate`) beyond that. Data is embedded once as columnar JSON
+for large ones, and H3 hexagons (counts per cell, :mod:`geodata.query.aggregate`) beyond that. Data is embedded once as columnar JSON
 instead of one folium element per row, which is what makes 100,000 points cheap.
 """
 
@@ -20,10 +20,10 @@ from branca.element import CssLink, Element, JavascriptLink
 from folium.elements import ElementAddToElement, JSCSSMixin
 from folium.template import Template
 
-from geodata.aggregate import aggregate_by_hexagon
-from geodata.placenames import display_name
-from geodata.precision import date_text, location_precision_text, uncertainty_radius_m
-from geodata.schema import EVENT_TYPES
+from geodata.query.aggregate import aggregate_by_hexagon
+from geodata.geo.placenames import display_name
+from geodata.model.precision import date_text, location_precision_text, uncertainty_radius_m
+from geodata.model.schema import EVENT_TYPES
 from layers.curation_html import fatalities_html, sources_html, status_html, status_outline
 from layers.html import esc, safe_link, safe_url, script_json
 from layers.style import UNKNOWN_COLOR, event_color, marker_radius
@@ -60,7 +60,7 @@ def popup_html(row: pd.Series, lang: str = "en") -> str:
     """Full popup for one incident; every value escaped, links http(s) only.
 
     Dates say how precise they are ("week of …"), places use the display language's name
-    (:func:`geodata.placenames.display_name`) and say how precise the location is.
+    (:func:`geodata.geo.placenames.display_name`) and say how precise the location is.
     """
     notes = str(row.get("notes", "") or "")
     if len(notes) > NOTES_MAX_CHARS:
@@ -89,7 +89,7 @@ def popup_html(row: pd.Series, lang: str = "en") -> str:
     source = esc(row.get("source"))
     url = row.get("source_url")
     listed = row.get("sources")
-    if isinstance(listed, list) and len(listed) > 1:  # every source of an annotated incident (geodata.curation)
+    if isinstance(listed, list) and len(listed) > 1:  # every source of an annotated incident (geodata.curation.joined)
         rows.append(f"<b>Sources ({len(listed)}):</b>" + sources_html(listed))
     elif isinstance(listed, list) and listed:
         one = listed[0]
@@ -143,7 +143,7 @@ class Payload:
 
 
 def _hexagon_payload(incidents: gpd.GeoDataFrame, types: list[str], colors: list[str]) -> dict:
-    """Aggregate-mode data: one H3 hexagon per occupied cell (see :mod:`geodata.aggregate`).
+    """Aggregate-mode data: one H3 hexagon per occupied cell (see :mod:`geodata.query.aggregate`).
 
     ``lat``/``lon`` are cell centres, ``hex`` each cell's outline as a flat [lat, lon, …] list
     (drawn as-is: the browser needs no H3 library), ``n``/``f`` incident and fatality sums and
@@ -193,13 +193,13 @@ def build_payload(incidents: gpd.GeoDataFrame, mode: str | None = None, lang: st
     }
     if mode == "markers":
         # Popups list every source and the verification status when the caller joined them (the
-        # service does: geodata.curation_service.curated); drawing never reads the store itself.
+        # service does: geodata.service.curation.curated); drawing never reads the store itself.
         rows = [r for _, r in incidents.iterrows()]
         data["r"] = [marker_radius(v) for v in fat]
         data["popup"] = [popup_html(r, lang) for r in rows]
         data["tip"] = [tooltip_text(r, lang) for r in rows]
         data["id"] = [esc(v) for v in incidents["event_id_cnty"].tolist()]
-        # Area of plausible location (metres) for geo_precision 2/3 (see geodata.precision).
+        # Area of plausible location (metres) for geo_precision 2/3 (see geodata.model.precision).
         gp = incidents["geo_precision"] if "geo_precision" in incidents else pd.Series(1, index=incidents.index)
         data["u"] = [uncertainty_radius_m(v) for v in gp]
         if "verification_status" in incidents:  # outline colour = verification status (see the legend)

@@ -17,8 +17,8 @@ from folium.elements import JSCSSMixin
 from folium.plugins import Fullscreen
 from folium.template import Template
 
-from geodata.placenames import LANGUAGES
-from geodata.precision import UNCERTAINTY_RADIUS_M
+from geodata.geo.placenames import LANGUAGES
+from geodata.model.precision import UNCERTAINTY_RADIUS_M
 from geodata.settings import BOUNDARIES_ATTRIBUTION, COUNTRY_BOUNDARY_ATTRIBUTION
 from layers.assets import prune_map_assets
 from layers.geography import OfflineGeography, Panes, geography_payload
@@ -62,7 +62,7 @@ class MapInputs:
     sites: gpd.GeoDataFrame | None = None
     buffers: gpd.GeoDataFrame | None = None
     extra_attributions: list[str] = field(default_factory=list)
-    #: Kosovo outline (geoBoundaries ADM0, :attr:`geodata.layers_data.Context.country`, loaded by the
+    #: Kosovo outline (geoBoundaries ADM0, :attr:`geodata.geo.context.Context.country`, loaded by the
     #: caller); when None the map draws Natural Earth's outline.
     country_boundary: gpd.GeoDataFrame | None = None
     #: Draw the offline geography (outlines and place labels).
@@ -344,7 +344,7 @@ def build_map(
             initial view, so the dashboard mounts it once and a filter change only swaps layers
             (streamlit-folium keys its component on a hash of that script). ``inputs.incidents``
             only sets the initial view and the representation.
-        language: display language of place names (``"en"``, ``"sq"``, ``"sr"``; see :mod:`geodata.placenames`).
+        language: display language of place names (``"en"``, ``"sq"``, ``"sr"``; see :mod:`geodata.geo.placenames`).
         dynamic_view: the language, the representation and the choropleth's metric are set by the
             incident group (:func:`incident_group`), not built in: place labels carry every language,
             the legend holds every representation's and metric's rows and shows those drawn, and the

@@ -7,7 +7,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geodata.placenames import display_name
+from geodata.geo.placenames import display_name
 from layers.html import esc
 from layers.style import box
 

@@ -1,7 +1,7 @@
 """A sequence step-through control for a folium map (top left, under the zoom buttons): choose a sequence, step with ◀ ▶.
 
 Each step shows its incident (ring marker; earlier steps smaller, joined by a path), zooms to the
-step's extent (:func:`geodata.sequences.step_view`, computed in EPSG:32634), and shows the step's
+step's extent (:func:`geodata.curation.sequences.step_view`, computed in EPSG:32634), and shows the step's
 relation, date, summary, verification status and every source, plus a small timeline of the whole
 sequence. Pure Leaflet (no plugin), so it works offline. The open sequence and step live in the
 page's address (``#seq=ID&step=K``), so a link opens the same step.
@@ -17,8 +17,8 @@ import pandas as pd
 from branca.element import MacroElement
 from folium.template import Template
 
-from geodata.curation import Curation, annotate
-from geodata.sequences import RELATION_TEXT, Sequence, step_view
+from geodata.curation.joined import Curation, annotate
+from geodata.curation.sequences import RELATION_TEXT, Sequence, step_view
 from layers.curation_html import sources_html, status_html
 from layers.html import script_json
 
@@ -34,7 +34,7 @@ def sequence_payload(sequences: list[Sequence], incidents: pd.DataFrame, curatio
 
     Args:
         sequences: the sequences to offer.
-        incidents: incident rows (annotated with :func:`geodata.curation.annotate`, or annotated
+        incidents: incident rows (annotated with :func:`geodata.curation.joined.annotate`, or annotated
             here with ``curation``); steps whose incident is not among them are left out, and a
             sequence with no step left is not offered.
         curation: used when ``incidents`` is not annotated yet.

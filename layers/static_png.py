@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from geodata.selection import Selection
+from geodata.model.selection import Selection
 from layers.export_html import attributions, generated_stamp
 from layers.municipalities import (
     choropleth_values,
@@ -59,8 +59,8 @@ def _draw_labels(ax, fig, extent, box_px: tuple[float, float], muni,
     """Place labels inside ``extent``, most important first, skipping any that would collide with a
     label already placed or lie on an incident ring (``rings``, display pixels); a place whose own
     point carries a ring gets its name beside that ring."""
-    from geodata.placenames import display_name
-    from geodata.placenames import map_labels
+    from geodata.geo.placenames import display_name
+    from geodata.geo.placenames import map_labels
 
     labels = map_labels("en")
     if muni is not None and not muni.empty:
@@ -242,7 +242,7 @@ def map_figure(selection: Selection, *, dpi: int = 150, size_in: tuple[float, fl
     handles: list = []
     ax.set_facecolor("#f4f4f2")
 
-    from geodata.places import load_neighbours
+    from geodata.geo.places import load_neighbours
 
     neighbours = load_neighbours()
     # The official outline when the caller loaded one (Selection.country), else Natural Earth's.
@@ -290,7 +290,7 @@ def map_figure(selection: Selection, *, dpi: int = 150, size_in: tuple[float, fl
     elif not inc.empty:
         fat = inc["fatalities"].fillna(0).astype(float).to_numpy()
         sizes = 14 + 22 * np.sqrt(np.clip(fat, 0, None))
-        from geodata.precision import uncertainty_areas
+        from geodata.model.precision import uncertainty_areas
 
         areas = uncertainty_areas(inc)
         if not areas.empty:
@@ -334,7 +334,7 @@ def map_figure(selection: Selection, *, dpi: int = 150, size_in: tuple[float, fl
     fig.suptitle(title, fontsize=12, fontweight="bold", y=0.985)
     fig.text(0.5, 0.925, f"{n:,} incident{'' if n == 1 else 's'} · generated {generated_stamp(generated_at)}",
              ha="center", fontsize=9, color="#333")
-    from geodata.places import (
+    from geodata.geo.places import (
         NEIGHBOURS_ATTRIBUTION,
         PLACES_ATTRIBUTION,
         TOWNS_ATTRIBUTION,

@@ -7,7 +7,7 @@ import math
 from branca.element import MacroElement
 from jinja2 import Template
 
-from geodata.schema import EVENT_TYPES
+from geodata.model.schema import EVENT_TYPES
 from layers.html import esc
 
 #: One colour per ACLED event type (colour-blind-safe Okabe–Ito palette), in EVENT_TYPES order.

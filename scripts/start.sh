@@ -16,7 +16,7 @@ for a in "$@"; do
 done
 bash scripts/setup.sh
 PYBIN=.venv/bin/python
-if ! "$PYBIN" -c 'from geodata.settings import get_settings; from geodata.boundaries import find_boundaries; import sys; sys.exit(0 if find_boundaries(get_settings()) else 1)'; then
+if ! "$PYBIN" -c 'from geodata.settings import get_settings; from geodata.geo.boundaries import find_boundaries; import sys; sys.exit(0 if find_boundaries(get_settings()) else 1)'; then
   echo "start: fetching official municipal boundaries (geoBoundaries 4.0.0, SHA-256 pinned)…"
   "$PYBIN" -m geodata boundaries || echo "start: boundaries not installed (no network?). The map runs without municipality polygons; see README, 'Official boundaries'."
 fi

@@ -10,4 +10,4 @@ echo "test: ruff check"
 .venv/bin/ruff check --quiet .
 echo "test: mypy"
 .venv/bin/mypy
-exec .venv/bin/python -m pytest -rs "$@" tests
+exec .venv/bin/python -m pytest -rsR "$@" tests

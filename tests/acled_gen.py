@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geodata.schema import ACLED_COLUMNS
+from geodata.model.schema import ACLED_COLUMNS
 
 
 def write_acled_csv(path: Path, n: int, seed: int = 1) -> Path:

@@ -1,8 +1,8 @@
 """The older all-layers bundle, for tests: every layer strictly, incidents read through the service.
 
 Tests compare what the dashboard and the exports show with the data as loaded here (counts come from
-the data, never hard-coded). It lived in ``geodata.layers_data`` as a deprecated shim; the package
-itself reads through :class:`geodata.service.IncidentService`.
+the data, never hard-coded). It lived in ``geodata.geo.context`` as a deprecated shim; the package
+itself reads through :class:`geodata.service.incidents.IncidentService`.
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 
-from geodata.boundaries import BoundarySource
-from geodata.incidents import BUNDLED_INCIDENTS
-from geodata.layers_data import context_key
-from geodata.routes import load_routes
+from geodata.geo.boundaries import BoundarySource
+from geodata.ingest.bundled import BUNDLED_INCIDENTS
+from geodata.geo.context import context_key
+from geodata.geo.routes import load_routes
 from geodata.settings import Settings
-from geodata.sites import BUNDLED_SITES, load_sites
+from geodata.geo.sites import BUNDLED_SITES, load_sites
 
 
 @dataclass
@@ -48,13 +48,13 @@ def load_bundle(settings: Settings, include_store: bool = True) -> LayerBundle:
     Returns:
         A :class:`LayerBundle` (incidents with route/site distances).
     Raises:
-        geodata.boundaries.BoundaryError, RouteDataError, SiteDataError: on unusable layer files.
+        geodata.geo.boundaries.BoundaryError, RouteDataError, SiteDataError: on unusable layer files.
         StoreError: if the store cannot be opened.
     """
-    from geodata.boundaries import load_municipalities
-    from geodata.incidents import empty_incidents
-    from geodata.pushdown import add_distances
-    from geodata.service import IncidentService
+    from geodata.geo.boundaries import load_municipalities
+    from geodata.ingest.bundled import empty_incidents
+    from geodata.query.pushdown import add_distances
+    from geodata.service.incidents import IncidentService
 
     municipalities, source = load_municipalities(settings)
     sites = load_sites(BUNDLED_SITES)

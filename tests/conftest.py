@@ -221,7 +221,7 @@ def adm2_path() -> Path:
 @pytest.fixture(scope="session")
 def municipalities(adm2_path):
     """The real municipality layer."""
-    from geodata.boundaries import read_municipalities
+    from geodata.geo.boundaries import read_municipalities
 
     return read_municipalities(adm2_path)
 
@@ -238,14 +238,14 @@ def clean_env(tmp_path, monkeypatch):
 @pytest.fixture
 def no_bundled_curation(monkeypatch, tmp_path):
     """Tests that count statuses/sources/sequences start from none: the bundled curation files are hidden."""
-    import geodata.sequences
-    import geodata.sources
-    import geodata.verification
+    import geodata.curation.sequences
+    import geodata.curation.sources
+    import geodata.curation.verification
 
     absent = tmp_path / "no-bundled-curation"
-    monkeypatch.setattr(geodata.sources, "BUNDLED_SOURCES", absent / "incident_sources.csv")
-    monkeypatch.setattr(geodata.verification, "BUNDLED_VERIFICATION", absent / "verification.csv")
-    monkeypatch.setattr(geodata.sequences, "BUNDLED_SEQUENCES", absent / "sequences.csv")
+    monkeypatch.setattr(geodata.curation.sources, "BUNDLED_SOURCES", absent / "incident_sources.csv")
+    monkeypatch.setattr(geodata.curation.verification, "BUNDLED_VERIFICATION", absent / "verification.csv")
+    monkeypatch.setattr(geodata.curation.sequences, "BUNDLED_SEQUENCES", absent / "sequences.csv")
     return absent
 
 

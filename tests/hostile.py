@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from geodata.enrich import enrich_incidents
-from geodata.filters import FilterSpec
-from geodata.incidents import load_bundled_incidents
-from geodata.routes import load_routes
-from geodata.selection import Selection
+from geodata.geo.enrich import enrich_incidents
+from geodata.model.filters import FilterSpec
+from geodata.ingest.bundled import load_bundled_incidents
+from geodata.geo.routes import load_routes
+from geodata.model.selection import Selection
 from geodata.settings import BUNDLED_DIR
-from geodata.sites import load_sites
+from geodata.geo.sites import load_sites
 
 HOSTILE = (
     "<script>alert(1)</script>",

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import box
 
-from geodata.incidents import to_geodataframe
-from geodata.schema import EVENT_TYPES
-from geodata.validation import validate_incidents
+from geodata.ingest.bundled import to_geodataframe
+from geodata.model.schema import EVENT_TYPES
+from geodata.ingest.validation import validate_incidents
 
 TYPES = list(EVENT_TYPES)
 SUB = {t: subs[0] for t, subs in EVENT_TYPES.items()}

@@ -10,7 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geodata.schema import EVENT_TYPES, INCIDENT_COLUMNS
+from geodata.model.schema import EVENT_TYPES, INCIDENT_COLUMNS
 
 
 def synthetic_incidents(n: int, seed: int = 7) -> gpd.GeoDataFrame:

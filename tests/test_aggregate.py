@@ -1,4 +1,4 @@
-"""Aggregates per H3 hexagon and per municipality (geodata.aggregate)."""
+"""Aggregates per H3 hexagon and per municipality (geodata.query.aggregate)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geodata.aggregate import (
+from geodata.query.aggregate import (
     SUM_COLUMNS, TYPE_COLUMNS, aggregate_by_hexagon, aggregate_by_municipality, combine_counts,
     hex_cells, hexagon_counts, locate_municipality, municipality_counts,
 )
@@ -26,7 +26,7 @@ def test_hex_cells_match_h3_point_by_point():
 
 def test_hex_cells_answers_from_its_cache_exactly_as_h3(monkeypatch):
     """A second request mixing known and new points gets h3's answer for each; the cache is bounded."""
-    import geodata.aggregate as agg
+    import geodata.query.aggregate as agg
 
     monkeypatch.setattr(agg, "_cell_cache", agg._CellCache())
     pts = incidents(400, seed=3)
@@ -98,7 +98,7 @@ def test_empty_selection_gives_empty_or_zero_tables():
 
 
 def test_type_counts_by_hand_with_unknown_types_and_missing_keys():
-    from geodata.aggregate import _type_counts
+    from geodata.query.aggregate import _type_counts
 
     inc = pd.DataFrame({"event_type": ["Battles", "Riots", None, "Nonsense", "Battles", "Riots"],
                         "fatalities": [1, None, 2, 3, 4, 5]})

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 from pyproj import Geod
 
-from geodata import analysis, playback
-from geodata.incidents import load_bundled_incidents
+from geodata.query import analysis, playback
+
+from geodata.ingest.bundled import load_bundled_incidents
 
 
 def frame(rows: list[dict]) -> gpd.GeoDataFrame:

@@ -30,14 +30,14 @@ def _offending(folder: str, forbidden: tuple[str, ...]) -> dict[str, list[str]]:
 
 
 def test_drawing_never_opens_the_store_the_service_or_streamlit():
-    assert _offending("layers", ("geodata.store", "geodata.service", "geodata.curation_service", "geodata.sync",
+    assert _offending("layers", ("geodata.store", "geodata.service", "geodata.sync",
                                  "streamlit", "dashboard")) == {}
 
 
 def test_drawing_never_reads_settings_or_layer_files():
     """Drawing gets what it draws from its caller (the Kosovo outline included: Context.country)."""
-    assert _offending("layers", ("geodata.boundaries", "geodata.routes", "geodata.sites",
-                                 "geodata.layers_data")) == {}
+    assert _offending("layers", ("geodata.geo.boundaries", "geodata.geo.routes", "geodata.geo.sites",
+                                 "geodata.geo.context")) == {}
     readers = {}
     for path in sorted((REPO / "layers").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -56,11 +56,11 @@ def test_command_lines_change_data_only_through_the_service():
     """Users, audit, curation, watch and export commands go through the service; only the ingest
     command still asks the store module whether a store exists and names its error class."""
     bad = {}
-    for path in sorted((REPO / "geodata").glob("cli*.py")):
+    for path in sorted((REPO / "geodata" / "cli").glob("*.py")):
         found = sorted(m for m in _imports(path) if m == "geodata.store" or m.startswith("geodata.store."))
         if found:
             bad[path.name] = found
-    assert bad == {"cli_ingest.py": ["geodata.store"]}
+    assert bad == {"ingest.py": ["geodata.store"]}
 
 
 def _module_graph() -> dict[str, set[str]]:
@@ -89,7 +89,7 @@ def _module_graph() -> dict[str, set[str]]:
 
 def test_no_import_cycles_even_through_imports_inside_functions():
     graph = _module_graph()
-    assert "geodata.service" in graph and graph["geodata.service"]  # the walk sees the package
+    assert "geodata.service.incidents" in graph and graph["geodata.service.incidents"]  # the walk sees the package
     state: dict[str, int] = {}
     cycle: list[str] = []
 
@@ -108,3 +108,25 @@ def test_no_import_cycles_even_through_imports_inside_functions():
         if start not in state and visit(start, []):
             break
     assert cycle == [], " -> ".join(cycle)
+
+
+def test_the_folders_show_the_parts():
+    """geodata/ holds its parts as sub-packages (issue 19 item 5); at the top only the package's entry,
+    the one error hierarchy and the one configuration; every part says in one line what it holds."""
+    top = sorted(p.name for p in (REPO / "geodata").glob("*.py"))
+    assert top == ["__init__.py", "__main__.py", "_errors.py", "settings.py"]
+    parts = sorted(p.parent.name for p in (REPO / "geodata").glob("*/__init__.py"))
+    assert parts == ["cli", "curation", "export", "geo", "ingest", "model", "query", "service", "store", "sync"]
+    for part in parts:
+        doc = ast.get_docstring(ast.parse((REPO / "geodata" / part / "__init__.py").read_text(encoding="utf-8")))
+        assert doc and len(doc.splitlines()[0]) > 20, part
+
+
+def test_the_service_package_is_the_door_pages_import():
+    """``from geodata.service import IncidentService`` is the façade; the names resolve lazily."""
+    import geodata.service as door
+    from geodata.service.curation import CurationService
+    from geodata.service.incidents import IncidentService
+
+    assert door.IncidentService is IncidentService and door.CurationService is CurationService
+    assert set(door.__all__) >= {"IncidentService", "CurationService", "user_message"}

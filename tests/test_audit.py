@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from geodata.actor import act_as, current_actor
+from geodata.model.actor import act_as, current_actor
 from geodata.store import audit_sql, open_store
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def _seeded(store_url):
-    from geodata.incidents import seed_bundled
+    from geodata.ingest.bundled import seed_bundled
 
     store = open_store(store_url)
     seed_bundled(store)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from geodata.boundaries import (
+from geodata.geo.boundaries import (
     BoundaryError, download_boundaries, download_country_boundary, find_boundaries, load_country_boundary,
     load_municipalities,
 )

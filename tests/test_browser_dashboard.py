@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from geodata.filters import FilterSpec, apply_filters
+from geodata.model.filters import FilterSpec, apply_filters
 from tests.bundle import load_bundle
 from geodata.settings import get_settings
 

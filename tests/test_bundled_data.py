@@ -8,10 +8,10 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from geodata.incidents import load_bundled_incidents
-from geodata.routes import load_routes
+from geodata.ingest.bundled import load_bundled_incidents
+from geodata.geo.routes import load_routes
 from geodata.settings import BUNDLED_DIR
-from geodata.sites import load_sites
+from geodata.geo.sites import load_sites
 
 
 def test_every_incident_has_an_http_source_url_and_a_source():

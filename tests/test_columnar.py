@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benchmarks.synthetic import generate, write_acled_csv
-from geodata.actor import maintenance
-from geodata.filters import FilterSpec
+from geodata.model.actor import maintenance
+from geodata.model.filters import FilterSpec
 from geodata.ingest import ingest_file
-from geodata.pushdown import AGGREGATE_COLUMNS, LEAN_COLUMNS
-from geodata.schema import EVENT_TYPES
+from geodata.query.pushdown import AGGREGATE_COLUMNS, LEAN_COLUMNS
+from geodata.model.schema import EVENT_TYPES
 from geodata.store import open_store
 from geodata.store.columnar import MIRROR_COLUMNS, ColumnarMirror, Reads, reads_for
 from geodata.store.records import Proximity
@@ -128,7 +128,7 @@ def test_a_copy_is_kept_only_for_large_stores(filled, store_url):
 
 
 def test_the_service_answers_through_the_copy_from_the_configured_size(tmp_path):
-    from geodata.service import IncidentService
+    from geodata.service.incidents import IncidentService
     from geodata.settings import get_settings
 
     settings = get_settings({"CONFLICTMAP_DATA_DIR": str(tmp_path), "CONFLICTMAP_ANALYTIC_ROWS": "1"})
@@ -144,7 +144,7 @@ def test_the_service_answers_through_the_copy_from_the_configured_size(tmp_path)
 def test_a_curation_change_keeps_the_copy_and_an_undo_rebuilds_it(filled, tmp_path):
     """A status change or a duplicate decision leaves the copied rows as they were (no rebuild: at a
     million that is a 3 s read); an undo changes them (rebuilt); answers stay equal to the store's."""
-    from geodata.curation_service import seed_bundled_curation
+    from geodata.service.curation import seed_bundled_curation
 
     store, reads = filled
     full_reads = []

@@ -8,8 +8,8 @@ import datetime as dt
 
 import pytest
 
-from geodata.boundaries import read_country_boundary
-from geodata.service import IncidentService
+from geodata.geo.boundaries import read_country_boundary
+from geodata.service.incidents import IncidentService
 from geodata.settings import get_settings
 from layers.export_html import build_export
 from layers.static_png import render_png

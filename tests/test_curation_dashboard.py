@@ -5,17 +5,17 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geodata.curation_service import CurationService
-from geodata.sequences import load_bundled_sequences
+from geodata.service.curation import CurationService
+from geodata.curation.sequences import load_bundled_sequences
 from geodata.settings import get_settings
-from geodata.sources import read_sources_file
+from geodata.curation.sources import read_sources_file
 from tests.test_curation_domain import FIX
 
 
 def sequence_app():
     from dashboard import sequences
-    from geodata.curation_service import CurationService
-    from geodata.incidents import load_bundled_incidents
+    from geodata.service.curation import CurationService
+    from geodata.ingest.bundled import load_bundled_incidents
     from geodata.settings import get_settings
 
     with CurationService(get_settings()) as svc:
@@ -26,8 +26,8 @@ def curation_app():
     import streamlit as st
 
     from dashboard import curation
-    from geodata.curation_service import CurationService
-    from geodata.incidents import load_bundled_incidents
+    from geodata.service.curation import CurationService
+    from geodata.ingest.bundled import load_bundled_incidents
     from geodata.settings import get_settings
 
     with CurationService(get_settings()) as svc:
@@ -111,7 +111,7 @@ def test_status_change_form_records_who_and_why_then_undo(seeded):
 
 
 def test_duplicate_dismiss_and_undo_from_the_section(seeded):
-    from geodata.incidents import load_bundled_incidents
+    from geodata.ingest.bundled import load_bundled_incidents
 
     with CurationService(get_settings()) as svc:
         first = svc.suggestions(load_bundled_incidents(), across_datasets=False).iloc[0]
@@ -134,8 +134,8 @@ def test_duplicate_dismiss_and_undo_from_the_section(seeded):
 
 def banjska_app():
     from dashboard import curation
-    from geodata.curation_service import CurationService
-    from geodata.incidents import load_bundled_incidents
+    from geodata.service.curation import CurationService
+    from geodata.ingest.bundled import load_bundled_incidents
     from geodata.settings import get_settings
 
     with CurationService(get_settings()) as svc:
@@ -144,7 +144,7 @@ def banjska_app():
 
 def test_two_steps_of_one_sequence_are_never_offered_as_a_merge(clean_env):
     # Issue 21 item 7: the Banjska ambush (0024) and the monastery siege (0025) are steps of one bundled sequence.
-    from geodata.incidents import load_bundled_incidents
+    from geodata.ingest.bundled import load_bundled_incidents
 
     with CurationService(get_settings()) as svc:
         assert any({"CM-XKX-0024", "CM-XKX-0025"} <= set(q.event_ids) for q in svc.sequences())
@@ -160,7 +160,7 @@ def test_two_steps_of_one_sequence_are_never_offered_as_a_merge(clean_env):
 
 def test_dashboard_compares_within_one_dataset_only_when_asked(curation_env):
     # Two bundled rows (one dataset) close in time and place: suggested only after ticking the box, like `--all`.
-    from geodata.incidents import load_bundled_incidents
+    from geodata.ingest.bundled import load_bundled_incidents
 
     incidents = load_bundled_incidents()
     with CurationService(get_settings()) as svc:
@@ -173,8 +173,8 @@ def test_dashboard_compares_within_one_dataset_only_when_asked(curation_env):
         import streamlit as st
 
         from dashboard import curation
-        from geodata.curation_service import CurationService
-        from geodata.incidents import load_bundled_incidents
+        from geodata.service.curation import CurationService
+        from geodata.ingest.bundled import load_bundled_incidents
         from geodata.settings import get_settings
 
         with CurationService(get_settings()) as svc:

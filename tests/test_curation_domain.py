@@ -9,22 +9,22 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geodata.curation import Curation, annotate, for_export, sources_text
-from geodata.duplicates import (
+from geodata.curation.joined import Curation, annotate, for_export, sources_text
+from geodata.curation.duplicates import (
     DecisionLog,
     DuplicateError,
     apply_merges,
     notes_similarity,
     suggest_duplicates,
 )
-from geodata.incidents import load_bundled_incidents
-from geodata.sources import (
+from geodata.ingest.bundled import load_bundled_incidents
+from geodata.curation.sources import (
     Source,
     independent_outlets,
     parse_sources,
     read_sources_file,
 )
-from geodata.verification import (
+from geodata.curation.verification import (
     VerificationError,
     VerificationLog,
     check_transition,
@@ -156,7 +156,7 @@ def test_confirm_merges_sources_and_keeps_aliases_undo_restores(bundled):
 def test_annotate_and_export_shapes(bundled):
     cur = Curation(sources=read_sources_file(FIX / "incident_sources.csv").sources,
                    statuses={"CM-XKX-0028": "disputed"}, reasons={"CM-XKX-0028": "counts differ"})
-    from geodata.sequences import load_bundled_sequences
+    from geodata.curation.sequences import load_bundled_sequences
     cur = Curation(cur.sources, cur.statuses, cur.reasons, load_bundled_sequences(FIX / "sequences.csv"))
     out = annotate(bundled, cur).set_index("event_id_cnty")
     assert out.loc["CM-XKX-0028", "verification_status"] == "disputed"
@@ -175,9 +175,9 @@ def test_annotate_and_export_shapes(bundled):
 
 def test_bundled_curation_files_are_entirely_valid(bundled, caplog):
     """The bundled curation files load without a single bad row."""
-    from geodata.sequences import BUNDLED_SEQUENCES, parse_sequences
-    from geodata.sources import BUNDLED_SOURCES
-    from geodata.verification import BUNDLED_VERIFICATION
+    from geodata.curation.sequences import BUNDLED_SEQUENCES, parse_sequences
+    from geodata.curation.sources import BUNDLED_SOURCES
+    from geodata.curation.verification import BUNDLED_VERIFICATION
 
     def read(path):
         return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
@@ -188,7 +188,7 @@ def test_bundled_curation_files_are_entirely_valid(bundled, caplog):
     assert parse_verification(read(BUNDLED_VERIFICATION), ids)[1] == []
     seqs, issues = parse_sequences(read(BUNDLED_SEQUENCES), ids)
     assert issues == [] and len(seqs) >= 5
-    from geodata.curation import bundled_curation
+    from geodata.curation.joined import bundled_curation
 
     cur = bundled_curation()
     assert len(cur.sources) >= len(ids) and len(cur.sequences) >= 5
@@ -196,7 +196,7 @@ def test_bundled_curation_files_are_entirely_valid(bundled, caplog):
 
 
 def test_bundled_loader_keeps_good_rows_and_logs_bad_ones(tmp_path, caplog):
-    from geodata.sources import load_bundled_sources
+    from geodata.curation.sources import load_bundled_sources
 
     f = tmp_path / "incident_sources.csv"
     f.write_text("event_id_cnty,url,outlet,published,language,archive_url\n"
@@ -210,7 +210,7 @@ def test_bundled_loader_keeps_good_rows_and_logs_bad_ones(tmp_path, caplog):
 def test_steps_of_one_sequence_are_never_suggested_as_duplicates():
     import geopandas as gpd
 
-    from geodata.duplicates import sequence_pairs, suggest_duplicates
+    from geodata.curation.duplicates import sequence_pairs, suggest_duplicates
 
     rows = pd.DataFrame({"event_id_cnty": ["A-1", "A-2", "A-3"], "event_date": ["2023-09-24"] * 3,
                          "latitude": [42.9733, 42.9714, 42.9720], "longitude": [20.7808, 20.7825, 20.7810],

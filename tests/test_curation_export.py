@@ -9,12 +9,12 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from geodata.curation import Curation, annotate
-from geodata.curation_service import CurationService
-from geodata.export import export_bytes, to_geopackage_bytes
-from geodata.sequences import load_bundled_sequences
+from geodata.curation.joined import Curation, annotate
+from geodata.service.curation import CurationService
+from geodata.export.data import export_bytes, to_geopackage_bytes
+from geodata.curation.sequences import load_bundled_sequences
 from geodata.settings import get_settings
-from geodata.sources import read_sources_file
+from geodata.curation.sources import read_sources_file
 from layers.incidents import popup_html
 from tests.test_curation_domain import FIX
 from tests.test_export_html import bundled_selection

@@ -8,18 +8,18 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geodata.curation import annotate
-from geodata.duplicates import DuplicateError
-from geodata.incidents import read_incident_table
-from geodata.schema import INCIDENT_COLUMNS
-from geodata.sequences import load_bundled_sequences
+from geodata.curation.joined import annotate
+from geodata.curation.duplicates import DuplicateError
+from geodata.ingest.bundled import read_incident_table
+from geodata.model.schema import INCIDENT_COLUMNS
+from geodata.curation.sequences import load_bundled_sequences
 from geodata.settings import BUNDLED_DIR
-from geodata.sources import read_sources_file
+from geodata.curation.sources import read_sources_file
 from geodata.store import StoreError, open_store
 from geodata.store.curation_sql import CurationStore
 from geodata.store.migrations import MIGRATIONS
 from geodata.store.records import UploadMeta, row_columns
-from geodata.verification import VerificationError, load_bundled_verification
+from geodata.curation.verification import VerificationError, load_bundled_verification
 
 FIX = Path(__file__).resolve().parent / "data" / "analyst"
 
@@ -172,7 +172,7 @@ def test_previous_release_store_upgrades_in_place_and_loses_nothing(store_url, b
 
 
 def test_status_filter_is_evaluated_in_the_store(store_url, bundled_valid):
-    from geodata.filters import FilterSpec, filter_mask
+    from geodata.model.filters import FilterSpec, filter_mask
 
     store = _filled(store_url, bundled_valid)
     cs = CurationStore(store)
@@ -195,8 +195,8 @@ def test_status_filter_is_evaluated_in_the_store(store_url, bundled_valid):
 
 def test_bundled_curation_is_seeded_once_whatever_is_bundled(tmp_path, bundled_valid):
     """The real bundled files (when present) land in the store exactly; reopening seeds nothing twice."""
-    from geodata.sequences import load_bundled_sequences as sequences
-    from geodata.sources import load_bundled_sources
+    from geodata.curation.sequences import load_bundled_sequences as sequences
+    from geodata.curation.sources import load_bundled_sources
     from geodata.store.curation_sql import open_curation
 
     url = f"sqlite:///{tmp_path / 's.sqlite'}"

@@ -1,6 +1,6 @@
 """The Streamlit dashboard through AppTest: filters, URL state, map arguments, notices, pages.
 
-Every expected count is computed with :func:`geodata.filters.apply_filters` on the same data the
+Every expected count is computed with :func:`geodata.model.filters.apply_filters` on the same data the
 app loads (same settings), never hard-coded.
 """
 
@@ -19,11 +19,11 @@ pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from dashboard import state as S  # noqa: E402
-from geodata import playback  # noqa: E402
-from geodata.boundaries import HOW_TO_GET_BOUNDARIES  # noqa: E402
-from geodata.filters import FilterSpec, actor_options, apply_filters  # noqa: E402
+from geodata.query import playback  # noqa: E402
+from geodata.geo.boundaries import HOW_TO_GET_BOUNDARIES  # noqa: E402
+from geodata.model.filters import FilterSpec, actor_options, apply_filters  # noqa: E402
 from tests.bundle import load_bundle  # noqa: E402
-from geodata.selection import Selection  # noqa: E402
+from geodata.model.selection import Selection  # noqa: E402
 from geodata.settings import get_settings  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -256,7 +256,7 @@ def test_clicked_incident_details(bundle):
     at.session_state[key] = {"last_object_clicked": {"lat": target.geometry.y + 0.0005, "lng": target.geometry.x}}
     at.run()
     assert not at.exception
-    from geodata.analysis import nearest_incident
+    from geodata.query.analysis import nearest_incident
 
     row = nearest_incident(bundle.incidents, target.geometry.y + 0.0005, target.geometry.x)
     details = at.dataframe[0].value
@@ -411,7 +411,7 @@ def test_clicked_incident_shows_the_curation_section_and_records_a_status(bundle
     assert any(t.startswith("Sources (") for t in shown)
     assert "Possible duplicates" in shown
     event_id = at.dataframe[0].value.set_index("field").loc["Event id", "value"]
-    from geodata.curation_service import CurationService
+    from geodata.service.curation import CurationService
 
     with CurationService(get_settings()) as svc:
         before = svc.history(event_id)
@@ -427,7 +427,7 @@ def test_clicked_incident_shows_the_curation_section_and_records_a_status(bundle
 
 
 def test_verification_status_filter_url_and_reset(bundle):
-    from geodata.curation_service import with_curation
+    from geodata.service.curation import with_curation
 
     annotated = with_curation(bundle.incidents)
     want = int((annotated["verification_status"].fillna("reported") == "disputed").sum())
@@ -447,9 +447,9 @@ def test_verification_status_filter_url_and_reset(bundle):
 
 
 def test_table_tells_precision_status_and_one_spelling(bundle):
-    from geodata.curation_service import with_curation
-    from geodata.placenames import display_name
-    from geodata.precision import precision_columns
+    from geodata.service.curation import with_curation
+    from geodata.geo.placenames import display_name
+    from geodata.model.precision import precision_columns
 
     rows = table_rows(run_app()).set_index("event_id_cnty")
     assert len(rows) == len(bundle.incidents)
@@ -465,7 +465,7 @@ def test_table_tells_precision_status_and_one_spelling(bundle):
 
 
 def test_proximity_count_tells_within_from_possibly(bundle):
-    from geodata.precision import proximity_classes, proximity_text
+    from geodata.model.precision import proximity_classes, proximity_text
 
     sites = bundle.sites
     km = 2.0
@@ -487,7 +487,7 @@ def test_proximity_count_tells_within_from_possibly(bundle):
 
 
 def test_display_language_names_places_everywhere(bundle):
-    from geodata.placenames import display_name
+    from geodata.geo.placenames import display_name
 
     munis = sorted(set(bundle.incidents["municipality"].dropna()))
     at = run_app()
@@ -525,7 +525,7 @@ def test_filter_summary_spells_places_as_the_map_does(bundle):
 
 
 def test_where_text_uses_one_spelling():
-    from geodata.placenames import where
+    from geodata.geo.placenames import where
 
     assert where("Banjska", "Zveçan") == "Banjska, Zvečan"
     assert where("Zvecan", "Zveçan") == "Zvečan"
@@ -552,7 +552,7 @@ def test_bogus_link_notice_is_plain_words_and_one_short_paragraph(bundle):
 
 def test_clicked_incident_details_use_one_spelling(bundle):
     """Issue 21 item 6: the details table names places as the map does ("Zvečan" in English, never "Zveçan")."""
-    from geodata.placenames import where
+    from geodata.geo.placenames import where
 
     at = run_app()
     zv = bundle.incidents[bundle.incidents["municipality"].astype(str).str.contains("Zve")]

@@ -1,7 +1,7 @@
 """What a user changes shows at once (issue 9 item 5) and no user text becomes Markdown (issue 11.6),
 through AppTest of the whole dashboard.
 
-Counts are computed from the same data with :func:`geodata.filters.apply_filters`, never hard-coded.
+Counts are computed from the same data with :func:`geodata.model.filters.apply_filters`, never hard-coded.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ pytest.importorskip("streamlit")
 
 from dashboard import state as S  # noqa: E402
 from dashboard.text import md_escape  # noqa: E402
-from geodata.filters import FilterSpec, apply_filters  # noqa: E402
+from geodata.model.filters import FilterSpec, apply_filters  # noqa: E402
 from tests.bundle import load_bundle  # noqa: E402
 from geodata.settings import get_settings  # noqa: E402
 from tests.acled_gen import write_acled_csv  # noqa: E402

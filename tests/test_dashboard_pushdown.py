@@ -1,7 +1,7 @@
 """The dashboard with a store larger than CONFLICTMAP_PUSHDOWN_ROWS: selections come from the store.
 
 The threshold is set low (the setting, not a million rows); every expected count is computed with
-:func:`geodata.filters.apply_filters` over all incidents loaded in memory with the same settings.
+:func:`geodata.model.filters.apply_filters` over all incidents loaded in memory with the same settings.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import pytest
 pytest.importorskip("streamlit")
 
 from dashboard import state as S  # noqa: E402
-from geodata.facets import StoreFacets  # noqa: E402
-from geodata.filters import FilterSpec, apply_filters  # noqa: E402
+from geodata.query.facets import StoreFacets  # noqa: E402
+from geodata.model.filters import FilterSpec, apply_filters  # noqa: E402
 from geodata.ingest import ingest_file  # noqa: E402
 from tests.bundle import load_bundle  # noqa: E402
 from geodata.settings import get_settings  # noqa: E402
@@ -25,7 +25,7 @@ from tests.test_dashboard_app import drawn_incidents, map_args, run_app, shown_c
 
 STORED = 300
 #: The store also holds the bundled incidents (seeded as an upload): its count includes them.
-IN_STORE = STORED + len(__import__("geodata.incidents", fromlist=["x"]).load_bundled_incidents())
+IN_STORE = STORED + len(__import__("geodata.ingest.bundled", fromlist=["x"]).load_bundled_incidents())
 LARGE_STORE = re.compile(r"Large store \(([\d,]+) incidents\)")
 
 

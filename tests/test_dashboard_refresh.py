@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from dashboard import data
-from geodata.filters import FilterSpec
-from geodata.service import IncidentService
+from geodata.model.filters import FilterSpec
+from geodata.service.incidents import IncidentService
 from geodata.settings import get_settings
 from tests.test_service import acled_csv, ids_rows
 

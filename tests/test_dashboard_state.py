@@ -7,11 +7,11 @@ import datetime as dt
 import pytest
 
 from dashboard import state as S
-from geodata.filters import FilterSpec
-from geodata.incidents import load_bundled_incidents
-from geodata.routes import load_routes
+from geodata.model.filters import FilterSpec
+from geodata.ingest.bundled import load_bundled_incidents
+from geodata.geo.routes import load_routes
 from geodata.settings import get_settings
-from geodata.sites import load_sites
+from geodata.geo.sites import load_sites
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def test_view_options_in_the_url():
     bad = {"map": ["custom"], "metric": ["<b>"], "step": ["year"]}
     assert S.ViewOptions.from_query_params(lambda k: bad.get(k, [])) == S.ViewOptions()
     assert S.ViewOptions.from_query_params(lambda k: bad.get(k, []), custom_tiles=True).basemap == "custom"
-    assert set(S.VIEW_KEYS.values()).isdisjoint(__import__("geodata.filters", fromlist=["QUERY_KEYS"]).QUERY_KEYS.values())
+    assert set(S.VIEW_KEYS.values()).isdisjoint(__import__("geodata.model.filters", fromlist=["QUERY_KEYS"]).QUERY_KEYS.values())
 
 
 def test_tiles_for_each_basemap():

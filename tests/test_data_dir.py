@@ -107,7 +107,7 @@ def test_the_conflictmap_command_moves_the_old_store_and_says_so_in_one_line(tmp
     sqlite3.connect(site / "var" / "incidents.sqlite").close()
     elsewhere = tmp_path / "work"
     elsewhere.mkdir()
-    out = subprocess.run([sys.executable, "-c", "import sys; from geodata.console import main; sys.exit(main(['uploads']))"],
+    out = subprocess.run([sys.executable, "-c", "import sys; from geodata.cli.console import main; sys.exit(main(['uploads']))"],
                          cwd=elsewhere, env=_env(site, tmp_path / "xdg"), capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     notices = [ln for ln in out.stderr.splitlines() if ln.startswith("conflictmap: moved the store")]

@@ -7,12 +7,12 @@ import pytest
 from pyproj import Geod
 from shapely.geometry import LineString, Point
 
-from geodata.enrich import assign_municipality, buffer_features, enrich_incidents, nearest, within_km
-from geodata.incidents import load_bundled_incidents
-from geodata.municipalities import canonical_municipality
-from geodata.routes import load_routes
+from geodata.geo.enrich import assign_municipality, buffer_features, enrich_incidents, nearest, within_km
+from geodata.ingest.bundled import load_bundled_incidents
+from geodata.geo.municipalities import canonical_municipality
+from geodata.geo.routes import load_routes
 from geodata.settings import BUNDLED_DIR
-from geodata.sites import load_sites
+from geodata.geo.sites import load_sites
 
 GEOD = Geod(ellps="WGS84")
 

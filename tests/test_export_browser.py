@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from geodata.filters import FilterSpec
-from geodata.routes import load_routes
-from geodata.selection import Selection
+from geodata.model.filters import FilterSpec
+from geodata.geo.routes import load_routes
+from geodata.model.selection import Selection
 from geodata.settings import BUNDLED_DIR
-from geodata.sites import load_sites
+from geodata.geo.sites import load_sites
 from layers.export_html import build_export
 from tests.hostile import HOSTILE, hostile_selection
 from tests.synthetic import synthetic_incidents

@@ -16,10 +16,10 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from geodata.export import export_bytes, neutralise_formulas, to_csv_bytes, to_geojson_bytes, write_geopackage, export_layers
-from geodata.filter_args import add_filter_arguments, spec_from_args
-from geodata.filters import FilterSpec
-from geodata.selection import Selection
+from geodata.export.data import export_bytes, neutralise_formulas, to_csv_bytes, to_geojson_bytes, write_geopackage, export_layers
+from geodata.cli.filter_args import add_filter_arguments, spec_from_args
+from geodata.model.filters import FilterSpec
+from geodata.model.selection import Selection
 from layers.static_png import render_png
 from layers.style import EVENT_COLORS
 from tests.hostile import hostile_selection

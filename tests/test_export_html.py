@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from geodata.enrich import enrich_incidents
-from geodata.filters import FilterSpec, apply_filters
-from geodata.incidents import load_bundled_incidents
-from geodata.routes import load_routes
-from geodata.curation_service import curated
-from geodata.selection import Selection
+from geodata.geo.enrich import enrich_incidents
+from geodata.model.filters import FilterSpec, apply_filters
+from geodata.ingest.bundled import load_bundled_incidents
+from geodata.geo.routes import load_routes
+from geodata.service.curation import curated
+from geodata.model.selection import Selection
 from geodata.settings import BUNDLED_DIR
-from geodata.sites import load_sites
+from geodata.geo.sites import load_sites
 from layers.assets import external_references
 from layers.export_html import MAX_EXPORT_BYTES, ExportTooLargeError, build_export, export_map_html
 from tests.hostile import hostile_selection

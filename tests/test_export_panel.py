@@ -16,7 +16,7 @@ def _app(repo: str) -> None:
 
     sys.path.insert(0, repo)
     from dashboard import export_panel
-    from geodata.filters import FilterSpec
+    from geodata.model.filters import FilterSpec
     from tests.test_export_html import bundled_selection
 
     export_panel.render(bundled_selection(FilterSpec(event_types=("Battles",))))

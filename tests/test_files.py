@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from geodata._errors import OutputError
-from geodata.files import write_bytes_atomic
-from geodata.textsafe import printable
+from geodata.export.files import write_bytes_atomic
+from geodata.export.textsafe import printable
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -9,16 +9,16 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point
 
-from geodata.placenames import display_name, matches, spellings
-from geodata.places import (
+from geodata.geo.placenames import display_name, matches, spellings
+from geodata.geo.places import (
     BUNDLED_PLACES,
     PlaceDataError,
     load_neighbours,
     load_places,
     load_towns,
 )
-from geodata.placenames import map_labels
-from geodata.precision import (
+from geodata.geo.placenames import map_labels
+from geodata.model.precision import (
     date_text,
     location_precision_text,
     plural,
@@ -131,7 +131,7 @@ def test_municipality_classes_suit_small_counts(values, breaks):
 
 
 def test_integer_ticks_and_count_labels():
-    from geodata.analysis import count_label, integer_ticks
+    from geodata.query.analysis import count_label, integer_ticks
 
     assert integer_ticks(3) == [0, 1, 2, 3]
     assert integer_ticks(0) == [0, 1]
@@ -143,7 +143,7 @@ def test_integer_ticks_and_count_labels():
 
 
 def test_precision_columns_for_tables_and_exports():
-    from geodata.precision import precision_columns
+    from geodata.model.precision import precision_columns
 
     df = pd.DataFrame({"event_date": ["2025-03-07", "2023-09-24"], "time_precision": [2, 1], "geo_precision": [3, 1]})
     out = precision_columns(df)

@@ -93,9 +93,9 @@ def test_escape_codes_in_file_name_never_reach_the_terminal(tmp_path):
 
 @pytest.mark.parametrize("name", LAYER_FILES)
 def test_bad_layer_file_raises_one_clear_data_error(name):
-    from geodata.boundaries import read_municipalities
-    from geodata.routes import load_routes
-    from geodata.sites import load_sites
+    from geodata.geo.boundaries import read_municipalities
+    from geodata.geo.routes import load_routes
+    from geodata.geo.sites import load_sites
 
     want = EXPECTED[name]
     loader = {"routes": load_routes, "boundaries": read_municipalities, "sites": load_sites}[want["layer"]]
@@ -106,7 +106,7 @@ def test_bad_layer_file_raises_one_clear_data_error(name):
 
 
 def test_unreadable_boundaries_setting_is_a_project_error(tmp_path, clean_env):
-    from geodata.boundaries import find_boundaries, read_municipalities
+    from geodata.geo.boundaries import find_boundaries, read_municipalities
     from geodata.settings import get_settings
 
     bad = tmp_path / "adm2.geojson"
@@ -122,7 +122,7 @@ def test_hostile_rows_land_and_read_back_the_same_on_both_back_ends(name, store_
     """Issue 18: the corpus against PostGIS too. Every accepted row of every hostile file is stored
     and read back exactly as validated (control characters, huge numbers, odd encodings), on SQLite
     and PostGIS alike; a second ingest stores nothing new."""
-    from geodata.actor import maintenance
+    from geodata.model.actor import maintenance
     from geodata.ingest import ingest_file
     from geodata.store import open_store
 

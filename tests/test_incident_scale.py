@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geodata.filters import FilterSpec, apply_filters, filter_mask
-from geodata.schema import split_multi
+from geodata.model.filters import FilterSpec, apply_filters, filter_mask
+from geodata.model.schema import split_multi
 from layers import incidents as layer
 from layers.map import MapInputs, build_map
 from tests.scale_data import incidents

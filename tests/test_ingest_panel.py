@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def test_geodata_does_not_import_streamlit():
-    code = ("import sys, geodata.ingest, geodata.store, geodata.cli_ingest; "
+    code = ("import sys, geodata.ingest, geodata.store, geodata.cli.ingest; "
             "sys.exit(1 if 'streamlit' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO).returncode == 0
 
@@ -40,7 +40,7 @@ def test_a_saved_mapping_fills_the_editor():
     and a field whose column the file lacks stays unmapped."""
     from dashboard.upload_panel import mapping_widget_values
     from geodata.ingest import ColumnMapping
-    from geodata.schema import INCIDENT_COLUMNS
+    from geodata.model.schema import INCIDENT_COLUMNS
 
     saved = ColumnMapping({"event_date": "Datum", "latitude": "Lat", "longitude": "Lon", "notes": "Missing"})
     values = mapping_widget_values(ColumnMapping.from_json(saved.to_json()), ["Datum", "Lat", "Lon", "Other"])
@@ -72,7 +72,7 @@ def _upload(at, name, data):
 def test_upload_words_preview_and_report_that_stays(tmp_path):
     import datetime as dt
 
-    from geodata.service import IncidentService
+    from geodata.service.incidents import IncidentService
     from geodata.settings import get_settings
 
     data = _messy_csv(tmp_path / "messy.csv")

@@ -8,10 +8,10 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from geodata.incidents import load_bundled_incidents, to_geodataframe
-from geodata.routes import load_routes
+from geodata.ingest.bundled import load_bundled_incidents, to_geodataframe
+from geodata.geo.routes import load_routes
 from geodata.settings import BUNDLED_DIR
-from geodata.sites import load_sites
+from geodata.geo.sites import load_sites
 from layers.assets import external_references, inline_assets
 from layers.html import esc, safe_link, safe_url, script_json
 from layers.incidents import CLUSTER_LIMIT, MARKER_LIMIT, build_payload, choose_representation, popup_html

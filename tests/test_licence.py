@@ -10,11 +10,11 @@ import sqlite3
 import pandas as pd
 import pytest
 
-from geodata import licence
-from geodata.export import export_bytes
-from geodata.incidents import to_geodataframe
-from geodata.selection import Selection
-from geodata.validation import validate_incidents
+from geodata.export import licence
+from geodata.export.data import export_bytes
+from geodata.ingest.bundled import to_geodataframe
+from geodata.model.selection import Selection
+from geodata.ingest.validation import validate_incidents
 
 ACLED_NOTE = "Synthetic ACLED-only note about a clash."
 ACLED_ACTOR = "Synthetic ACLED Actor"

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from geodata.boundaries import read_country_boundary
-from geodata.filters import FilterSpec
+from geodata.geo.boundaries import read_country_boundary
+from geodata.model.filters import FilterSpec
 from layers.export_html import build_export
 from tests.test_export_browser import ARGS, ARTIFACTS, CHROMIUM, WHEN
 from tests.test_export_html import bundled_selection

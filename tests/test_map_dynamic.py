@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import folium
 
-from geodata.incidents import load_bundled_incidents
+from geodata.ingest.bundled import load_bundled_incidents
 from layers.assets import JQUERY_JS, localize_links
 from layers.map import MAX_ZOOM, MapInputs, build_map, incident_group, layer_control
 

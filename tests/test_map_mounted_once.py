@@ -3,7 +3,7 @@
 A value set inside the map's window (its iframe document) survives a filter change: the map was
 updated in place, not rebuilt. The layer control's "Incidents (N)" follows the new selection, the
 choropleth and buffers are layers of the selection, and the reader's pan and zoom are kept. Counts
-come from the data (:func:`geodata.filters.apply_filters` on the bundled layers), never hard-coded.
+come from the data (:func:`geodata.model.filters.apply_filters` on the bundled layers), never hard-coded.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from geodata.filters import FilterSpec, apply_filters
+from geodata.model.filters import FilterSpec, apply_filters
 from tests.bundle import load_bundle
 from geodata.settings import get_settings
 from tests.test_browser_dashboard import CHROMIUM, CHROMIUM_ARGS, MAP_IFRAME, offline_router
@@ -110,12 +110,12 @@ def test_a_language_switch_renames_places_in_the_mounted_map(server):  # noqa: F
     pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     from playwright.sync_api import sync_playwright
 
-    from geodata.places import load_places
+    from geodata.geo.places import load_places
 
     places = load_places().set_index("place_id")
     zvecan = places.loc["PLACE-002"]  # Zvečan / Zveçan / Zvečan; North Mitrovica / Mitrovicë e Veriut / Severna Mitrovica
     north = places.loc["PLACE-001"]
-    from geodata.sites import load_sites
+    from geodata.geo.sites import load_sites
 
     banjska = load_sites().set_index("site_id").loc["SITE-001"]  # Banjska Monastery / Manastiri i Banjskës
     port, _env = server

@@ -8,8 +8,8 @@ from pathlib import Path
 import matplotlib.image as mpimg
 import numpy as np
 
-from geodata.filters import FilterSpec
-from geodata.selection import Selection
+from geodata.model.filters import FilterSpec
+from geodata.model.selection import Selection
 from layers.static_png import DENSITY_LIMIT, _nice_length, map_figure, render_png
 from layers.style import EVENT_COLORS
 from tests.synthetic import synthetic_incidents

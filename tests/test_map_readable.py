@@ -14,7 +14,7 @@ from tests.test_export_html import bundled_selection
 from tests.test_map_browser import browser, no_installed_outline, open_map  # noqa: F401 (fixtures)
 
 from layers.export_html import build_export
-from geodata.selection import Selection
+from geodata.model.selection import Selection
 
 BOX = "e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; }"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from geodata import console
+from geodata.cli import console
 
 REPO = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
@@ -28,7 +28,7 @@ def test_pyproject_pins_are_requirements_pins():
 
 
 def test_entry_point_and_markers():
-    assert PYPROJECT["project"]["scripts"] == {"conflictmap": "geodata.console:main"}
+    assert PYPROJECT["project"]["scripts"] == {"conflictmap": "geodata.cli.console:main"}
     markers = {m.split(":")[0] for m in PYPROJECT["tool"]["pytest"]["ini_options"]["markers"]}
     assert markers == {"unit", "apptest", "browser", "postgis", "slow"}
 

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from geodata._errors import ConflictmapError
 from geodata.ingest import prepare, store_prepared
-from geodata.schema import INCIDENT_COLUMNS
+from geodata.model.schema import INCIDENT_COLUMNS
 from geodata.store import open_store
-from geodata.validation import validate_incidents
+from geodata.ingest.validation import validate_incidents
 
 #: Bounded so the file runs in seconds (each validation costs ~0.1-0.2 s of pandas overhead); derandomized
 #: so CI is repeatable. Raise max_examples locally to search harder.

@@ -8,14 +8,14 @@ import pandas as pd
 import pytest
 
 from benchmarks.synthetic import generate, write_acled_csv
-from geodata.enrich import enrich_incidents
-from geodata.filters import FilterSpec, apply_filters
-from geodata.incidents import load_bundled_incidents, to_geodataframe
+from geodata.geo.enrich import enrich_incidents
+from geodata.model.filters import FilterSpec, apply_filters
+from geodata.ingest.bundled import load_bundled_incidents, to_geodataframe
 from geodata.ingest import ingest_file
-from geodata.pushdown import select_incidents
-from geodata.routes import load_routes
+from geodata.query.pushdown import select_incidents
+from geodata.geo.routes import load_routes
 from geodata.settings import get_settings
-from geodata.sites import load_sites
+from geodata.geo.sites import load_sites
 from geodata.store import open_store
 
 
@@ -102,7 +102,7 @@ def test_lean_view_of_the_aggregate_map_counts_every_incident(filled_store):
 
 
 def test_an_over_selecting_count_falls_back_to_a_full_read(filled_store):
-    from geodata.pushdown import count_matching
+    from geodata.query.pushdown import count_matching
 
     spec = FilterSpec(actors=("Synthetic actor 1",))  # LIKE also matches "Synthetic actor 10"
     exact = select_incidents(filled_store, spec)
@@ -114,7 +114,7 @@ def test_an_over_selecting_count_falls_back_to_a_full_read(filled_store):
 
 @pytest.mark.parametrize("lean_above", [None, 10])
 def test_proximity_is_narrowed_in_sql_with_the_same_answer(filled_store, lean_above):
-    from geodata.pushdown import count_matching
+    from geodata.query.pushdown import count_matching
 
     routes, sites = load_routes(get_settings({}).routes_file), load_sites()
     spec = FilterSpec(start=dt.date(2016, 1, 1), near_routes=(routes["name"].iloc[0],), near_sites=(sites["name_en"].iloc[0],),
@@ -137,8 +137,8 @@ def test_distances_from_many_sessions_at_once_never_lose_a_point(monkeypatch):
 
     import numpy as np
 
-    import geodata.pushdown as pushdown
-    from geodata.incidents import to_geodataframe
+    import geodata.query.pushdown as pushdown
+    from geodata.ingest.bundled import to_geodataframe
 
     monkeypatch.setattr(pushdown, "DISTANCE_CACHE_POINTS", 50)
     routes, sites = load_routes(get_settings({}).routes_file), load_sites()

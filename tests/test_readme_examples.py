@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from geodata.routes import load_routes
-from geodata.sequences import load_bundled_sequences
+from geodata.geo.routes import load_routes
+from geodata.curation.sequences import load_bundled_sequences
 from geodata.settings import BUNDLED_DIR
-from geodata.sites import load_sites
+from geodata.geo.sites import load_sites
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from geodata._errors import InputError, PermissionDenied
-from geodata.actor import act_as, maintenance
-from geodata.roles import ACTION_ROLE, ROLES, allows, needed_role
+from geodata.model.actor import act_as, maintenance
+from geodata.model.roles import ACTION_ROLE, ROLES, allows, needed_role
 from geodata.store import audit_sql, open_store, users_sql
 from geodata.store.curation_sql import CurationStore
 
@@ -38,7 +38,7 @@ def test_the_role_table_orders_the_roles():
 @pytest.fixture
 def team_store(store_url):
     """A store with the bundled incidents (seeded as upkeep) and a team of three."""
-    from geodata.incidents import seed_bundled
+    from geodata.ingest.bundled import seed_bundled
 
     store = open_store(store_url)
     with maintenance():

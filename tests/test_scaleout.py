@@ -1,4 +1,4 @@
-"""The Dask-GeoPandas path (geodata.scaleout) yields what the in-memory path yields."""
+"""The Dask-GeoPandas path (geodata.query.scaleout) yields what the in-memory path yields."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import pytest
 distributed = pytest.importorskip("dask.distributed", reason="dask.distributed is in requirements.txt")
 
 from benchmarks.synthetic import SYNTHETIC_NOTE, generate, write_acled_csv  # noqa: E402
-from geodata import aggregate, scaleout  # noqa: E402
-from geodata.boundaries import read_municipalities  # noqa: E402
-from geodata.incidents import to_geodataframe  # noqa: E402
-from geodata.validation import validate_incidents  # noqa: E402
+from geodata.query import aggregate, scaleout  # noqa: E402
+from geodata.geo.boundaries import read_municipalities  # noqa: E402
+from geodata.ingest.bundled import to_geodataframe  # noqa: E402
+from geodata.ingest.validation import validate_incidents  # noqa: E402
 from tests.scale_data import two_boxes  # noqa: E402
 
 

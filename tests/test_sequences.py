@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from pyproj import Geod
 
-from geodata.incidents import load_bundled_incidents
-from geodata.sequences import (
+from geodata.ingest.bundled import load_bundled_incidents
+from geodata.curation.sequences import (
     EXTENT_MARGIN_M,
     load_bundled_sequences,
     membership,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from geodata.curation_service import CurationService
-from geodata.sequences import load_bundled_sequences
+from geodata.service.curation import CurationService
+from geodata.curation.sequences import load_bundled_sequences
 from geodata.settings import get_settings
-from geodata.sources import read_sources_file
+from geodata.curation.sources import read_sources_file
 from layers.export_html import build_export
 from tests.test_curation_domain import FIX
 from tests.test_export_browser import ARTIFACTS, WHEN, Opened, browser  # noqa: F401 (fixture)

@@ -15,9 +15,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geodata.filters import FilterSpec
-from geodata.schema import ACLED_COLUMNS
-from geodata.service import IncidentService
+from geodata.model.filters import FilterSpec
+from geodata.model.schema import ACLED_COLUMNS
+from geodata.service.incidents import IncidentService
 from geodata.settings import get_settings
 from geodata.store import StoreError, UploadNotFound, open_store
 from geodata.store.migrations import MIGRATIONS
@@ -187,7 +187,7 @@ def test_bad_routes_file_is_a_notice_not_a_crash(tmp_path, clean_env):
 
 
 def test_bundled_seed_is_idempotent_and_follows_the_file(store_url, tmp_path):
-    from geodata.incidents import BUNDLED_INCIDENTS, seed_bundled
+    from geodata.ingest.bundled import BUNDLED_INCIDENTS, seed_bundled
 
     copy = tmp_path / "incidents.csv"
     shutil.copy(BUNDLED_INCIDENTS, copy)

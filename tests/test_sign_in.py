@@ -17,7 +17,7 @@ import pytest
 pytest.importorskip("streamlit.testing.v1")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from geodata.actor import os_user  # noqa: E402
+from geodata.model.actor import os_user  # noqa: E402
 from geodata.settings import Settings, auth_mode, get_settings  # noqa: E402
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")

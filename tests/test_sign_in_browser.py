@@ -82,6 +82,7 @@ def test_sign_in_roles_sign_out_and_a_changed_cookie_secret(provider, tmp_path, 
         pytest.skip("/usr/bin/chromium is not installed (Debian package 'chromium'; scripts/setup.sh --system)")
     from playwright.sync_api import sync_playwright
 
+    from geodata.model.actor import act_as
     from geodata.store import open_store, users_sql
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONFLICTMAP_")}
@@ -91,7 +92,7 @@ def test_sign_in_roles_sign_out_and_a_changed_cookie_secret(provider, tmp_path, 
     store = open_store(f"sqlite:///{tmp_path / 'var' / 'incidents.sqlite'}")
     team = contextvars.copy_context()
     team.run(users_sql.add_user, store, ADMIN, "admin")
-    team.run(lambda: (__import__("geodata.actor").actor.act_as(ADMIN), users_sql.add_user(store, VIEWER, "viewer")))
+    team.run(lambda: (act_as(ADMIN), users_sql.add_user(store, VIEWER, "viewer")))
     store.close()
 
     port = _port()

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from geodata.filters import FilterSpec, apply_filters
-from geodata.incidents import to_geodataframe
+from geodata.model.filters import FilterSpec, apply_filters
+from geodata.ingest.bundled import to_geodataframe
 from geodata.ingest import ingest_file
-from geodata.schema import INCIDENT_COLUMNS
+from geodata.model.schema import INCIDENT_COLUMNS
 from geodata.store import StoreError, open_store
 from geodata.store.migrations import LATEST_VERSION
 from tests.acled_gen import write_acled_csv

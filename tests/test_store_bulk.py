@@ -162,9 +162,9 @@ def test_arrow_rows_hold_the_values_row_columns_gives(corpus):
     enrichment flags), also for frames without ``line`` or enrichment columns."""
     import math
 
-    from geodata.enrich import locate_rows
+    from geodata.geo.enrich import locate_rows
     from geodata.store.records import STORED_COLUMNS, arrow_rows, row_columns
-    from geodata.validation import validate_incidents
+    from geodata.ingest.validation import validate_incidents
 
     raw = pd.read_csv(corpus / "acled_current_bom.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     valid = validate_incidents(raw).valid

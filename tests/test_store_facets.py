@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from geodata.facets import store_facets
-from geodata.filters import actor_options
+from geodata.query.facets import store_facets
+from geodata.model.filters import actor_options
 from geodata.ingest import ingest_file
-from geodata.municipalities import canonical_municipality
+from geodata.geo.municipalities import canonical_municipality
 from geodata.store import open_store
 
 

@@ -129,7 +129,7 @@ def test_acled_deletion_only_touches_rows_that_came_from_acled(tmp_path, acled_a
 def test_every_row_knows_its_dataset_and_acled_deletions_reach_uploaded_acled_files(store_url, tmp_path, acled_api):
     import pandas as pd
 
-    from geodata.incidents import seed_bundled
+    from geodata.ingest.bundled import seed_bundled
     from geodata.ingest import ingest_file
 
     acled_file = tmp_path / "acled_export.csv"
@@ -141,7 +141,7 @@ def test_every_row_knows_its_dataset_and_acled_deletions_reach_uploaded_acled_fi
         rows = stored_columns(store, ["event_id_cnty", "dataset", "licence"]).set_index("event_id_cnty")
         assert rows.loc["SYN50", "dataset"] == "ACLED" and rows.loc["SYN50", "licence"] == "ACLED Terms of Use"
         bundled = rows[rows.index.str.startswith("CM-XKX-")]
-        from geodata.incidents import BUNDLED_INCIDENTS
+        from geodata.ingest.bundled import BUNDLED_INCIDENTS
 
         expected = len(pd.read_csv(BUNDLED_INCIDENTS, dtype=str, keep_default_na=False))
         assert len(bundled) == expected and set(bundled["dataset"]) == {"conflictmap"}

@@ -127,7 +127,7 @@ def test_cross_origin_redirect_is_one_line_exit_2(tmp_path, acled_api, thief):
 def test_sync_never_rewrites_or_deletes_bundled_or_uploaded_rows(store_url, tmp_path):
     import pandas as pd
 
-    from geodata.incidents import seed_bundled
+    from geodata.ingest.bundled import seed_bundled
 
     upload = tmp_path / "mine.csv"
     mine = acled_event(60)
@@ -158,7 +158,7 @@ def test_sync_never_rewrites_or_deletes_bundled_or_uploaded_rows(store_url, tmp_
         kinds = read_changes(store, source_key("acled", "Kosovo"))
         assert set(kinds.loc[kinds["change"] == "collision", "dedup_key"]) >= {"id:CM-XKX-0001", "id:CM-XKX-0003"}
         # Offered as possible duplicates: by the service and in `duplicates` (what ACLED sent under the id).
-        from geodata.service import IncidentService
+        from geodata.service.incidents import IncidentService
         from geodata.settings import get_settings
 
         with IncidentService(get_settings({"CONFLICTMAP_DATA_DIR": str(tmp_path / "var")}), db_url=store_url) as svc:

@@ -3,9 +3,9 @@
 import pandas as pd
 import pytest
 
-from geodata.incidents import BUNDLED_INCIDENTS, read_incident_table
-from geodata.schema import EVENT_TYPES, INCIDENT_COLUMNS
-from geodata.validation import parse_dates, validate_incidents
+from geodata.ingest.bundled import BUNDLED_INCIDENTS, read_incident_table
+from geodata.model.schema import EVENT_TYPES, INCIDENT_COLUMNS
+from geodata.ingest.validation import parse_dates, validate_incidents
 
 
 def good_row(**over):

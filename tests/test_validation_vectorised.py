@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from geodata.validation import parse_dates, validate_incidents
+from geodata.ingest.validation import parse_dates, validate_incidents
 
 
 def test_repeated_values_are_parsed_per_row_correctly():

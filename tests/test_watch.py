@@ -14,11 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from geodata.cli import main as cli_main
-from geodata.schema import ACLED_COLUMNS
-from geodata.service import IncidentService
+from geodata.model.schema import ACLED_COLUMNS
+from geodata.service.incidents import IncidentService
 from geodata.settings import get_settings
 from geodata.store import open_store
-from geodata.watch import ATOM_NS, WatchError, change_levels, render, render_text
+from geodata.service.watch import ATOM_NS, WatchError, change_levels, render, render_text
 
 #: The watched square (lon 20.70..20.90, lat 42.85..42.95), north of Mitrovica.
 SQUARE = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": {
@@ -379,7 +379,7 @@ def test_merge_is_listed_as_changed(lite, tmp_path, square):
 
 
 def test_conflictmap_command_offers_watch_and_digest():
-    from geodata.console import geodata_commands
+    from geodata.cli.console import geodata_commands
 
     assert {"watch", "digest"} <= set(geodata_commands())
 
@@ -388,7 +388,7 @@ def test_conflictmap_command_offers_watch_and_digest():
 def test_boundary_points_are_inside_outside_points_are_not(lat, lon, side):
     from shapely.geometry import shape
 
-    from geodata.watch import Filters, WatchArea, in_area
+    from geodata.service.watch import Filters, WatchArea, in_area
 
     area = WatchArea("o", "sq", "area", "sq.geojson", None, shape(SQUARE["features"][0]["geometry"]), Filters(), 0, "", "")
     on = {"west": (lat, 20.7), "east": (lat, 20.9), "south": (42.85, lon), "north": (42.95, lon)}[side]
@@ -461,7 +461,7 @@ def test_starttls_checks_the_certificate(tmp_path):
 
     from aiosmtpd.controller import Controller
 
-    from geodata.watch import mail_message, send_mail
+    from geodata.service.watch import mail_message, send_mail
     from geodata._errors import OutputError
 
     cert, key = _self_signed(tmp_path)

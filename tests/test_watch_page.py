@@ -7,9 +7,9 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from geodata.service import IncidentService
+from geodata.service.incidents import IncidentService
 from geodata.settings import get_settings
-from geodata.watch import default_owner
+from geodata.service.watch import default_owner
 from tests.test_watch import INSIDE, SQUARE, acled_csv, rows_at
 
 REPO = str(Path(__file__).resolve().parents[1])

@@ -9,10 +9,10 @@ import streamlit as st
 from dashboard import sidebar
 from dashboard.text import md_escape
 from geodata._errors import ConflictmapError
-from geodata.curation_service import with_curation
-from geodata.placenames import display_name
-from geodata.precision import precision_columns
-from geodata.service import Summaries
+from geodata.service.curation import with_curation
+from geodata.geo.placenames import display_name
+from geodata.model.precision import precision_columns
+from geodata.service.incidents import Summaries
 from layers.style import EVENT_COLORS
 
 
@@ -27,7 +27,7 @@ def timeline_chart(tl: pd.DataFrame, step: str) -> alt.Chart:
     hairline), colours of the map's palette (layers.style, colour-blind safe) named in a legend.
 
     Args:
-        tl: :meth:`geodata.service.IncidentService.timeline` rows (period, event_type, incidents, fatalities).
+        tl: :meth:`geodata.service.incidents.IncidentService.timeline` rows (period, event_type, incidents, fatalities).
         step: "day", "week" or "month".
     Returns:
         The Altair chart.

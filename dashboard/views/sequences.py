@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboard import data, sequences, sidebar
 from geodata._errors import ConflictmapError
-from geodata.filters import FilterSpec
+from geodata.model.filters import FilterSpec
 
 cur = sidebar.current()
 incidents = cur.data.selection(FilterSpec())

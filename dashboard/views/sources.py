@@ -2,7 +2,7 @@
 
 Self-contained: register it with ``st.Page(sources.render, title="Data sources")`` (or run the file
 as a page; it then renders itself). It only wires widgets to the service
-(:meth:`geodata.service.IncidentService.sync_state` and ``sync``); secrets come from the environment or ``.streamlit/secrets.toml``
+(:meth:`geodata.service.incidents.IncidentService.sync_state` and ``sync``); secrets come from the environment or ``.streamlit/secrets.toml``
 and are never shown. Text from a server or the user is shown with ``st.text``/``st.dataframe``,
 never as Markdown.
 """
@@ -17,7 +17,7 @@ import streamlit as st
 from dashboard import access, data
 
 from geodata._errors import ConflictmapError
-from geodata.licence import ACLED_TERMS_URL
+from geodata.export.licence import ACLED_TERMS_URL
 from geodata.settings import get_settings
 
 #: Shown per source: name, how to configure it, licence line (constant text: safe as Markdown).

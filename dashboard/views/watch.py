@@ -18,8 +18,8 @@ import streamlit as st
 
 from dashboard.text import md_escape
 from geodata._errors import ConflictmapError
-from geodata.service import IncidentService
-from geodata.schema import EVENT_TYPES
+from geodata.service.incidents import IncidentService
+from geodata.model.schema import EVENT_TYPES
 from geodata.settings import get_settings
 
 KIND_LABELS = {"Site": "site", "Route": "route", "Municipality": "municipality", "Drawn on the map": "area",
@@ -59,7 +59,7 @@ CHANGE_ICONS = {"new": "+ new", "changed": "± changed", "removed": "− removed
 
 def current_owner() -> str:
     """The signed-in user's e-mail when sign-in is on, else the OS user ("local" if unknown)."""
-    from geodata.watch import default_owner
+    from geodata.service.watch import default_owner
 
     try:
         if st.user.is_logged_in and st.user.get("email"):
@@ -88,7 +88,7 @@ def _items_table(items: list[dict]) -> pd.DataFrame:
 
 
 def _save_form(svc: IncidentService, owner: str) -> None:
-    from geodata.watch import STATUS_RANK, WatchError
+    from geodata.service.watch import STATUS_RANK, WatchError
 
     facets = svc.facets()
     options = {"Site": facets.sites, "Route": facets.routes, "Municipality": facets.municipalities,
@@ -134,7 +134,7 @@ def _save_form(svc: IncidentService, owner: str) -> None:
 def render() -> None:
     """Draw the page."""
     from dashboard import data
-    from geodata.watch import levels_line
+    from geodata.service.watch import levels_line
 
     owner = current_owner()
     st.header("Watch areas")

@@ -6,9 +6,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geodata.enrich import assign_municipality
-from geodata.incidents import to_geodataframe
-from geodata.validation import RowIssue
+from geodata.geo.enrich import assign_municipality
+from geodata.ingest.bundled import to_geodataframe
+from geodata.ingest.validation import RowIssue
 
 
 def municipality_warnings(valid: pd.DataFrame, municipalities: gpd.GeoDataFrame | None) -> list[RowIssue]:
@@ -16,7 +16,7 @@ def municipality_warnings(valid: pd.DataFrame, municipalities: gpd.GeoDataFrame 
 
     Args:
         valid: validated rows with their ``line`` column.
-        municipalities: official boundaries (:func:`geodata.boundaries.read_municipalities`);
+        municipalities: official boundaries (:func:`geodata.geo.boundaries.read_municipalities`);
             ``None`` when not installed, in which case nothing can be judged.
     Returns:
         One warning per disagreeing row.

@@ -1,4 +1,4 @@
-"""Source formats and how each maps onto the incident model (:data:`geodata.schema.INCIDENT_COLUMNS`).
+"""Source formats and how each maps onto the incident model (:data:`geodata.model.schema.INCIDENT_COLUMNS`).
 
 Three kinds of file are understood:
 
@@ -12,7 +12,7 @@ Three kinds of file are understood:
   the dashboard or given as a JSON file; mappings are saved and reused as JSON.
 
 Every mapper returns a frame of the canonical columns (strings, not yet validated): validation
-(:func:`geodata.validation.validate_incidents`) is the one place rows are judged.
+(:func:`geodata.ingest.validation.validate_incidents`) is the one place rows are judged.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from geodata._errors import InputError
-from geodata.schema import INCIDENT_COLUMNS, INTER_CODES
+from geodata.model.schema import INCIDENT_COLUMNS, INTER_CODES
 
 ACLED = "acled"
 UCDP = "ucdp"
@@ -122,7 +122,7 @@ class ColumnMapping:
         Raises:
             geodata._errors.OutputError: if ``path`` is a directory, device or FIFO, or cannot be written.
         """
-        from geodata.files import write_bytes_atomic
+        from geodata.export.files import write_bytes_atomic
 
         write_bytes_atomic(path, self.to_json().encode("utf-8"))
 

@@ -19,15 +19,15 @@ import numpy as np
 import pandas as pd
 
 from geodata.ingest import formats
-from geodata.enrich import locate_rows
+from geodata.geo.enrich import locate_rows
 from geodata.ingest.formats import ColumnMapping, FormatError
 from geodata.ingest.reading import ReadError, decode, detect_delimiter, first_record, read_table, sample_text
 from geodata.ingest.reading import encoding_warnings
 from geodata.ingest.checks import duplicate_warnings
 from geodata.settings import Settings
-from geodata.spreadsheet import spreadsheet_csv
+from geodata.export.spreadsheet import spreadsheet_csv
 from geodata.store import UploadMeta
-from geodata.validation import RowIssue, ValidationResult, validate_incidents
+from geodata.ingest.validation import RowIssue, ValidationResult, validate_incidents
 
 if TYPE_CHECKING:
     from geodata.store.protocol import IncidentStore
@@ -64,7 +64,7 @@ class Prepared:
     file_columns: list[str]
     rows_read: int
     result: ValidationResult
-    #: The licence the uploader declared ("" = the format's default; see geodata.licence).
+    #: The licence the uploader declared ("" = the format's default; see geodata.export.licence).
     licence: str = ""
 
     @property
@@ -185,7 +185,7 @@ class IngestReport:
 
 
 def report_csv(issues: pd.DataFrame) -> bytes:
-    """The row-level report as formula-safe UTF-8 CSV bytes (see :mod:`geodata.spreadsheet`)."""
+    """The row-level report as formula-safe UTF-8 CSV bytes (see :mod:`geodata.export.spreadsheet`)."""
     return spreadsheet_csv(issues.reindex(columns=list(REPORT_COLUMNS)))
 
 
@@ -339,7 +339,7 @@ def store_prepared(prepared: Prepared, store: IncidentStore, settings: Settings 
 
 def load_boundaries_if_installed(settings: Settings) -> gpd.GeoDataFrame | None:
     """The official municipality boundaries when installed, else ``None`` (never downloads)."""
-    from geodata.boundaries import BoundaryError, find_boundaries, read_municipalities
+    from geodata.geo.boundaries import BoundaryError, find_boundaries, read_municipalities
 
     try:
         source = find_boundaries(settings)

@@ -1,6 +1,6 @@
 """The audit log (schema 10): one append-only entry per change of the store, in the change's own transaction.
 
-Each entry holds the UTC time, who and in which role (:mod:`geodata.actor`), the action, its target
+Each entry holds the UTC time, who and in which role (:mod:`geodata.model.actor`), the action, its target
 ids, the data version the change produced, the previous entry's hash and its own: SHA-256 over a
 canonical JSON of every other field. :func:`verify` walks the chain, so an entry that was changed,
 removed, inserted or moved — even by someone who dropped the append-only triggers — breaks it at that
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from geodata.actor import current_actor
+from geodata.model.actor import current_actor
 
 COLUMNS: tuple[str, ...] = ("id", "at", "who", "role", "action", "targets", "data_version", "prev_hash", "hash")
 #: The hash before the first entry.
@@ -64,9 +64,9 @@ def check_and_append(store: Any, cur: Any, action: str, targets: Sequence[object
     inside the caller's transaction, so a refused change is rolled back whole.
 
     Raises:
-        PermissionDenied: if the actor's role may not do ``action`` (:mod:`geodata.roles`).
+        PermissionDenied: if the actor's role may not do ``action`` (:mod:`geodata.model.roles`).
     """
-    from geodata.roles import require
+    from geodata.model.roles import require
 
     actor = current_actor()
     role = actor.role or role_of(store, cur, actor.who)

@@ -15,9 +15,9 @@ from typing import Any, Callable, Iterator, Self, Sequence
 import numpy as np
 import pandas as pd
 
-from geodata.filters import ACTOR_COLUMNS, FilterSpec
-from geodata.licence import licence_for_format
-from geodata.schema import split_multi
+from geodata.model.filters import ACTOR_COLUMNS, FilterSpec
+from geodata.export.licence import licence_for_format
+from geodata.model.schema import split_multi
 from geodata.store import audit_sql
 from geodata.store.migrations import LATEST_VERSION, MIGRATIONS, Migration
 from geodata.store.watch_sql import log_rows, log_upload
@@ -27,7 +27,7 @@ from geodata.store.records import (
     UploadMeta, UploadNotFound, filter_sql, incidents_frame_from_chunks, row_columns, select_sql, uploads_frame,
 )
 
-#: Upload ``format`` of the bundled incidents (seeded by :func:`geodata.incidents.seed_bundled`).
+#: Upload ``format`` of the bundled incidents (seeded by :func:`geodata.ingest.bundled.seed_bundled`).
 BUNDLED_FORMAT = "bundled"
 #: Steps of the data version whose kind is kept (:meth:`BaseStore.added_uploads` looks this far back).
 CHANGE_LOG_STEPS = 1000
@@ -158,11 +158,11 @@ class BaseStore:
                 self._apply_migration(m)
         # After every migration (filling writes through the newest schema, e.g. the change log).
         if 3 not in applied and self._any("SELECT 1 FROM incidents WHERE municipality IS NULL LIMIT 1"):
-            from geodata.enrich import locate_rows
+            from geodata.geo.enrich import locate_rows
 
             # Stores made before schema 3: fill from the stated admin2 (alias table) now; the
             # service re-enriches from coordinates once boundaries are installed.
-            from geodata.actor import maintenance
+            from geodata.model.actor import maintenance
 
             with maintenance():
                 self.fill_municipalities(lambda rows: locate_rows(rows, None))
@@ -180,15 +180,15 @@ class BaseStore:
         log what the step was: ``"upload"`` (rows added by ``upload_id``, nothing else changed) or
         any other change. Readers use the log to extend what they read before (:meth:`added_uploads`).
         The same transaction writes the audit entry (schema 10): action ``kind``, ``targets`` (default:
-        the upload id), who from :func:`geodata.actor.current_actor`, after checking that their role
-        may (:mod:`geodata.roles`; raises :class:`geodata._errors.PermissionDenied`)."""
+        the upload id), who from :func:`geodata.model.actor.current_actor`, after checking that their role
+        may (:mod:`geodata.model.roles`; raises :class:`geodata._errors.PermissionDenied`)."""
         p = self.mark
         cur.execute("UPDATE data_version SET n = n + 1 WHERE id = 1")
         cur.execute(f"INSERT INTO data_changes (n, kind, upload_id) SELECT n, {p}, {p} FROM data_version WHERE id = 1",
                     (kind, upload_id))
         cur.execute(f"DELETE FROM data_changes WHERE n <= (SELECT n FROM data_version WHERE id = 1) - {CHANGE_LOG_STEPS}")
         # The role check and the audit entry join the same transaction: no change reaches the store
-        # unrecorded, and a refused one is rolled back whole (geodata.roles).
+        # unrecorded, and a refused one is rolled back whole (geodata.model.roles).
         audit_sql.check_and_append(self, cur, kind, targets if targets is not None else
                                    ((upload_id,) if upload_id is not None else ()))
 
@@ -199,8 +199,8 @@ class BaseStore:
         stored first: so undoing either upload keeps it while the other still holds it.
 
         Args:
-            valid: rows from :func:`geodata.validation.validate_incidents` (``.valid``), ideally with
-                ``municipality``/``admin2_mismatch`` (:func:`geodata.enrich.locate_rows`); without
+            valid: rows from :func:`geodata.ingest.validation.validate_incidents` (``.valid``), ideally with
+                ``municipality``/``admin2_mismatch`` (:func:`geodata.geo.enrich.locate_rows`); without
                 them the stated admin2 is resolved through the alias table.
             meta: provenance and validation counts.
             after_batch: called inside the transaction after each batch (progress).
@@ -211,7 +211,7 @@ class BaseStore:
             StoreError: if the database refuses the write (disk full, read-only…); nothing is kept.
         """
         p = self.mark
-        # Every row knows its dataset and licence (geodata.licence): from the format or the declaration.
+        # Every row knows its dataset and licence (geodata.export.licence): from the format or the declaration.
         # They are written by the INSERT itself: an UPDATE afterwards rewrote every new row once more.
         lic = licence_for_format(meta.format, meta.licence or None)
         labels = (lic.dataset, lic.name)
@@ -288,7 +288,7 @@ class BaseStore:
 
         Args:
             locate: rows (id, admin2, latitude, longitude) -> municipality, admin2_mismatch
-                (:func:`geodata.enrich.locate_rows` with the boundaries in use).
+                (:func:`geodata.geo.enrich.locate_rows` with the boundaries in use).
             only_missing: only rows never enriched (NULL municipality); ``False`` redoes every row
                 (after boundaries were installed or changed).
         Returns:
@@ -400,7 +400,7 @@ class BaseStore:
         Args:
             spec: the selection; dates, types, municipality and fatalities are decided here exactly,
                 actors as a superset; text, exact actor-list membership and exact distance are left to
-                :func:`geodata.filters.apply_filters`.
+                :func:`geodata.model.filters.apply_filters`.
             columns: columns to read (of :data:`READABLE_COLUMNS`); ``None`` for all of them.
             near: a proximity restriction (superset; see :class:`Proximity`).
             order: sort by date and id (default: only when every column is read).
@@ -472,7 +472,7 @@ class BaseStore:
     # -- deprecated names (kept while other code still calls them) ----------------------------------
     def read_incidents(self, spec: FilterSpec | None = None) -> pd.DataFrame:
         """Deprecated: :meth:`read` with the canonical incident columns (used by older tests)."""
-        from geodata.schema import INCIDENT_COLUMNS
+        from geodata.model.schema import INCIDENT_COLUMNS
 
         return self.read(spec, INCIDENT_COLUMNS, order=True)
 

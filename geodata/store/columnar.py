@@ -33,8 +33,8 @@ from typing import Any, Sequence
 import pandas as pd
 import pyarrow as pa
 
-from geodata.filters import ACTOR_COLUMNS, FilterSpec
-from geodata.schema import split_multi
+from geodata.model.filters import ACTOR_COLUMNS, FilterSpec
+from geodata.model.schema import split_multi
 from geodata.store.protocol import IncidentStore
 from geodata.store.records import Proximity, StoreFacets, checked_column, filter_sql
 

@@ -3,7 +3,7 @@
 :class:`CurationStore` wraps an open store (:class:`geodata.store.base.BaseStore`, SQLite or
 PostGIS) and uses only its shared primitives (``_write``, ``_rows``, ``mark``, ``_bump``), so
 each statement here is written once for both databases. Rules (allowed transitions, who/why,
-undo) come from the pure modules :mod:`geodata.verification` and :mod:`geodata.duplicates`:
+undo) come from the pure modules :mod:`geodata.curation.verification` and :mod:`geodata.curation.duplicates`:
 every write loads the current history inside its transaction, asks the domain object what to
 append, and appends it — the history tables themselves refuse UPDATE and DELETE (triggers).
 Every write advances the store's data version, so open dashboards show it on their next rerun.
@@ -20,11 +20,11 @@ from typing import Any
 
 import pandas as pd
 
-from geodata.curation import Curation
-from geodata.duplicates import Decision, DecisionLog, DuplicateError
-from geodata.sequences import Sequence as IncidentSequence
-from geodata.sequences import Step
-from geodata.sources import (
+from geodata.curation.joined import Curation
+from geodata.curation.duplicates import Decision, DecisionLog, DuplicateError
+from geodata.curation.sequences import Sequence as IncidentSequence
+from geodata.curation.sequences import Step
+from geodata.curation.sources import (
     SOURCE_COLUMNS,
     Source,
     empty_sources,
@@ -32,7 +32,7 @@ from geodata.sources import (
     independent_outlets,
 )
 from geodata.store.watch_sql import log_event
-from geodata.verification import (
+from geodata.curation.verification import (
     BUNDLED_WHO,
     DEFAULT_STATUS,
     StatusChange,
@@ -66,7 +66,7 @@ class CurationStore:
         store: an open store at schema version 6 or later.
         extra_ids: incident ids that exist outside the store (the bundled file, while it is read
             from the file rather than seeded into the store).
-        extra_sources: those incidents' own sources (:func:`geodata.sources.fallback_sources`).
+        extra_sources: those incidents' own sources (:func:`geodata.curation.sources.fallback_sources`).
     """
 
     def __init__(self, store: Any, extra_ids: Iterable[str] = (), extra_sources: pd.DataFrame | None = None) -> None:
@@ -136,7 +136,7 @@ class CurationStore:
         return added
 
     def add_sources(self, frame: pd.DataFrame, origin: str = "analyst") -> int:
-        """Add validated sources (:func:`geodata.sources.parse_sources`); a URL already listed for the incident is skipped.
+        """Add validated sources (:func:`geodata.curation.sources.parse_sources`); a URL already listed for the incident is skipped.
 
         Args:
             frame: the sources (:data:`SOURCE_COLUMNS`).
@@ -158,7 +158,7 @@ class CurationStore:
         Args:
             event_id: the incident's ``event_id_cnty``.
         Returns:
-            The number of independent outlets (:func:`geodata.sources.independent_outlets`).
+            The number of independent outlets (:func:`geodata.curation.sources.independent_outlets`).
         Raises:
             StoreError: if the store cannot be read.
         """
@@ -233,7 +233,7 @@ class CurationStore:
 
         Args:
             event_id: the incident's ``event_id_cnty``.
-            status: the new status (:data:`geodata.verification.STATUSES`).
+            status: the new status (:data:`geodata.curation.verification.STATUSES`).
             who, why: the analyst and the reason, both required.
         Returns:
             The recorded change (with its id).
@@ -390,7 +390,7 @@ class CurationStore:
         """Load the bundled curation once per version of the bundled files (``token``), in one transaction.
 
         Sources are added (existing URLs kept); bundled sequences replaced; a bundled status is
-        recorded (by :data:`geodata.verification.BUNDLED_WHO`) only for incidents whose current
+        recorded (by :data:`geodata.curation.verification.BUNDLED_WHO`) only for incidents whose current
         status was not set by an analyst — an analyst's decision is never overwritten.
 
         Args:
@@ -428,7 +428,7 @@ class CurationStore:
         return True
 
     def curation(self) -> Curation:
-        """Everything stored, as the :class:`geodata.curation.Curation` that :func:`geodata.curation.annotate` joins.
+        """Everything stored, as the :class:`geodata.curation.joined.Curation` that :func:`geodata.curation.joined.annotate` joins.
 
         Raises:
             StoreError: if the store cannot be read.
@@ -465,14 +465,14 @@ def open_curation(store: Any, extra_ids: Iterable[str] = (), extra_sources: pd.D
         DataError: if a bundled curation file has invalid rows.
         StoreError: if the store cannot be written.
     """
-    from geodata.sequences import BUNDLED_SEQUENCES, load_bundled_sequences
-    from geodata.sources import BUNDLED_SOURCES, load_bundled_sources
-    from geodata.verification import BUNDLED_VERIFICATION, load_bundled_verification
+    from geodata.curation.sequences import BUNDLED_SEQUENCES, load_bundled_sequences
+    from geodata.curation.sources import BUNDLED_SOURCES, load_bundled_sources
+    from geodata.curation.verification import BUNDLED_VERIFICATION, load_bundled_verification
 
     cs = CurationStore(store, extra_ids, extra_sources)
     token = bundled_token((BUNDLED_SOURCES, BUNDLED_VERIFICATION, BUNDLED_SEQUENCES))
     if store.get_meta(SEED_KEY) != token:
-        from geodata.actor import maintenance
+        from geodata.model.actor import maintenance
 
         with maintenance():  # the bundled curation is the program's, whoever opened the store
             cs.seed_bundled(load_bundled_sources(), load_bundled_verification(), load_bundled_sequences(), token)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from geodata.schema import FLOAT_COLUMNS, INCIDENT_COLUMNS, INT_COLUMNS
+from geodata.model.schema import FLOAT_COLUMNS, INCIDENT_COLUMNS, INT_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -165,7 +165,7 @@ def _sync_tables(dialect: str) -> tuple[str, ...]:
         "ALTER TABLE incidents ADD COLUMN dataset TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE incidents ADD COLUMN licence TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE incidents ADD COLUMN source_extra TEXT NOT NULL DEFAULT ''",
-        # Rows stored before: the upload's format says where they came from (geodata.licence).
+        # Rows stored before: the upload's format says where they came from (geodata.export.licence).
         "UPDATE incidents SET dataset = CASE (SELECT format FROM uploads WHERE uploads.id = incidents.upload_id) "
         "WHEN 'acled' THEN 'ACLED' WHEN 'ucdp' THEN 'UCDP GED' WHEN 'bundled' THEN 'conflictmap' ELSE 'upload' END, "
         "licence = CASE (SELECT format FROM uploads WHERE uploads.id = incidents.upload_id) "
@@ -390,10 +390,10 @@ MIGRATIONS += (
 )
 LATEST_VERSION = max(m.version for m in MIGRATIONS)
 
-# -- 12: who may do what (issue 19; geodata/roles.py) --------------------------------------------------
+# -- 12: who may do what (issue 19; geodata/model/roles.py) --------------------------------------------------
 MIGRATIONS += (
     Migration(
-        12, "users: e-mail and role (viewer, analyst, admin); see geodata/roles.py",
+        12, "users: e-mail and role (viewer, analyst, admin); see geodata/model/roles.py",
         sqlite=("CREATE TABLE users (email TEXT PRIMARY KEY, role TEXT NOT NULL "
                 "CHECK (role IN ('viewer', 'analyst', 'admin')), added_at TEXT NOT NULL, added_by TEXT NOT NULL)",),
         postgres=("CREATE TABLE users (email TEXT PRIMARY KEY, role TEXT NOT NULL "

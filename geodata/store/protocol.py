@@ -1,6 +1,6 @@
 """The incident store's interface: what every back-end (SQLite, PostGIS) offers the service.
 
-Only :mod:`geodata.service` and the ingest pipeline talk to a store; they rely on this protocol,
+Only :mod:`geodata.service.incidents` and the ingest pipeline talk to a store; they rely on this protocol,
 never on a back-end's connection or dialect.
 """
 
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Protocol, Sequence, runtime_checkable
 
 import pandas as pd
 
-from geodata.filters import FilterSpec
+from geodata.model.filters import FilterSpec
 from geodata.store.records import BatchHook, Proximity, StoreFacets, UndoResult, UploadMeta
 
 if TYPE_CHECKING:  # the base class implements this protocol; only its Locator alias is needed here

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from geodata.filters import FilterSpec
-from geodata.schema import FLOAT_COLUMNS, INCIDENT_COLUMNS, INT_COLUMNS
+from geodata.model.filters import FilterSpec
+from geodata.model.schema import FLOAT_COLUMNS, INCIDENT_COLUMNS, INT_COLUMNS
 
 #: Enrichment stored per incident at ingest (schema 3): municipality from the coordinates (through
 #: the alias table when no boundaries are installed) and whether it differs from the stated admin2
@@ -106,7 +106,7 @@ class UploadMeta:
     rows_read: int
     rejected: int
     warnings: int
-    #: The licence the uploader declared ("" = the format's default, see geodata.licence.licence_for_format).
+    #: The licence the uploader declared ("" = the format's default, see geodata.export.licence.licence_for_format).
     licence: str = ""
 
 
@@ -181,7 +181,7 @@ def row_columns(valid: pd.DataFrame) -> list[np.ndarray]:
             arr = s.fillna("").to_numpy(dtype=object)
         cols.append(arr)
     if "municipality" not in valid:
-        from geodata.enrich import stated_municipality
+        from geodata.geo.enrich import stated_municipality
 
         valid = valid.assign(municipality=stated_municipality(valid), admin2_mismatch=pd.NA)
     cols.append(valid["municipality"].fillna("").astype(str).to_numpy(dtype=object))
@@ -222,7 +222,7 @@ def arrow_rows(valid: pd.DataFrame) -> pa.Table:
         else:
             arrays[c] = text(s)
     if "municipality" not in valid:
-        from geodata.enrich import stated_municipality
+        from geodata.geo.enrich import stated_municipality
 
         valid = valid.assign(municipality=stated_municipality(valid), admin2_mismatch=pd.NA)
     arrays["municipality"] = text(valid["municipality"].fillna("").astype(str))
@@ -259,7 +259,7 @@ def filter_sql(spec: FilterSpec | None, placeholder: str,
     Dates, event types, sub-event types, municipality (the stored column), minimum fatalities and
     actors are pushed down. Actors are matched as a superset (actor1/actor2 exactly, or an
     associated-actor list containing the name); the exact associated-actor match, text and
-    proximity stay with :func:`geodata.filters.apply_filters` at the call site.
+    proximity stay with :func:`geodata.model.filters.apply_filters` at the call site.
 
     Args:
         spec: the selection, or ``None`` for everything.

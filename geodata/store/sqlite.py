@@ -68,7 +68,7 @@ class SQLiteStore(BaseStore):
             # isolation_level=None: transactions are opened explicitly (BEGIN IMMEDIATE) so that
             # one upload is exactly one transaction.
             # check_same_thread=False: a service shared by Streamlit sessions (threads) serialises its
-            # calls with a lock (geodata.service), so the connection is never used by two threads at once.
+            # calls with a lock (geodata.service.incidents), so the connection is never used by two threads at once.
             self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30, check_same_thread=False)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the incident store {self.path}: {exc}") from exc

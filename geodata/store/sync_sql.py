@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geodata.schema import INCIDENT_COLUMNS
+from geodata.model.schema import INCIDENT_COLUMNS
 from geodata.store.records import STORED_COLUMNS, StoreError, row_columns
 from geodata.store.watch_sql import log_each, log_rows, log_upload
 
@@ -69,9 +69,9 @@ class SyncBatch:
         source: the ``sync_state`` key, e.g. "acled/Kosovo" or "ucdp/Kosovo".
         label: upload file name for the sync, e.g. "ACLED API: Kosovo".
         fmt: upload format, e.g. "acled-sync".
-        dataset, licence: written into every pulled row (:mod:`geodata.licence`).
-        valid: validated rows (:func:`geodata.validation.validate_incidents` ``.valid``), ideally with
-            ``municipality``/``admin2_mismatch`` (:func:`geodata.enrich.locate_rows`).
+        dataset, licence: written into every pulled row (:mod:`geodata.export.licence`).
+        valid: validated rows (:func:`geodata.ingest.validation.validate_incidents` ``.valid``), ideally with
+            ``municipality``/``admin2_mismatch`` (:func:`geodata.geo.enrich.locate_rows`).
         extras: per row of ``valid``, JSON text of kept source fields ("" when none).
         compare: "timestamp" (ACLED) or "content" (UCDP).
         deleted_ids: ``event_id_cnty`` values the source deleted.

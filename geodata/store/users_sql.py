@@ -1,4 +1,4 @@
-"""The ``users`` table (schema 12): who may do what (:mod:`geodata.roles`).
+"""The ``users`` table (schema 12): who may do what (:mod:`geodata.model.roles`).
 
 Adding, changing and removing a user is itself a change of the store: it goes through ``_bump`` (so it
 needs the admin role, or an empty table) and lands in the audit log with the e-mail as its target.
@@ -12,8 +12,8 @@ import datetime as dt
 from typing import Any
 
 from geodata._errors import InputError
-from geodata.actor import current_actor
-from geodata.roles import ROLES, normal_email
+from geodata.model.actor import current_actor
+from geodata.model.roles import ROLES, normal_email
 
 
 def add_user(store: Any, email: str, role: str) -> bool:

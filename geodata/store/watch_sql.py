@@ -139,7 +139,7 @@ def rows_in_box(store: Any, box: tuple[float, float, float, float]) -> pd.DataFr
 # -- watch areas -----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class WatchRow:
-    """A stored watch area (see :class:`geodata.watch.WatchArea`)."""
+    """A stored watch area (see :class:`geodata.service.watch.WatchArea`)."""
 
     owner: str
     name: str

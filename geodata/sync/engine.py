@@ -15,9 +15,9 @@ from typing import Any
 import pandas as pd
 import requests
 
-from geodata import licence
+from geodata.export import licence
 from geodata._errors import SourceError
-from geodata.enrich import locate_rows
+from geodata.geo.enrich import locate_rows
 from geodata.ingest.pipeline import load_boundaries_if_installed
 from geodata.settings import Settings
 from geodata.store.sync_sql import SyncBatch, apply_sync, sync_cursor

@@ -2,7 +2,7 @@
 
 ACLED rows go through :func:`geodata.ingest.formats.map_acled`, UCDP rows through
 :func:`~geodata.ingest.formats.map_ucdp`, and both through
-:func:`geodata.validation.validate_incidents`: text and numeric inter codes are both accepted,
+:func:`geodata.ingest.validation.validate_incidents`: text and numeric inter codes are both accepted,
 columns the model does not have are ignored, and a bad row is rejected with its position in the
 pull ("record N") without stopping the others.
 """
@@ -17,7 +17,7 @@ import pandas as pd
 
 from geodata.ingest import formats
 from geodata.sync.ucdp import KEPT_FIELDS
-from geodata.validation import ValidationResult, validate_incidents
+from geodata.ingest.validation import ValidationResult, validate_incidents
 
 
 @dataclass

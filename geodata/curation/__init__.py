@@ -1,0 +1,1 @@
+"""What analysts add to incidents: verification, sources, sequences, duplicates, joined onto rows."""

@@ -1,0 +1,1 @@
+"""What leaves conflictmap: data exports, safe files, spreadsheet-safe CSV, printable text, licences."""

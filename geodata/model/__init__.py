@@ -1,0 +1,1 @@
+"""The data model: incident schema, filter description, selection, precision wording, actors and roles."""

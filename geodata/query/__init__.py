@@ -1,0 +1,1 @@
+"""Answers over incidents: store pushdown, aggregates, summaries, playback, filter choices, scale-out."""
