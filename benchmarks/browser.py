@@ -201,6 +201,38 @@ def _street_zoom(page, out: dict) -> None:
     out["in_view_label"] = next((t.strip() for t in text.splitlines() if "in view" in t), "")
 
 
+#: The pans and zooms whose frames are timed: four animated pans of a quarter screen, one zoom in and out.
+PAN_ZOOM_SCRIPT = r"""async () => {
+    const map = Object.values(window).find(v => v instanceof L.Map);
+    const stamps = [];
+    let running = true;
+    const tick = t => { stamps.push(t); if (running) requestAnimationFrame(tick); };
+    requestAnimationFrame(tick);
+    const wait = ms => new Promise(r => setTimeout(r, ms));
+    for (const [x, y] of [[360, 0], [0, 225], [-360, 0], [0, -225]]) {
+        map.panBy([x, y], {animate: true, duration: 0.5});
+        await wait(700);
+    }
+    map.zoomIn(1); await wait(900);
+    map.zoomOut(1); await wait(900);
+    running = false;
+    const gaps = [];
+    for (let i = 1; i < stamps.length; i++) gaps.push(stamps[i] - stamps[i - 1]);
+    return gaps;
+}"""
+
+
+def _frame_times(page) -> dict:
+    """Pan and zoom the mounted map as a person would (animated, a quarter screen at a time) and time every
+    frame the browser paints meanwhile (``requestAnimationFrame`` stamps): median, 95th percentile and
+    longest frame in ms, and how many frames took longer than 50 ms (a visible stutter)."""
+    gaps = sorted(map_frame(page).evaluate(PAN_ZOOM_SCRIPT))
+    if not gaps:
+        return {}
+    return {"frames": len(gaps), "median_ms": gaps[len(gaps) // 2], "p95_ms": gaps[int(len(gaps) * 0.95)],
+            "max_ms": gaps[-1], "over_50ms": sum(g > 50 for g in gaps)}
+
+
 def measure(env: dict[str, str], data_dir: Path, actors: list[str], upload_rows: int = 1000) -> dict:
     """Run the server on the store named in ``env`` and time first map, filter changes and an upload.
 
@@ -250,7 +282,10 @@ def measure(env: dict[str, str], data_dir: Path, actors: list[str], upload_rows:
                 zoom_page = browser.new_page(viewport={"width": 1440, "height": 900})
                 zoom_page.goto(url, wait_until="commit")
                 wait_for_map(zoom_page, None)
+                out["pan_zoom_overview"] = _frame_times(zoom_page)
                 _street_zoom(zoom_page, out)
+                if "in_view_s" in out:  # the incidents in view, drawn one by one
+                    out["pan_zoom_street"] = _frame_times(zoom_page)
                 zoom_page.close()
                 if csv is not None:
                     page.close()

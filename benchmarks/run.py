@@ -93,7 +93,7 @@ def shared_boundaries() -> Path | None:
 def filter_specs(count: int):
     """``count`` different typical filter changes: a two-year window, one actor, two or three types."""
     from benchmarks.synthetic import actor_name
-    from geodata.filters import FilterSpec
+    from geodata.model.filters import FilterSpec
 
     type_sets = (("Protests", "Riots"), ("Battles", "Violence against civilians", "Explosions/Remote violence"),
                  ("Strategic developments", "Protests", "Battles"))
@@ -145,7 +145,7 @@ def worker_ingest(csv: Path, db: Path, repeats: int) -> dict:
     ``repeats``); the store is opened (and the bundled incidents seeded) before the clock starts."""
     import pandas as pd
 
-    from geodata.service import IncidentService
+    from geodata.service.incidents import IncidentService
 
     read_runs = [timed(pd.read_csv, csv)[0] for _ in range(repeats)]
     ingest_runs, report = [], None
@@ -168,10 +168,10 @@ def worker_ingest(csv: Path, db: Path, repeats: int) -> dict:
 
 def _context(data_dir: Path, db: Path):
     """Settings and context layers as the app sees them (store at ``db``, shared boundaries)."""
-    from geodata.boundaries import read_municipalities
-    from geodata.routes import load_routes
+    from geodata.geo.boundaries import read_municipalities
+    from geodata.geo.routes import load_routes
     from geodata.settings import get_settings
-    from geodata.sites import load_sites
+    from geodata.geo.sites import load_sites
 
     env = {"CONFLICTMAP_DATA_DIR": str(data_dir), "CONFLICTMAP_DB": f"sqlite:///{db}"}
     boundaries = shared_boundaries()
@@ -200,9 +200,9 @@ def _sizes(html: str) -> dict:
 def worker_dashboard(db: Path, data_dir: Path, repeats: int) -> dict:
     """Everything in memory: one full read through the service (municipality stored, distances
     computed), then filter -> map -> HTML per filter change in pandas."""
-    from geodata.filters import FilterSpec, apply_filters
-    from geodata.pushdown import add_distances
-    from geodata.service import IncidentService
+    from geodata.model.filters import FilterSpec, apply_filters
+    from geodata.query.pushdown import add_distances
+    from geodata.service.incidents import IncidentService
 
     settings, env, munis, routes, sites = _context(data_dir, db)
     with IncidentService(settings) as svc:
@@ -276,8 +276,8 @@ def worker_apptest(db: Path, data_dir: Path, repeats: int) -> dict:
 def worker_pushdown(db: Path, data_dir: Path, repeats: int) -> dict:
     """Filter changes answered by the store through the service (``IncidentService.select_for_map``:
     SQL first, columns chosen by the map's representation) -> map -> HTML."""
-    from geodata.filters import FilterSpec
-    from geodata.service import IncidentService
+    from geodata.model.filters import FilterSpec
+    from geodata.service.incidents import IncidentService
     from layers.incidents import CLUSTER_LIMIT, MARKER_LIMIT
 
     settings, _env, munis, routes, sites = _context(data_dir, db)
@@ -329,7 +329,7 @@ def worker_naive(csv: Path, rows: int, repeats: int) -> dict:
     import folium
     from folium.plugins import MarkerCluster
 
-    from geodata.incidents import read_incident_table, to_geodataframe
+    from geodata.ingest.bundled import read_incident_table, to_geodataframe
     from layers.incidents import popup_html, tooltip_text
     from layers.map import MapInputs, build_map
 
@@ -505,6 +505,13 @@ def render_browser(sizes: list) -> list[str]:
             streets.append(f"Street zoom at {int(n):,} incidents (hexagons): `setView` to Banjska at zoom 17 → "
                             f"the incidents in view drawn one by one, clickable: **{_fmt_s(b['in_view_s'])}** "
                             f"({b.get('in_view_label', '')}).")
+        for key, where in (("pan_zoom_overview", "the first view"), ("pan_zoom_street", "street zoom at Banjska")):
+            f = b.get(key)
+            if f:
+                streets.append(f"Pan and zoom at {int(n):,} incidents, {where}: {f['frames']} frames, median "
+                               f"**{f['median_ms']:.0f} ms**, 95th percentile {f['p95_ms']:.0f} ms, longest "
+                               f"{f['max_ms']:.0f} ms, {f['over_50ms']} over 50 ms (four animated pans of a quarter "
+                               "screen, one zoom in and out; `requestAnimationFrame` stamps in the map's frame).")
         side = b.get("filter_sidebar_s") or [float("nan")] * len(b["filter_s"])
         each = ", ".join(f"{_fmt_s(s)} ({_fmt_s(t)}; {c})"
                          for s, t, c in zip(b["filter_s"], side, b["filter_counts"], strict=False))
