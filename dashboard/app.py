@@ -20,7 +20,7 @@ import streamlit as st  # noqa: E402
 from dashboard import access, data, sidebar  # noqa: E402
 from dashboard.text import md_escape  # noqa: E402
 from geodata._errors import ConflictmapError  # noqa: E402
-from geodata.geo.boundaries import HOW_TO_GET_BOUNDARIES  # noqa: E402
+from geodata.service import HOW_TO_GET_BOUNDARIES  # noqa: E402
 from geodata.settings import LOOPBACK_ADDRESSES, get_settings  # noqa: E402
 
 # Not "pages/": Streamlit treats a pages/ folder next to the entry point as an old-style multipage app.

@@ -16,9 +16,9 @@ import pandas as pd
 import streamlit as st
 
 from geodata._errors import ConflictmapError
-from geodata.query.analysis import http_url_or_none
-from geodata.curation.joined import incident_sources
-from geodata.curation.verification import STATUS_TEXT, TRANSITIONS, latest_undoable
+from geodata.service import http_url_or_none
+from geodata.service import incident_sources
+from geodata.service import STATUS_TEXT, TRANSITIONS, latest_undoable
 
 
 def _history_frame(history) -> pd.DataFrame:

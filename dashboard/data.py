@@ -32,13 +32,13 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state as S
-from geodata.query.analysis import KeyFigures
+from geodata.service import KeyFigures
 from geodata.service.curation import CurationService, curated
-from geodata.geo.enrich import buffer_features
+from geodata.service import buffer_features
 from geodata.model.filters import ACTOR_COLUMNS, FilterSpec
-from geodata.ingest import ColumnMapping, FileInfo, inspect_file
-from geodata.ingest.pipeline import Prepared
-from geodata.geo.context import context_key, load_context
+from geodata.service import ColumnMapping, FileInfo, inspect_file
+from geodata.service import Prepared
+from geodata.service import context_key, load_context
 from geodata.model.precision import UNCERTAINTY_RADIUS_M, proximity_classes, proximity_text
 from geodata.model.selection import Selection
 from geodata.service.incidents import Context, Facets, IncidentService, Summaries, UndoOutcome, UploadOutcome
@@ -270,7 +270,7 @@ class Snapshot:
 
     def context(self, spec: FilterSpec, view: S.ViewOptions) -> Selection:
         """What the exporters get: the whole selection, the context layers and the view options."""
-        from geodata.geo.boundaries import HOW_TO_GET_BOUNDARIES
+        from geodata.service import HOW_TO_GET_BOUNDARIES
 
         ctx = self.layers
         notes = list(ctx.notices)

@@ -15,7 +15,7 @@ import datetime as dt
 import streamlit as st
 
 from dashboard.text import md_escape
-from geodata.export.data import FORMATS, LAYER_NAMES, export_bytes, export_filename
+from geodata.service import FORMATS, LAYER_NAMES, export_bytes, export_filename
 from geodata.model.selection import Selection
 
 

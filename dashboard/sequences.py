@@ -18,10 +18,10 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geodata.query.analysis import http_url_or_none
-from geodata.curation.joined import annotate
-from geodata.curation.sequences import RELATION_TEXT, find_sequence, step_view
-from geodata.curation.verification import STATUS_TEXT
+from geodata.service import http_url_or_none
+from geodata.service import annotate
+from geodata.service import RELATION_TEXT, find_sequence, step_view
+from geodata.service import STATUS_TEXT
 from layers.assets import localize_links
 from layers.map import MapInputs, build_map
 

@@ -16,7 +16,7 @@ from dashboard import state as S
 from dashboard.data import Snapshot
 from dashboard.text import md_escape
 from geodata.model.filters import NEAR_KM_RANGE, FilterSpec
-from geodata.geo.placenames import display_name
+from geodata.service import display_name
 
 _CURRENT = "_cm_current"
 _BOUNDS = "_cm_bounds"

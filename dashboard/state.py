@@ -16,7 +16,7 @@ import pandas as pd
 
 from geodata.model.filters import NEAR_KM_RANGE, QUERY_KEYS, FilterSpec, actor_options, clamp_km
 from geodata.model.schema import EVENT_TYPES
-from geodata.curation.verification import STATUSES
+from geodata.service import STATUSES
 
 #: Basemap choices: key -> label. "custom" is offered only when settings.tiles is set.
 #: The default is a tile basemap (:func:`default_basemap`): when the browser cannot load tiles the map

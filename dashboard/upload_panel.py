@@ -16,10 +16,10 @@ import streamlit as st
 from dashboard import data
 from dashboard.text import md_escape
 from geodata._errors import ConflictmapError
-from geodata.ingest import ColumnMapping, FormatError, IngestError, report_csv
-from geodata.ingest.formats import suggest_mapping
+from geodata.service import ColumnMapping, FormatError, IngestError, report_csv
+from geodata.service import suggest_mapping
 from geodata.model.schema import INCIDENT_COLUMNS, REQUIRED_COLUMNS
-from geodata.export.licence import declared_licence
+from geodata.service import declared_licence
 from geodata.service.incidents import user_message
 from geodata.settings import Settings
 

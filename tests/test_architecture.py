@@ -48,6 +48,22 @@ def test_drawing_never_reads_settings_or_layer_files():
     assert readers == {}
 
 
+def test_pages_import_only_the_service_the_model_and_the_settings():
+    """Issue 19 item 1: a page reaches data through ``geodata.service`` (the services and the façade of
+    vocabulary and helpers in its ``__init__``), besides the model, the settings and the error classes.
+    ``dashboard/cli.py`` is a command line (``python -m dashboard export-html``), held to the command-line rule."""
+    allowed = ("geodata.service", "geodata.model", "geodata.settings", "geodata._errors")
+    bad = {}
+    for path in sorted((REPO / "dashboard").rglob("*.py")):
+        if path == REPO / "dashboard" / "cli.py":
+            continue
+        found = sorted(m for m in _imports(path) if (m == "geodata" or m.startswith("geodata."))
+                       and not any(m == a or m.startswith(a + ".") for a in allowed))
+        if found:
+            bad[str(path.relative_to(REPO))] = found
+    assert bad == {}
+
+
 def test_pages_never_reach_the_store_or_the_sync_engine():
     assert _offending("dashboard", ("geodata.store", "geodata.sync.engine")) == {}
 
@@ -129,4 +145,10 @@ def test_the_service_package_is_the_door_pages_import():
     from geodata.service.incidents import IncidentService
 
     assert door.IncidentService is IncidentService and door.CurationService is CurationService
-    assert set(door.__all__) >= {"IncidentService", "CurationService", "user_message"}
+    assert sorted(door.__all__) == sorted(door._FACADE)
+    for name in door.__all__:  # every name the façade lists resolves, and to what its module defines
+        assert getattr(door, name) is not None, name
+    import pytest
+
+    with pytest.raises(AttributeError):
+        door.open_store  # noqa: B018 - the store is not part of the door

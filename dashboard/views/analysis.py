@@ -10,7 +10,7 @@ from dashboard import sidebar
 from dashboard.text import md_escape
 from geodata._errors import ConflictmapError
 from geodata.service.curation import with_curation
-from geodata.geo.placenames import display_name
+from geodata.service import display_name
 from geodata.model.precision import precision_columns
 from geodata.service.incidents import Summaries
 from layers.style import EVENT_COLORS

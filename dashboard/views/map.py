@@ -28,10 +28,10 @@ from streamlit_folium import st_folium
 from dashboard import curation, data, sidebar
 from dashboard import state as S
 from dashboard.text import md_escape
-from geodata.query import analysis, playback
-from geodata.geo.placenames import where
+from geodata.service import analysis, playback
+from geodata.service import where
 from geodata._errors import ConflictmapError
-from geodata.geo.context import context_key
+from geodata.service import context_key
 from layers.assets import localize_links, write_static_assets
 from layers.incidents import MARKER_LIMIT, choose_representation, event_id_of_tooltip, in_view_group
 from layers.map import FitToData, MapInputs, build_map, layer_control, selection_groups

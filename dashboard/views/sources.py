@@ -17,7 +17,7 @@ import streamlit as st
 from dashboard import access, data
 
 from geodata._errors import ConflictmapError
-from geodata.export.licence import ACLED_TERMS_URL
+from geodata.service import ACLED_TERMS_URL
 from geodata.settings import get_settings
 
 #: Shown per source: name, how to configure it, licence line (constant text: safe as Markdown).
@@ -61,7 +61,7 @@ def _run_sync(source: str, country: str, since: dt.date | None, version: str) ->
 
 def render() -> None:
     """Draw the Data sources page."""
-    from geodata.sync.credentials import configured_sources
+    from geodata.service import configured_sources
 
     st.header("Data sources")
     st.caption("Live sources pulled into the incident store. Each sync adds new events, updates corrected ones "

@@ -14,8 +14,9 @@ from geodata.geo.boundaries import (
     HOW_TO_GET_BOUNDARIES, BoundaryError, BoundarySource, download_boundaries, download_country_boundary,
     import_boundaries,
 )
-from geodata.export.data import add_export_arguments
-from geodata.settings import get_settings
+from geodata.export.data import FORMATS
+from geodata.export.data import LAYER_NAMES as EXPORT_LAYERS
+from geodata.settings import Settings, get_settings
 
 LAYER_NAMES = ("incidents", "sites", "routes", "municipalities")
 
@@ -119,13 +120,77 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Write the filtered incidents or one layer (csv/geojson), or all layers (gpkg): see :mod:`geodata.export.data`.
 
     Args:
-        args: the parsed ``export`` options.
+        args: the parsed ``export`` options (:func:`add_export_arguments`).
     Returns:
-        The exit code of :func:`geodata.export.data.run_export` (0 written, 2 not).
+        0 written, 2 when the export cannot be made (message on stderr, nothing written).
     """
-    from geodata.export.data import run_export
+    return _run_export(args, get_settings())
 
-    return run_export(args, get_settings())
+
+def add_export_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Options of ``python -m geodata export``: --layer, --format, --out and the filter options."""
+    from geodata.cli.filter_args import add_filter_arguments
+
+    parser.add_argument("--layer", choices=EXPORT_LAYERS, default="incidents",
+                        help="layer to write for csv/geojson (default: incidents; gpkg always holds all)")
+    parser.add_argument("--format", choices=tuple(FORMATS), default="geojson",
+                        help="csv (UTF-8 with BOM, formula-safe), geojson, or gpkg (all layers in one file)")
+    parser.add_argument("--out", required=True, type=Path, metavar="PATH", help="file to write")
+    parser.add_argument("--full-rows", action="store_true",
+                        help="internal use only: keep notes, actors and sources of ACLED rows (by default they are "
+                             "withheld, as ACLED's terms require; the file says so in its 'terms' column)")
+    add_filter_arguments(parser)
+    return parser
+
+
+def _run_export(args: argparse.Namespace, settings: Settings) -> int:
+    """``python -m geodata export``: write the filtered incidents or a layer, or all layers as GPKG.
+
+    Args:
+        args: parsed options from :func:`add_export_arguments`.
+        settings: :class:`geodata.settings.Settings`.
+    Returns:
+        0 on success, 2 when the export cannot be made (message on stderr, nothing written).
+    """
+    from geodata.cli.filter_args import spec_from_args
+    from geodata.export.data import (
+        ExportError, export_layers, to_csv_bytes, to_geojson_bytes, unknown_places, write_geopackage,
+    )
+    from geodata.export.files import write_bytes_atomic
+    from geodata.export.licence import INTERNAL_USE_NOTICE, needs_notice
+    from geodata.export.textsafe import printable
+    from geodata.service.incidents import IncidentService
+
+    try:
+        with IncidentService(settings) as svc:
+            selection = svc.select(spec_from_args(args), distances=True, curation=True)
+        for note in unknown_places(selection):
+            print(printable(f"note: {note}"), file=sys.stderr)
+        out = Path(args.out)
+        full_rows = bool(getattr(args, "full_rows", False))
+        if needs_notice(selection.incidents, full_rows):
+            print(f"note: {INTERNAL_USE_NOTICE}", file=sys.stderr)
+        if args.format == "gpkg":
+            layers = export_layers(selection, full_rows)
+            write_geopackage(out, layers)
+            print(f"wrote {printable(out)}: " + ", ".join(f"{k} ({len(v):,})" for k, v in layers.items()))
+            if "municipalities" not in layers:
+                print(f"note: no municipalities layer. {HOW_TO_GET_BOUNDARIES}", file=sys.stderr)
+            return 0
+        if args.layer == "municipalities" and selection.municipalities is None:
+            print(f"error: {HOW_TO_GET_BOUNDARIES}", file=sys.stderr)
+            return 2
+        # The count printed is of the rows written (merged duplicates leave as one row).
+        table = export_layers(selection, full_rows).get(args.layer)
+        if table is None:
+            raise ExportError(f"the {args.layer} layer is not available")
+        data = to_csv_bytes(table) if args.format == "csv" else to_geojson_bytes(table)
+        write_bytes_atomic(out, data)
+        print(f"wrote {len(table):,} {args.layer} to {printable(out)}")
+        return 0
+    except (ValueError, OSError, RuntimeError) as exc:
+        print(printable(f"error: {exc}"), file=sys.stderr)
+        return 2
 
 
 def cmd_boundaries(args: argparse.Namespace) -> int:

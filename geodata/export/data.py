@@ -1,7 +1,7 @@
 """Data exports of the current selection: CSV, GeoJSON and a four-layer GeoPackage.
 
 Pure functions from a :class:`geodata.model.selection.Selection` to bytes (for the dashboard's
-download buttons) plus :func:`run_export`, the ``python -m geodata export`` command.
+download buttons); the ``python -m geodata export`` command is :mod:`geodata.cli.layers`.
 
 * CSV is UTF-8 with a BOM, so Excel shows Albanian and Serbian letters (ë, ç, č, ć, đ, š, ž);
   every text cell starting with ``= + - @``, tab or carriage return is prefixed with ``'``
@@ -16,8 +16,6 @@ from __future__ import annotations
 
 from geodata._errors import OutputError
 
-import argparse
-import sys
 import tempfile
 from pathlib import Path
 
@@ -25,12 +23,10 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from geodata.export.licence import INTERNAL_USE_NOTICE, needs_notice, shareable
+from geodata.export.licence import shareable
 from geodata.model.selection import Selection
-from geodata.settings import Settings
 from geodata.export.spreadsheet import FORMULA_PREFIXES, neutralise_formulas, spreadsheet_csv  # noqa: F401 (re-exported)
-from geodata.export.files import atomic_target, write_bytes_atomic
-from geodata.export.textsafe import printable
+from geodata.export.files import atomic_target
 
 LAYER_NAMES = ("incidents", "municipalities", "routes", "sites")
 #: format -> (MIME type, file extension)
@@ -123,7 +119,7 @@ def export_layers(selection: Selection, full_rows: bool = False) -> dict[str, gp
     """The layers an export holds, by name (municipalities only when installed).
 
     The incidents layer carries the curation columns (verification_status, sources, source_count,
-    sequence, sequence_step; :mod:`geodata.curation.joined`) and is :func:`geodata.export.licence.shareable`: ACLED
+    sequence, sequence_step; :mod:`geodata.curation.joined`) of the curation the selection brings, and is :func:`geodata.export.licence.shareable`: ACLED
     rows without notes, actors and sources unless ``full_rows`` (internal use; every such row then
     says so in ``terms``).
 
@@ -134,9 +130,14 @@ def export_layers(selection: Selection, full_rows: bool = False) -> dict[str, gp
         Layer name -> layer: ``incidents`` always, ``municipalities`` (with counts), ``routes`` and
         ``sites`` when the selection has them.
     """
-    from geodata.service.curation import with_curation
+    from geodata.curation.joined import annotate
 
-    layers = {"incidents": shareable(with_curation(selection.incidents), full_rows)}
+    incidents = selection.incidents
+    # The curation comes with the selection (the service attaches it: IncidentService.select(curation=True));
+    # an export never opens the store to fetch it.
+    if selection.curation is not None and "verification_status" not in incidents and "event_id_cnty" in incidents:
+        incidents = annotate(incidents, selection.curation)
+    layers = {"incidents": shareable(incidents, full_rows)}
     muni = municipality_counts(selection)
     if muni is not None:
         layers["municipalities"] = muni
@@ -214,22 +215,6 @@ def export_filename(layer: str, fmt: str, stamp: str = "") -> str:
     return f"conflictmap-{what}{'-' + stamp if stamp else ''}.{FORMATS[fmt][1]}"
 
 
-def add_export_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Options of ``python -m geodata export``: --layer, --format, --out and the filter options."""
-    from geodata.cli.filter_args import add_filter_arguments
-
-    parser.add_argument("--layer", choices=LAYER_NAMES, default="incidents",
-                        help="layer to write for csv/geojson (default: incidents; gpkg always holds all)")
-    parser.add_argument("--format", choices=tuple(FORMATS), default="geojson",
-                        help="csv (UTF-8 with BOM, formula-safe), geojson, or gpkg (all layers in one file)")
-    parser.add_argument("--out", required=True, type=Path, metavar="PATH", help="file to write")
-    parser.add_argument("--full-rows", action="store_true",
-                        help="internal use only: keep notes, actors and sources of ACLED rows (by default they are "
-                             "withheld, as ACLED's terms require; the file says so in its 'terms' column)")
-    add_filter_arguments(parser)
-    return parser
-
-
 def unknown_places(selection: Selection) -> list[str]:
     """What the selection's proximity filter names that no routes or sites file holds (so nothing can
     be near it: the export is empty for that reason, not because no incident matched).
@@ -248,48 +233,3 @@ def unknown_places(selection: Selection) -> list[str]:
                 notes.append(f"no {kind} named {name!r}, so no incident is near it "
                              f"({kind}s: {', '.join(known) or 'none loaded'})")
     return notes
-
-
-def run_export(args: argparse.Namespace, settings: Settings) -> int:
-    """``python -m geodata export``: write the filtered incidents or a layer, or all layers as GPKG.
-
-    Args:
-        args: parsed options from :func:`add_export_arguments`.
-        settings: :class:`geodata.settings.Settings`.
-    Returns:
-        0 on success, 2 when the export cannot be made (message on stderr, nothing written).
-    """
-    from geodata.geo.boundaries import HOW_TO_GET_BOUNDARIES
-    from geodata.cli.filter_args import spec_from_args
-    from geodata.service.incidents import IncidentService
-
-    try:
-        with IncidentService(settings) as svc:
-            selection = svc.select(spec_from_args(args), distances=True, curation=True)
-        for note in unknown_places(selection):
-            print(printable(f"note: {note}"), file=sys.stderr)
-        out = Path(args.out)
-        full_rows = bool(getattr(args, "full_rows", False))
-        if needs_notice(selection.incidents, full_rows):
-            print(f"note: {INTERNAL_USE_NOTICE}", file=sys.stderr)
-        if args.format == "gpkg":
-            layers = export_layers(selection, full_rows)
-            write_geopackage(out, layers)
-            print(f"wrote {printable(out)}: " + ", ".join(f"{k} ({len(v):,})" for k, v in layers.items()))
-            if "municipalities" not in layers:
-                print(f"note: no municipalities layer. {HOW_TO_GET_BOUNDARIES}", file=sys.stderr)
-            return 0
-        if args.layer == "municipalities" and selection.municipalities is None:
-            print(f"error: {HOW_TO_GET_BOUNDARIES}", file=sys.stderr)
-            return 2
-        # The count printed is of the rows written (merged duplicates leave as one row).
-        table = export_layers(selection, full_rows).get(args.layer)
-        if table is None:
-            raise ExportError(f"the {args.layer} layer is not available")
-        data = to_csv_bytes(table) if args.format == "csv" else to_geojson_bytes(table)
-        write_bytes_atomic(out, data)
-        print(f"wrote {len(table):,} {args.layer} to {printable(out)}")
-        return 0
-    except (ValueError, OSError, RuntimeError) as exc:
-        print(printable(f"error: {exc}"), file=sys.stderr)
-        return 2
