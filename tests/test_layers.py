@@ -69,6 +69,23 @@ def test_payload_modes_carry_the_right_fields():
     assert sum(agg.data["n"]) == len(inc) and sum(agg.data["f"]) == int(inc["fatalities"].sum())
 
 
+@pytest.mark.parametrize("lang", ["en", "sr"])
+def test_marker_popups_are_those_of_each_row(lang):
+    """The payload builds popups and tooltips from plain row dicts (fast); they must be exactly what
+    :func:`popup_html` and :func:`tooltip_text` give for each pandas row, curation and enrichment included."""
+    from geodata.geo.enrich import enrich_incidents
+    from geodata.model.selection import Selection
+    from geodata.service.curation import curated
+    from layers.incidents import tooltip_text
+
+    routes, sites = load_routes(BUNDLED_DIR / "patrol_routes.geojson"), load_sites()
+    inc = curated(Selection(incidents=enrich_incidents(load_bundled_incidents(), None, routes, sites))).incidents
+    assert {"verification_status", "sources", "nearest_route", "dist_site_m"} <= set(inc.columns)
+    payload = build_payload(inc, "markers", lang)
+    assert payload.data["popup"] == [popup_html(r, lang) for _, r in inc.iterrows()]
+    assert payload.data["tip"] == [tooltip_text(r, lang) for _, r in inc.iterrows()]
+
+
 def test_map_inlines_to_a_standalone_file_without_cdn_links():
     inc = load_bundled_incidents()
     m = build_map(MapInputs(inc, None, load_routes(BUNDLED_DIR / "patrol_routes.geojson"), load_sites()),

@@ -77,6 +77,13 @@ def _names_for(name: object) -> tuple[str, str, str] | None:
     text = str(name).strip()
     if not text:
         return None
+    return _names_for_text(text)
+
+
+@lru_cache(maxsize=16_384)
+def _names_for_text(text: str) -> tuple[str, str, str] | None:
+    # Cached: a map of 2,000 incidents asks for the same few hundred places thousands of times, and
+    # the index behind it is fixed (bundled files).
     lookup, _ = _index()
     hit = lookup.get(normalise_name(text))
     if hit is None and any("\u0400" <= c < "\u0500" for c in text):
