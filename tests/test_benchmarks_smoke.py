@@ -44,3 +44,12 @@ def test_quick_benchmark_run_writes_a_well_formed_report(tmp_path):
     # the synthetic data set is generated at run time into the data folder, clearly marked
     csv = next((tmp_path / "data").glob("synthetic_acled_1000_*.csv"))
     assert "SYNTHETIC benchmark row" in csv.read_text(encoding="utf-8-sig").splitlines()[1]
+
+
+def test_popup_benchmark_checks_both_ways_agree_and_reports_a_ratio():
+    proc = subprocess.run([sys.executable, "benchmarks/popups.py", "--rows", "60", "--repeats", "1"],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["rows"] == 60 and out["pandas_rows_s"] > 0 and out["payload_s"] > 0
+    assert abs(out["ratio"] - out["payload_s"] / out["pandas_rows_s"]) < 0.01  # of the rounded times
