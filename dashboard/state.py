@@ -97,7 +97,7 @@ def with_store_facets(choices: FilterChoices, facets, municipality_names=()) -> 
 
     Args:
         choices: :func:`filter_choices` of the incidents held in memory (the bundled ones).
-        facets: :class:`geodata.query.facets.StoreFacets` of the store (distinct values, date range, count).
+        facets: :class:`geodata.store.records.StoreFacets` of the store (distinct values, date range, count).
         municipality_names: municipalities the coordinates can fall in (the boundary layer's
             names); stored incidents are located from coordinates, so any of them may be chosen.
     Returns:

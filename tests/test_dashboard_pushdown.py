@@ -14,7 +14,7 @@ import pytest
 pytest.importorskip("streamlit")
 
 from dashboard import state as S  # noqa: E402
-from geodata.query.facets import StoreFacets  # noqa: E402
+from geodata.store.records import StoreFacets  # noqa: E402
 from geodata.model.filters import FilterSpec, apply_filters  # noqa: E402
 from geodata.ingest import ingest_file  # noqa: E402
 from tests.bundle import load_bundle  # noqa: E402

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from geodata.model.schema import INCIDENT_COLUMNS
 from geodata.ingest import ColumnMapping, IngestError, ingest_file, prepare
 from geodata.store import open_store
 
@@ -27,7 +28,7 @@ def test_acled_current_bom_multiline_notes(corpus, store):
     # Record 1 spans lines 2-4, so the unknown type is on physical line 6.
     assert _errors(r) == [(6, "event_type")]
     assert "unknown event type 'Parades'" in r.issues["reason"].iloc[0]
-    df = store.read_incidents()
+    df = store.read(None, INCIDENT_COLUMNS, order=True)
     first = df[df["event_id_cnty"] == "SYNX1"].iloc[0]
     assert first["notes"] == "Synthetic: shots fired\nnear the bridge;\nno injuries."
     assert str(first["event_date"].date()) == "2023-09-24"
@@ -41,7 +42,7 @@ def test_acled_legacy_generation(corpus, store):
     assert (r.accepted, r.rejected, r.duplicates) == (2, 1, 0)
     assert _errors(r) == [(4, "fatalities")]
     assert "fatalities -3 is negative" in r.issues["reason"].iloc[0]
-    df = store.read_incidents().set_index("event_id_cnty")
+    df = store.read(None, INCIDENT_COLUMNS, order=True).set_index("event_id_cnty")
     assert df.loc["SYNL1", "inter1"] == "State forces"
     assert df.loc["SYNL1", "interaction"] == "State forces-Political militia"
     assert df.loc["SYNL2", "interaction"] == "Political militia-Civilians"
@@ -56,7 +57,7 @@ def test_ucdp_with_and_without_header(corpus, store, name, bad_line):
     assert (r.accepted, r.rejected, r.duplicates) == (2, 1, 0)
     assert _errors(r) == [(bad_line, "latitude")]
     assert "out of range" in r.issues["reason"].iloc[0]
-    df = store.read_incidents().set_index("event_id_cnty")
+    df = store.read(None, INCIDENT_COLUMNS, order=True).set_index("event_id_cnty")
     assert list(df.index) == ["UCDP-7001", "UCDP-7002"]
     assert df.loc["UCDP-7001", "event_type"] == "Battles" and df.loc["UCDP-7001", "sub_event_type"] == "Armed clash"
     assert df.loc["UCDP-7002", "event_type"] == "Violence against civilians"
@@ -79,7 +80,7 @@ def test_custom_layout_needs_mapping_then_keeps_serbian_letters(corpus, store):
     assert (r.accepted, r.rejected, r.duplicates) == (2, 1, 0)
     assert (r.encoding, r.delimiter) == ("cp1250", ";")
     assert _errors(r) == [(4, "event_date")]
-    df = store.read_incidents()
+    df = store.read(None, INCIDENT_COLUMNS, order=True)
     assert df["notes"].iloc[0] == "Sintetički opis: čćšžđ ČĆŠŽĐ"
     assert df["actor1"].iloc[0] == "Sintetička jedinica"
     assert df["latitude"].iloc[0] == pytest.approx(42.96)  # decimal comma
@@ -100,7 +101,7 @@ def test_utf16_tab_albanian(corpus, store):
     r = ingest_file(corpus / "acled_utf16_tab.txt", store)
     assert (r.accepted, r.rejected, r.duplicates) == (2, 0, 0)
     assert (r.encoding, r.delimiter) == ("utf-16", "\t")
-    df = store.read_incidents()
+    df = store.read(None, INCIDENT_COLUMNS, order=True)
     assert set(df["location"]) == {"Mitrovicë e Veriut"} and set(df["notes"]) == {"Sintetik: ë ç Ë Ç"}
 
 
@@ -108,7 +109,7 @@ def test_windows_1252_semicolon(corpus, store):
     r = ingest_file(corpus / "acled_cp1252_semicolon.csv", store)
     assert (r.accepted, r.rejected, r.duplicates) == (1, 0, 0)
     assert r.delimiter == ";"
-    row = store.read_incidents().iloc[0]
+    row = store.read(None, INCIDENT_COLUMNS, order=True).iloc[0]
     assert row["notes"] == "Sintetik: Mitrovicë; Leposaviq; ë ç" and row["admin2"] == "Zveçan"
 
 
@@ -139,7 +140,7 @@ def test_overlap_and_content_key_dedup(corpus, store):
     # SYNX1 and SYNX2 are stored already; the two id-less rows are the same event (same content,
     # dates written two ways), so one of them is a duplicate.
     assert (first.accepted, r.accepted, r.rejected, r.duplicates) == (3, 2, 0, 3)
-    assert store.count_incidents() == 5
+    assert store.count() == 5
 
 
 @pytest.mark.parametrize("name,message", [("empty.csv", "empty"), ("binary.csv", "binary"),
@@ -147,4 +148,4 @@ def test_overlap_and_content_key_dedup(corpus, store):
 def test_unreadable_files_raise(corpus, store, name, message):
     with pytest.raises(IngestError, match=message):
         ingest_file(corpus / name, store)
-    assert store.count_incidents() == 0
+    assert store.count() == 0

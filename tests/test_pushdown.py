@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -10,13 +11,19 @@ import pytest
 from benchmarks.synthetic import generate, write_acled_csv
 from geodata.geo.enrich import enrich_incidents
 from geodata.model.filters import FilterSpec, apply_filters
-from geodata.ingest.bundled import load_bundled_incidents, to_geodataframe
+from geodata.ingest.bundled import to_geodataframe
 from geodata.ingest import ingest_file
-from geodata.query.pushdown import select_incidents
+from geodata.model.schema import INCIDENT_COLUMNS
+from geodata.query.pushdown import AGGREGATE_COLUMNS, LEAN_COLUMNS, proximity_for, select_rows
 from geodata.geo.routes import load_routes
 from geodata.settings import get_settings
 from geodata.geo.sites import load_sites
 from geodata.store import open_store
+
+
+def _context(routes, sites) -> SimpleNamespace:
+    """The context layers select_rows needs (routes and sites for proximity and distances)."""
+    return SimpleNamespace(routes=routes, sites=sites, routes_version="test")
 
 
 @pytest.fixture
@@ -39,10 +46,10 @@ def filled_store(store_url, tmp_path):
 ])
 def test_store_answers_the_filter_and_matches_in_memory_filtering(filled_store, spec):
     routes, sites = load_routes(get_settings({}).routes_file), load_sites()
-    everything = filled_store.read_incidents()
+    everything = filled_store.read(None, INCIDENT_COLUMNS, order=True)
     expected = apply_filters(enrich_incidents(to_geodataframe(everything, everything["origin"]), None, routes, sites),
                              spec, routes, sites)
-    got = select_incidents(filled_store, spec, routes=routes, sites=sites)
+    got = select_rows(filled_store, spec, None, _context(routes, sites))
     query = filled_store.last_query
     assert sorted(got["event_id_cnty"]) == sorted(expected["event_id_cnty"])
     assert len(got) < len(everything)
@@ -57,25 +64,17 @@ def test_store_answers_the_filter_and_matches_in_memory_filtering(filled_store, 
         assert "fatalities >=" in query
 
 
-def test_bundled_incidents_are_filtered_with_the_stored_ones(filled_store):
-    bundled = load_bundled_incidents()
-    spec = FilterSpec(start=dt.date(2023, 1, 1), end=dt.date(2023, 12, 31))
-    got = select_incidents(filled_store, spec, extra=bundled)
-    in_bundle = got["origin"].eq("bundled")
-    assert in_bundle.sum() == len(apply_filters(bundled, spec)) > 0
-    assert in_bundle.iloc[: in_bundle.sum()].all()  # bundled first, as load_incidents orders them
-    assert got["event_date"].between("2023-01-01", "2023-12-31").all()
+def test_nothing_matching_gives_an_empty_point_layer(filled_store):
+    routes, sites = load_routes(get_settings({}).routes_file), load_sites()
+    got = select_rows(filled_store, FilterSpec(start=dt.date(2099, 1, 1)), None, _context(routes, sites))
+    assert len(got) == 0 and got.crs.to_epsg() == 4326
 
 
-def test_no_store_and_nothing_matching_give_an_empty_enriched_layer():
-    got = select_incidents(None, FilterSpec())
-    assert len(got) == 0 and "municipality" in got and got.crs.to_epsg() == 4326
-
-
-def test_large_selections_are_read_lean_with_the_same_answer(filled_store):
+def test_lean_columns_give_the_same_answer_as_a_full_read(filled_store):
     spec = FilterSpec(start=dt.date(2016, 1, 1), actors=("Synthetic actor 1",))
-    full = select_incidents(filled_store, spec)
-    lean = select_incidents(filled_store, spec, lean_above=10)
+    ctx = _context(None, None)
+    full = select_rows(filled_store, spec, None, ctx)
+    lean = select_rows(filled_store, spec, LEAN_COLUMNS, ctx)
     query = filled_store.last_query
     assert len(full) > 10
     assert "notes" not in query and "source_url" in query and " WHERE " in query  # narrow, filtered SELECT
@@ -88,47 +87,46 @@ def test_large_selections_are_read_lean_with_the_same_answer(filled_store):
     assert (lean.geometry.x.round(6).to_numpy() == lean["longitude"].round(6).to_numpy()).all()
 
 
-def test_lean_view_of_the_aggregate_map_counts_every_incident(filled_store):
+def test_the_aggregate_columns_count_every_incident(filled_store):
     from layers.incidents import build_payload
 
     spec = FilterSpec(event_types=("Protests",), start=dt.date(2016, 1, 1))
-    lean = select_incidents(filled_store, spec, aggregate_above=100, lean_above=10, extra=load_bundled_incidents())
+    ctx = _context(None, None)
+    lean = select_rows(filled_store, spec, AGGREGATE_COLUMNS, ctx)
     assert set(lean.columns) >= {"event_type", "fatalities", "municipality", "geometry"}
     assert "location" not in lean and "SELECT event_type, fatalities, latitude, longitude, admin2" in filled_store.last_query
     payload = build_payload(lean, "aggregate")
     assert sum(payload.data["n"]) == len(lean) > 100
-    assert (lean["event_type"] == "Protests").all() and lean["origin"].eq("bundled").any()
-    assert len(lean) == len(select_incidents(filled_store, spec, extra=load_bundled_incidents()))
+    assert (lean["event_type"] == "Protests").all()
+    assert len(lean) == len(select_rows(filled_store, spec, None, ctx))
 
 
-def test_an_over_selecting_count_falls_back_to_a_full_read(filled_store):
-    from geodata.query.pushdown import count_matching
-
+def test_the_sql_count_over_selects_and_the_rows_are_trimmed_exactly(filled_store):
     spec = FilterSpec(actors=("Synthetic actor 1",))  # LIKE also matches "Synthetic actor 10"
-    exact = select_incidents(filled_store, spec)
-    assert count_matching(filled_store, spec) > len(exact)
-    got = select_incidents(filled_store, spec, lean_above=len(exact))
-    assert "notes" in got and "FROM incidents WHERE" in filled_store.last_query
-    assert sorted(got["event_id_cnty"]) == sorted(exact["event_id_cnty"])
+    exact = select_rows(filled_store, spec, None, _context(None, None))
+    assert filled_store.count(spec) > len(exact)
+    def member(row) -> bool:
+        return "Synthetic actor 1" in {a.strip() for c in ("actor1", "actor2", "assoc_actor_1", "assoc_actor_2")
+                                       for a in str(row[c] if row[c] == row[c] else "").split(";")}
+
+    assert len(exact) > 0 and exact.apply(member, axis=1).all()
 
 
-@pytest.mark.parametrize("lean_above", [None, 10])
-def test_proximity_is_narrowed_in_sql_with_the_same_answer(filled_store, lean_above):
-    from geodata.query.pushdown import count_matching
-
+@pytest.mark.parametrize("columns", [None, LEAN_COLUMNS])
+def test_proximity_is_narrowed_in_sql_with_the_same_answer(filled_store, columns):
     routes, sites = load_routes(get_settings({}).routes_file), load_sites()
     spec = FilterSpec(start=dt.date(2016, 1, 1), near_routes=(routes["name"].iloc[0],), near_sites=(sites["name_en"].iloc[0],),
                       near_km=4.0)
-    everything = filled_store.read_incidents()
+    everything = filled_store.read(None, INCIDENT_COLUMNS, order=True)
     expected = apply_filters(enrich_incidents(to_geodataframe(everything, everything["origin"]), None, routes, sites),
                              spec, routes, sites)
-    got = select_incidents(filled_store, spec, routes=routes, sites=sites, lean_above=lean_above)
+    got = select_rows(filled_store, spec, columns, _context(routes, sites))
     query = filled_store.last_query
     assert sorted(got["event_id_cnty"]) == sorted(expected["event_id_cnty"]) and len(expected) > 0
     postgis = getattr(filled_store, "dialect", "") == "postgres"
     assert ("ST_DWithin" in query and "&&" in query) if postgis else "longitude BETWEEN" in query
-    narrowed = count_matching(filled_store, spec, routes=routes, sites=sites)
-    assert len(expected) <= narrowed < count_matching(filled_store, spec.with_(near_routes=(), near_sites=()))
+    narrowed = filled_store.count(spec, proximity_for(spec, routes, sites))
+    assert len(expected) <= narrowed < filled_store.count(spec.with_(near_routes=(), near_sites=()))
 
 
 def test_distances_from_many_sessions_at_once_never_lose_a_point(monkeypatch):

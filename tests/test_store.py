@@ -49,7 +49,7 @@ def test_reingest_is_idempotent_and_uploads_keep_provenance(store, corpus):
     b = ingest_file(corpus / "acled_current_bom.csv", store)
     assert (a.accepted, a.duplicates) == (3, 0)
     assert (b.accepted, b.rejected, b.duplicates) == (0, 1, 3)
-    assert store.count_incidents() == 3
+    assert store.count() == 3
     ups = store.list_uploads()
     assert list(ups["id"]) == [b.upload_id, a.upload_id]
     assert list(ups["accepted"]) == [0, 3] and list(ups["duplicates"]) == [3, 0]
@@ -60,10 +60,10 @@ def test_reingest_is_idempotent_and_uploads_keep_provenance(store, corpus):
 def test_every_incident_knows_its_upload_and_undo(store, corpus):
     a = ingest_file(corpus / "acled_current_bom.csv", store)
     b = ingest_file(corpus / "acled_legacy.csv", store)
-    df = store.read_incidents()
+    df = store.read(None, INCIDENT_COLUMNS, order=True)
     assert sorted(df["origin"].value_counts().items()) == [(f"upload:{a.upload_id}", 3), (f"upload:{b.upload_id}", 2)]
     assert store.undo_upload(a.upload_id) == 3
-    left = store.read_incidents()
+    left = store.read(None, INCIDENT_COLUMNS, order=True)
     assert set(left["origin"]) == {f"upload:{b.upload_id}"} and len(left) == 2
     ups = store.list_uploads().set_index("id")
     assert ups.loc[a.upload_id, "status"] == "undone" and ups.loc[b.upload_id, "status"] == "complete"
@@ -77,7 +77,7 @@ def test_every_incident_knows_its_upload_and_undo(store, corpus):
 
 def test_read_incidents_canonical_columns(store, corpus):
     ingest_file(corpus / "acled_current_bom.csv", store)
-    df = store.read_incidents()
+    df = store.read(None, INCIDENT_COLUMNS, order=True)
     assert list(df.columns) == list(INCIDENT_COLUMNS) + ["origin"]
     assert str(df["event_date"].dtype).startswith("datetime64")
     assert str(df["fatalities"].dtype) == "Int64"
@@ -90,12 +90,12 @@ def test_filter_is_pushed_into_sql(store, corpus):
     ingest_file(corpus / "acled_legacy.csv", store)
     spec = FilterSpec(start=dt.date(2023, 9, 25), end=dt.date(2023, 9, 30), event_types=("Battles", "Protests"),
                       min_fatalities=1)
-    df = store.read_incidents(spec)
+    df = store.read(spec, INCIDENT_COLUMNS, order=True)
     assert list(df["event_id_cnty"]) == ["SYNX4"]
     q = store.last_query
     assert "event_date >=" in q and "event_date <=" in q and "event_type IN" in q and "fatalities >=" in q
     assert "2023" not in q and "Battles" not in q  # values are parameters, never in the SQL text
-    df = store.read_incidents(FilterSpec(sub_event_types=("Peaceful protest",)))
+    df = store.read(FilterSpec(sub_event_types=("Peaceful protest",)), INCIDENT_COLUMNS, order=True)
     assert list(df["event_id_cnty"]) == ["SYNX2"] and "sub_event_type IN" in store.last_query
 
 
@@ -103,16 +103,16 @@ def test_actor_filter_superset_then_exact_in_pandas(store, corpus):
     ingest_file(corpus / "acled_current_bom.csv", store)
     ingest_file(corpus / "acled_legacy.csv", store)
     tricky = "Synthetic Group A'; DROP TABLE incidents; --"
-    assert store.read_incidents(FilterSpec(actors=(tricky,))).empty
+    assert store.read(FilterSpec(actors=(tricky,)), INCIDENT_COLUMNS, order=True).empty
     spec = FilterSpec(actors=("Synthetic Group A",))
-    df = store.read_incidents(spec)
+    df = store.read(spec, INCIDENT_COLUMNS, order=True)
     assert "actor1 IN" in store.last_query and "assoc_actor_1 LIKE" in store.last_query
     assert sorted(df["event_id_cnty"]) == ["SYNX1", "SYNX2", "SYNX4"]  # via the associated-actor list
     exact = apply_filters(to_geodataframe(df, df["origin"]), FilterSpec(actors=("Synthetic Group",)))
     assert exact.empty  # a substring is not a member of the list
-    assert list(store.read_incidents(FilterSpec(actors=("Synthetic Rioters",)))["event_id_cnty"]) == []
-    assert list(store.read_incidents(FilterSpec(actors=("Civilians (Kosovo)",)))["event_id_cnty"]) == ["SYNL2"]
-    assert store.count_incidents() == 5
+    assert list(store.read(FilterSpec(actors=("Synthetic Rioters",)), INCIDENT_COLUMNS, order=True)["event_id_cnty"]) == []
+    assert list(store.read(FilterSpec(actors=("Civilians (Kosovo)",)), INCIDENT_COLUMNS, order=True)["event_id_cnty"]) == ["SYNL2"]
+    assert store.count() == 5
 
 
 def test_text_is_stored_as_given(store, tmp_path, corpus):
@@ -120,7 +120,7 @@ def test_text_is_stored_as_given(store, tmp_path, corpus):
     evil = text.replace("Synthetic note.", "<script>alert(1)</script> Robert'); DROP TABLE incidents;--")
     (tmp_path / "evil.csv").write_text(evil, encoding="utf-8")
     ingest_file(tmp_path / "evil.csv", store)
-    notes = set(store.read_incidents()["notes"])
+    notes = set(store.read(None, INCIDENT_COLUMNS, order=True)["notes"])
     assert "<script>alert(1)</script> Robert'); DROP TABLE incidents;--" in notes
 
 
@@ -157,11 +157,11 @@ def test_sigkill_mid_upload_leaves_store_unchanged(tmp_path, store_url, corpus):
         assert list(ups["file_name"]) == ["incidents.csv", "acled_legacy.csv"]
         assert list(ups["format"]) == ["bundled", "acled"]
         bundled = int(ups["accepted"].iloc[0])
-        assert bundled > 0 and after.count_incidents() == 2 + bundled
+        assert bundled > 0 and after.count() == 2 + bundled
         # The store is healthy: the same file goes in completely afterwards.
         r = ingest_file(big, after)
         assert (r.accepted, r.rejected, r.duplicates) == (200_000, 0, 0)
-        assert after.count_incidents() == 200_002 + bundled
+        assert after.count() == 200_002 + bundled
     finally:
         after.close()
 

@@ -70,7 +70,7 @@ def _run(url: str, first: Path, second: Path) -> list[tuple[int, int, int]]:
         undone = store.undo_upload(a.upload_id)
         assert sqlite_store.STAGING not in [r[1] for r in store.conn.execute("PRAGMA database_list")]
         return [(a.accepted, a.duplicates, a.rejected), (b.accepted, b.duplicates, b.rejected),
-                (undone.removed, undone.kept, store.count_incidents())]
+                (undone.removed, undone.kept, store.count())]
     finally:
         store.close()
 
@@ -148,7 +148,7 @@ def test_failure_half_way_through_a_staged_upload_changes_nothing(tmp_path, smal
         with pytest.raises(StoreError, match="simulated failure"):
             store.add_upload(prepared.result.valid, meta, fail_on_second_batch)
         assert len(batches) == 2
-        assert store.count_incidents() == 3000
+        assert store.count() == 3000
         # The connection is usable and the staging database detached.
         assert sqlite_store.STAGING not in [r[1] for r in store.conn.execute("PRAGMA database_list")]
     finally:

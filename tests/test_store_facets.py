@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from geodata.query.facets import store_facets
+from geodata.model.schema import INCIDENT_COLUMNS
 from geodata.model.filters import actor_options
 from geodata.ingest import ingest_file
 from geodata.geo.municipalities import canonical_municipality
@@ -20,15 +20,15 @@ def store(store_url):
 
 def test_empty_store_has_no_facets(store):
     assert store.date_range() is None
-    facets = store_facets(store)
+    facets = store.facets()
     assert (facets.count, facets.first, facets.last, facets.actors, facets.municipalities) == (0, None, None, (), ())
 
 
 def test_facets_equal_what_the_rows_say(store, corpus):
     ingest_file(corpus / "acled_current_bom.csv", store)
-    rows = store.read_incidents()
+    rows = store.read(None, INCIDENT_COLUMNS, order=True)
     assert sorted(store.distinct_values("event_type")) == sorted(set(rows["event_type"]) - {""})
-    facets = store_facets(store)
+    facets = store.facets()
     assert facets.count == len(rows)
     assert (facets.first, facets.last) == (rows["event_date"].min().date(), rows["event_date"].max().date())
     assert list(facets.actors) == actor_options(rows)

@@ -211,7 +211,7 @@ def test_bad_password_is_a_credentials_error_and_stores_nothing(tmp_path, acled_
         with pytest.raises(CredentialsError, match="refused the username or password") as err:
             sync_acled(settings, store, env={"ACLED_USERNAME": USER, "ACLED_PASSWORD": "wrong secret"})
         assert "wrong secret" not in str(err.value)
-        assert store.count_incidents() == 0 and read_sync_state(store).empty
+        assert store.count() == 0 and read_sync_state(store).empty
         with pytest.raises(CredentialsError, match="ACLED_USERNAME"):
             sync_acled(settings, store, env={})
     finally:
@@ -239,7 +239,7 @@ def test_malformed_page_stores_nothing(store_url, tmp_path, acled_api):
     try:
         with pytest.raises(SourceError, match="not JSON"):
             sync_acled(settings, store, env=ACLED_ENV, limit=3)
-        assert store.count_incidents() == 0 and read_sync_state(store).empty
+        assert store.count() == 0 and read_sync_state(store).empty
     finally:
         store.close()
 
@@ -319,7 +319,7 @@ def test_ucdp_refuses_bad_token_and_foreign_next_page(tmp_path, ucdp_api):
         ucdp_api.next_host = "http://localhost:1"
         with pytest.raises(SourceError, match="NextPageUrl"):
             sync_ucdp(settings, store, env={"UCDP_TOKEN": ucdp_api.token}, pagesize=2)
-        assert store.count_incidents() == 0
+        assert store.count() == 0
     finally:
         store.close()
 

@@ -83,9 +83,8 @@ def bundled_rows(path: Path = BUNDLED_INCIDENTS) -> pd.DataFrame:
 
 
 def load_bundled_incidents(path: Path = BUNDLED_INCIDENTS) -> gpd.GeoDataFrame:
-    """Deprecated (the app reads the bundled incidents from the store): the bundled file as a layer.
-
-    Still used by tests that check the bundled data itself.
+    """The bundled file as a point layer, read directly (the app reads the bundled incidents from the store;
+    tests, benchmarks and exports of the bundled data itself read the file).
 
     Args:
         path: the bundled CSV.

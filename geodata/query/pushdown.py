@@ -31,7 +31,7 @@ from geodata.settings import METRIC_CRS, WGS84
 from geodata.store.records import READABLE_COLUMNS, Proximity
 
 if TYPE_CHECKING:  # the store package imports the back-ends; only the interface is needed here
-    from geodata.store.protocol import IncidentReads, IncidentStore
+    from geodata.store.protocol import IncidentReads
 
 #: Columns of a lean read for a clustered view (popups show date, type, place, fatalities, source).
 LEAN_COLUMNS: tuple[str, ...] = (
@@ -239,73 +239,3 @@ def add_distances(incidents: gpd.GeoDataFrame, routes: gpd.GeoDataFrame | None, 
     out["nearest_site"] = np.array([v[2] for v in values], dtype=object)
     out["dist_site_m"] = np.array([v[3] for v in values], dtype=float)
     return out
-
-
-# -- deprecated entry points (the dashboard still calls select_incidents until it uses the service) --
-
-def select_incidents(
-    store: IncidentStore | None,
-    spec: FilterSpec,
-    *,
-    municipalities: gpd.GeoDataFrame | None = None,
-    routes: gpd.GeoDataFrame | None = None,
-    sites: gpd.GeoDataFrame | None = None,
-    extra: gpd.GeoDataFrame | None = None,
-    lean_above: int | None = None,
-    aggregate_above: int | None = None,
-    lean_columns: tuple[str, ...] = LEAN_COLUMNS,
-    aggregate_columns: tuple[str, ...] = AGGREGATE_COLUMNS,
-) -> gpd.GeoDataFrame:
-    """Deprecated: use :meth:`geodata.service.incidents.IncidentService.select`.
-
-    The incidents matching ``spec`` from ``store`` (``None``: none), read lean (``lean_columns`` /
-    ``aggregate_columns``) when more than ``lean_above`` / ``aggregate_above`` match; ``extra``
-    incidents held outside the store are filtered in memory and placed first. ``municipalities``
-    is unused: the municipality is stored with each incident.
-
-    Returns:
-        The matching incidents (EPSG:4326), index 0..n-1.
-    Raises:
-        StoreError: if the store cannot be read.
-    """
-    from types import SimpleNamespace
-
-    from geodata.geo.enrich import enrich_incidents
-    from geodata.ingest.bundled import empty_incidents
-
-    ctx = SimpleNamespace(routes=routes, sites=sites, routes_version="")
-    parts: list[gpd.GeoDataFrame] = []
-    if extra is not None and len(extra):
-        if "municipality" not in extra:
-            extra = enrich_incidents(extra, municipalities, routes, sites)
-        parts.append(apply_filters(extra, spec, routes, sites))
-    if store is not None:
-        columns: tuple[str, ...] | None = None
-        if lean_above is not None or aggregate_above is not None:
-            n = store.count(spec, proximity_for(spec, routes, sites))
-            if aggregate_above is not None and n > aggregate_above:
-                columns = aggregate_columns
-            elif lean_above is not None and n > lean_above:
-                columns = lean_columns
-        stored = select_rows(store, spec, columns, ctx, distances=columns is None)
-        if columns is not None and len(stored) <= (lean_above or 0):
-            stored = select_rows(store, spec, None, ctx, distances=True)  # the SQL count over-selected
-        if len(stored):
-            parts.append(stored)
-    if not parts:
-        return enrich_incidents(empty_incidents(), municipalities, routes, sites)
-    if len(parts) == 1:
-        return parts[0].reset_index(drop=True)
-    shared = [c for c in parts[-1].columns if c in parts[0].columns]
-    return gpd.GeoDataFrame(pd.concat([p[shared] for p in parts], ignore_index=True),
-                            geometry="geometry", crs=parts[0].crs)
-
-
-def count_matching(store: IncidentStore, spec: FilterSpec, *, routes: gpd.GeoDataFrame | None = None,
-                   sites: gpd.GeoDataFrame | None = None) -> int:
-    """Deprecated: ``store.count(spec, proximity_for(spec, routes, sites))`` (a superset for actors/text).
-
-    Raises:
-        StoreError: if the store cannot be read.
-    """
-    return store.count(spec, proximity_for(spec, routes, sites))

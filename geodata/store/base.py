@@ -469,17 +469,6 @@ class BaseStore:
                           "ORDER BY id DESC", (BUNDLED_FORMAT,))
         return [(int(i), str(h)) for i, h in rows]
 
-    # -- deprecated names (kept while other code still calls them) ----------------------------------
-    def read_incidents(self, spec: FilterSpec | None = None) -> pd.DataFrame:
-        """Deprecated: :meth:`read` with the canonical incident columns (used by older tests)."""
-        from geodata.model.schema import INCIDENT_COLUMNS
-
-        return self.read(spec, INCIDENT_COLUMNS, order=True)
-
-    def count_incidents(self) -> int:
-        """Deprecated: :meth:`count` of everything."""
-        return self.count()
-
     def distinct_values(self, column: str) -> list[str]:
         """Distinct non-empty values of one incident column.
 
