@@ -168,3 +168,40 @@ def test_distances_from_many_sessions_at_once_never_lose_a_point(monkeypatch):
     finally:
         sys.setswitchinterval(interval)
     assert errors == []
+
+
+#: Filter fields the SQL never decides: pandas does (text search, exact distance to routes and sites).
+PANDAS_ONLY = {"text", "near_routes", "near_sites", "near_km"}
+#: A value that selects something, per field.
+SET = {"start": dt.date(2020, 1, 1), "end": dt.date(2021, 1, 1), "actors": ("A",), "event_types": ("Riots",),
+       "sub_event_types": ("Arrests",), "municipalities": ("Zvečan",), "min_fatalities": 1, "text": "x",
+       "near_routes": ("R",), "near_sites": ("S",), "near_km": 2.0, "statuses": ("verified",)}
+
+
+def test_one_description_says_how_the_sql_decides_every_filter_field():
+    """Issue 19: the SQL and the pandas remainder come from one table (records.SQL_DECIDES); a new
+    filter field must be placed in it (or named pandas-only here) before this passes."""
+    import dataclasses
+
+    from geodata.store.records import _CLAUSES, SQL_DECIDES, filter_sql
+
+    fields = {f.name for f in dataclasses.fields(FilterSpec)}
+    assert set(SET) == fields
+    assert set(SQL_DECIDES) | PANDAS_ONLY == fields and not set(SQL_DECIDES) & PANDAS_ONLY
+    assert set(_CLAUSES) == set(SQL_DECIDES) and set(SQL_DECIDES.values()) <= {"exact", "superset"}
+    for name in fields:
+        where, params = filter_sql(FilterSpec(**{name: SET[name]}), "?", lambda d: d)
+        if name in SQL_DECIDES:  # one clause of its own, with the value as a parameter, never in the text
+            assert where.startswith(" WHERE ") and " AND " not in where and params, name
+        else:
+            assert (where, params) == ("", []), name
+
+
+def test_the_remainder_keeps_exactly_what_the_sql_does_not_decide_exactly():
+    from geodata.query.pushdown import residual_spec
+    from geodata.store.records import SQL_DECIDES
+
+    rest = residual_spec(FilterSpec(**SET))
+    for name, value in SET.items():
+        exact = SQL_DECIDES.get(name) == "exact"
+        assert (getattr(rest, name) == getattr(FilterSpec(), name)) if exact else getattr(rest, name) == value, name

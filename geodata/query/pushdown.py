@@ -16,6 +16,7 @@ No SQL here: the store builds every statement (:mod:`geodata.store`).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 from collections import OrderedDict
@@ -28,7 +29,7 @@ import pandas as pd
 from geodata.geo.enrich import buffer_features, nearest
 from geodata.model.filters import ACTOR_COLUMNS, TEXT_COLUMNS, FilterSpec, apply_filters
 from geodata.settings import METRIC_CRS, WGS84
-from geodata.store.records import READABLE_COLUMNS, Proximity
+from geodata.store.records import READABLE_COLUMNS, SQL_DECIDES, Proximity
 
 if TYPE_CHECKING:  # the store package imports the back-ends; only the interface is needed here
     from geodata.store.protocol import IncidentReads
@@ -70,17 +71,20 @@ class Layers(Protocol):
 def residual_spec(spec: FilterSpec) -> FilterSpec:
     """The part of ``spec`` the store's SQL does *not* decide exactly, to apply in pandas afterwards.
 
-    Dates, event types, sub-event types, municipality and minimum fatalities are exact in SQL;
-    actors are a superset there (LIKE on associated-actor lists); text and exact proximity are
-    not in SQL.
+    Derived from :data:`geodata.store.records.SQL_DECIDES` (the one description of what the SQL
+    decides): the fields it decides exactly are cleared; actors (a superset in SQL), text and
+    proximity stay.
 
     Args:
         spec: the whole selection.
     Returns:
         ``spec`` without the fields SQL decided exactly.
     """
-    return spec.with_(start=None, end=None, event_types=(), sub_event_types=(), municipalities=(), min_fatalities=0,
-                      statuses=())  # verification status: exact in SQL (incident_status)
+    return spec.with_(**{name: _UNSET[name] for name, how in SQL_DECIDES.items() if how == "exact"})
+
+
+#: Each FilterSpec field's value when it selects everything (its default).
+_UNSET = {f.name: f.default for f in dataclasses.fields(FilterSpec)}
 
 
 def proximity_for(spec: FilterSpec, routes: gpd.GeoDataFrame | None,

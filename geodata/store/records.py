@@ -252,14 +252,63 @@ def _like_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+#: How the store's SQL decides each :class:`~geodata.model.filters.FilterSpec` field: ``"exact"`` (pandas
+#: need not look at it again) or ``"superset"`` (the SQL may select more; pandas trims). Fields not listed
+#: (text, proximity) are left to pandas. This is the one description of the split: :func:`filter_sql`
+#: builds its clause from it, and :func:`geodata.query.pushdown.residual_spec` clears the exact fields.
+SQL_DECIDES: dict[str, str] = {
+    "start": "exact", "end": "exact", "event_types": "exact", "sub_event_types": "exact",
+    "municipalities": "exact", "min_fatalities": "exact", "statuses": "exact",
+    # actor1/actor2 exactly, or an associated-actor list containing the name: "Synthetic actor 1" is
+    # also found in "Synthetic actor 10; …", which pandas then drops (exact list membership).
+    "actors": "superset",
+}
+
+
+def _in(column: str) -> Callable[[Any, str, Callable[[dt.date], object]], tuple[str, list[object]]]:
+    def clause(values: Any, p: str, _date: Callable[[dt.date], object]) -> tuple[str, list[object]]:
+        return f"{column} IN ({', '.join([p] * len(values))})", list(values)
+    return clause
+
+
+def _actors(actors: Any, p: str, _date: Callable[[dt.date], object]) -> tuple[str, list[object]]:
+    marks = ", ".join([p] * len(actors))
+    ors = [f"actor1 IN ({marks})", f"actor2 IN ({marks})"]
+    params: list[object] = [*actors, *actors]
+    for col in ("assoc_actor_1", "assoc_actor_2"):
+        for actor in actors:
+            ors.append(f"{col} LIKE {p} ESCAPE '\\'")
+            params.append(f"%{_like_escape(actor)}%")
+    return "(" + " OR ".join(ors) + ")", params
+
+
+def _statuses(statuses: Any, p: str, _date: Callable[[dt.date], object]) -> tuple[str, list[object]]:
+    # Verification status (migration 6): the current status row, absent = "reported".
+    return ("COALESCE((SELECT s.status FROM incident_status s WHERE s.event_id_cnty = incidents.event_id_cnty), "
+            f"'reported') IN ({', '.join([p] * len(statuses))})", list(statuses))
+
+
+#: The SQL of each field :data:`SQL_DECIDES` names, in the order the clause is written.
+_CLAUSES: dict[str, Callable[[Any, str, Callable[[dt.date], object]], tuple[str, list[object]]]] = {
+    "start": lambda v, p, date: (f"event_date >= {p}", [date(v)]),
+    "end": lambda v, p, date: (f"event_date <= {p}", [date(v)]),
+    "event_types": _in("event_type"),
+    "sub_event_types": _in("sub_event_type"),
+    "municipalities": _in("municipality"),
+    "min_fatalities": lambda v, p, _date: (f"fatalities >= {p}", [int(v)]),
+    "actors": _actors,
+    "statuses": _statuses,
+}
+
+
 def filter_sql(spec: FilterSpec | None, placeholder: str,
                date_param: Callable[[dt.date], object]) -> tuple[str, list[object]]:
     """Translate the store-side part of a :class:`FilterSpec` into a parameterised WHERE clause.
 
-    Dates, event types, sub-event types, municipality (the stored column), minimum fatalities and
-    actors are pushed down. Actors are matched as a superset (actor1/actor2 exactly, or an
-    associated-actor list containing the name); the exact associated-actor match, text and
-    proximity stay with :func:`geodata.model.filters.apply_filters` at the call site.
+    The fields and how exactly the SQL decides each are :data:`SQL_DECIDES`: dates, event types,
+    sub-event types, municipality (the stored column), minimum fatalities and verification status
+    exactly; actors as a superset. Text, exact associated-actor membership and proximity stay with
+    :func:`geodata.model.filters.apply_filters` at the call site.
 
     Args:
         spec: the selection, or ``None`` for everything.
@@ -270,40 +319,14 @@ def filter_sql(spec: FilterSpec | None, placeholder: str,
     """
     if spec is None:
         return "", []
-    p = placeholder
     where: list[str] = []
     params: list[object] = []
-    if spec.start:
-        where.append(f"event_date >= {p}")
-        params.append(date_param(spec.start))
-    if spec.end:
-        where.append(f"event_date <= {p}")
-        params.append(date_param(spec.end))
-    for col, values in (("event_type", spec.event_types), ("sub_event_type", spec.sub_event_types)):
-        if values:
-            where.append(f"{col} IN ({', '.join([p] * len(values))})")
+    for name, clause in _CLAUSES.items():
+        value = getattr(spec, name)
+        if value:  # unset fields (None, (), 0) select everything
+            sql, values = clause(value, placeholder, date_param)
+            where.append(sql)
             params.extend(values)
-    if spec.municipalities:
-        where.append(f"municipality IN ({', '.join([p] * len(spec.municipalities))})")
-        params.extend(spec.municipalities)
-    if spec.min_fatalities:
-        where.append(f"fatalities >= {p}")
-        params.append(int(spec.min_fatalities))
-    if spec.actors:
-        marks = ", ".join([p] * len(spec.actors))
-        ors = [f"actor1 IN ({marks})", f"actor2 IN ({marks})"]
-        params.extend(spec.actors)
-        params.extend(spec.actors)
-        for col in ("assoc_actor_1", "assoc_actor_2"):
-            for actor in spec.actors:
-                ors.append(f"{col} LIKE {p} ESCAPE '\\'")
-                params.append(f"%{_like_escape(actor)}%")
-        where.append("(" + " OR ".join(ors) + ")")
-    if getattr(spec, "statuses", ()):
-        # Verification status (migration 6): the current status row, absent = "reported".
-        where.append("COALESCE((SELECT s.status FROM incident_status s WHERE s.event_id_cnty = incidents.event_id_cnty), "
-                     f"'reported') IN ({', '.join([p] * len(spec.statuses))})")
-        params.extend(spec.statuses)
     return (" WHERE " + " AND ".join(where)) if where else "", params
 
 
