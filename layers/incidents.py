@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -276,6 +277,33 @@ class IncidentLayer(JSCSSMixin, folium.map.Layer):
         var {{ this.get_name() }} = (function () {
             var d = {{ this.payload_json }};
             var mode = {{ this.mode_json }};
+            // Hexagons stay on the map while the page re-sends the same selection: the dashboard's
+            // map gets its layers again whenever any of them changes (the incidents in view after a
+            // pan), and building and adding thousands of cells again stalled the pan. The cells are
+            // kept per payload (key) and a light stand-in takes their place in the layer group; its
+            // removal waits one tick, so a stand-in for the same cells added meanwhile keeps them.
+            var cache = window.cmSticky || (window.cmSticky = {order: [], entries: {}});
+            var key = {{ this.cache_key_json }};
+            function standIn(entry) {
+                var StandIn = L.Layer.extend({
+                    onAdd: function (map) {
+                        entry.on += 1;
+                        if (entry.timer) { clearTimeout(entry.timer); entry.timer = null; }
+                        if (!map.hasLayer(entry.layer)) { map.addLayer(entry.layer); }
+                    },
+                    onRemove: function (map) {
+                        entry.on -= 1;
+                        if (entry.timer) { clearTimeout(entry.timer); }
+                        entry.timer = setTimeout(function () {
+                            entry.timer = null;
+                            if (entry.on <= 0 && map.hasLayer(entry.layer)) { map.removeLayer(entry.layer); }
+                        }, 0);
+                    },
+                    getBounds: function () { return entry.layer.getBounds(); }
+                });
+                return new StandIn();
+            }
+            if (mode === "aggregate" && cache.entries[key]) { return standIn(cache.entries[key]); }
             // Clusters show how many incidents they hold (number, size) and their mix of event
             // types as a ring (conic gradient), not the colour of the most frequent type.
             function clusterIcon(cluster) {
@@ -371,7 +399,14 @@ class IncidentLayer(JSCSSMixin, folium.map.Layer):
                 group.addLayer(m);
             }
             group = L.featureGroup([areas, group]);
-            return group;
+            if (mode !== "aggregate") { return group; }
+            cache.entries[key] = {layer: group, on: 0, timer: null};
+            cache.order.push(key);
+            while (cache.order.length > 3) {  // the last few selections; older cells are let go
+                var old = cache.order.shift();
+                if (cache.entries[old] && cache.entries[old].on <= 0) { delete cache.entries[old]; }
+            }
+            return standIn(cache.entries[key]);
         })();
         {% endmacro %}
     """)
@@ -411,6 +446,8 @@ class IncidentLayer(JSCSSMixin, folium.map.Layer):
         self.payload = payload
         self.payload_json = script_json(payload.data)
         self.mode_json = script_json(payload.mode)
+        # Names the drawn cells in the browser (see the template): the same selection, the same key.
+        self.cache_key_json = script_json(hashlib.sha1(f"{payload.mode}:{self.payload_json}".encode()).hexdigest())
         if payload.mode == "aggregate":
             self.default_js, self.default_css = [], []
 
