@@ -364,4 +364,4 @@ def role_of(settings: Settings, who: str) -> str:
 # ---------------------------------------------------------------- curation (sources, status, sequences)
 def curation_service(settings: Settings) -> CurationService:
     """A curation service for ``settings`` (use as a context manager: it closes its store connection)."""
-    return CurationService(settings)
+    return service(settings).curation()

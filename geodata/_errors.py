@@ -28,6 +28,13 @@ class StoreFailure(ConflictmapError, RuntimeError):
     """The incident store cannot be opened, read or written."""
 
 
+class UploadNotFound(InputError, KeyError):
+    """There is no such upload, it was undone already, or it cannot be undone (the bundled data)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else "no such upload"
+
+
 class OutputError(ConflictmapError, RuntimeError):
     """An export or report cannot be written where asked."""
 

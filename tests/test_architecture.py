@@ -69,14 +69,29 @@ def test_pages_never_reach_the_store_or_the_sync_engine():
 
 
 def test_command_lines_change_data_only_through_the_service():
-    """Users, audit, curation, watch and export commands go through the service; only the ingest
-    command still asks the store module whether a store exists and names its error class."""
+    """Every command (ingest, uploads and undo included: whether a store exists is the service's
+    question) goes through the service; no command module imports the store."""
     bad = {}
-    for path in sorted((REPO / "geodata" / "cli").glob("*.py")):
+    for path in [*sorted((REPO / "geodata" / "cli").glob("*.py")), REPO / "geodata" / "sync" / "cli.py",
+                 REPO / "dashboard" / "cli.py"]:
         found = sorted(m for m in _imports(path) if m == "geodata.store" or m.startswith("geodata.store."))
         if found:
-            bad[path.name] = found
-    assert bad == {"ingest.py": ["geodata.store"]}
+            bad[str(path.relative_to(REPO))] = found
+    assert bad == {}
+
+
+def test_the_curation_part_is_handed_out_by_the_incident_service():
+    """One object is the door: outside the service package, nobody builds a CurationService; pages and
+    commands ask ``IncidentService.curation()`` for it."""
+    built = {}
+    for folder in ("geodata", "dashboard", "layers"):
+        for path in sorted((REPO / folder).rglob("*.py")):
+            if path.parent == REPO / "geodata" / "service":
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "CurationService":
+                    built[str(path.relative_to(REPO))] = node.lineno
+    assert built == {}
 
 
 def _module_graph() -> dict[str, set[str]]:

@@ -70,9 +70,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _service(args: argparse.Namespace) -> CurationService:
-    from geodata.service.curation import CurationService
+    from geodata.service.incidents import IncidentService
 
-    return CurationService(get_settings(), db_url=args.db)
+    return IncidentService(get_settings(), db_url=args.db).curation()
 
 
 def _fail(exc: ConflictmapError) -> int:

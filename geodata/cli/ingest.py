@@ -131,9 +131,9 @@ def _plain(text: str) -> str:
 
 def _exists(args: argparse.Namespace) -> bool:
     """Whether the store named by ``--db`` or the settings exists (without creating it)."""
-    from geodata.store import store_exists
+    from geodata.service.incidents import IncidentService
 
-    return store_exists(args.db or get_settings().db_url)
+    return IncidentService(get_settings(), db_url=args.db).store_exists()
 
 
 def cmd_uploads(args: argparse.Namespace) -> int:
@@ -174,7 +174,7 @@ def cmd_undo(args: argparse.Namespace) -> int:
         InputError: bad id, no such upload, already undone, bundled data (exit 1, as before).
     """
     from geodata.service.incidents import IncidentService, parse_upload_id
-    from geodata.store import UploadNotFound
+    from geodata._errors import UploadNotFound
 
     upload_id = parse_upload_id(args.upload_id)
     if not _exists(args):

@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # imported where used: the store and ingest packages load the
     from geodata.store.protocol import IncidentStore
     from geodata.store.columnar import Reads
     from geodata.service.watch import Digest, WatchArea
+    from geodata.service.curation import CurationService
 
 #: Largest upload id the stores accept (SQLite INTEGER / PostgreSQL BIGINT).
 MAX_UPLOAD_ID = 2**63 - 1
@@ -232,6 +233,24 @@ class IncidentService:
                 raise
             self._store = store
         return self._store
+
+    def curation(self) -> "CurationService":
+        """The curation part of the door (verification, sources, sequences, duplicate decisions) for the
+        same store; use it as a context manager (it closes its own connection).
+
+        Returns:
+            A :class:`geodata.service.curation.CurationService`.
+        """
+        from geodata.service.curation import CurationService
+
+        return CurationService(self.settings, db_url=self.db_url)
+
+    def store_exists(self) -> bool:
+        """Whether the store this service names exists, without creating or opening it (a command that
+        only lists or undoes has nothing to say about a store that was never made)."""
+        from geodata.store import store_exists
+
+        return store_exists(self.db_url)
 
     def locate_stored(self) -> int:
         """Open the store if needed and say how many stored incidents were (re)located in the current

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Literal, overload
 
 from geodata.store.protocol import IncidentStore
-from geodata.store.records import Proximity, StoreError, StoreFacets, UndoResult, UploadMeta, UploadNotFound
+from geodata._errors import UploadNotFound
+from geodata.store.records import Proximity, StoreError, StoreFacets, UndoResult, UploadMeta
 from geodata.store.sqlite import SQLiteStore
 
 #: Kept for older imports: every store implements :class:`IncidentStore`.

@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterator, Self, Sequence
 import numpy as np
 import pandas as pd
 
+from geodata._errors import UploadNotFound
 from geodata.model.filters import ACTOR_COLUMNS, FilterSpec
 from geodata.export.licence import licence_for_format
 from geodata.model.schema import split_multi
@@ -24,7 +25,7 @@ from geodata.store.watch_sql import log_rows, log_upload
 from geodata.store.sync_sql import restore_sync_rows
 from geodata.store.records import (
     READABLE_COLUMNS, READ_CHUNK_ROWS, UPLOAD_COLUMNS, BatchHook, Proximity, StoreError, StoreFacets, UndoResult,
-    UploadMeta, UploadNotFound, filter_sql, incidents_frame_from_chunks, row_columns, select_sql, uploads_frame,
+    UploadMeta, filter_sql, incidents_frame_from_chunks, row_columns, select_sql, uploads_frame,
 )
 
 #: Upload ``format`` of the bundled incidents (seeded by :func:`geodata.ingest.bundled.seed_bundled`).

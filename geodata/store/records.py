@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from geodata._errors import InputError, StoreFailure
+from geodata._errors import StoreFailure
 
 import datetime as dt
 import hashlib
@@ -40,13 +40,6 @@ BatchHook = Callable[[int], None]
 
 class StoreError(StoreFailure):
     """The store cannot be opened, migrated or written."""
-
-
-class UploadNotFound(InputError, KeyError):
-    """There is no such upload, it was undone already, or it cannot be undone (the bundled data)."""
-
-    def __str__(self) -> str:  # KeyError would quote the message
-        return str(self.args[0]) if self.args else "no such upload"
 
 
 @dataclass(frozen=True)

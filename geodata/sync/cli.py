@@ -79,8 +79,7 @@ def run_once(args: argparse.Namespace) -> str:
     Raises:
         ConflictmapError: any failure with a message for the user (nothing was stored).
     """
-    from geodata.store import open_store
-    from geodata.sync.engine import sync_acled, sync_ucdp
+    from geodata.service.incidents import IncidentService
 
     settings = get_settings()
     since = parse_since(args.since)
@@ -88,15 +87,8 @@ def run_once(args: argparse.Namespace) -> str:
     def say(msg: str) -> None:
         print(_clean(msg), file=sys.stderr, flush=True)
 
-    store = open_store(args.db or settings.db_url)
-    assert store is not None  # create=True (the default) always gives a store
-    try:
-        if args.source == "acled":
-            counts = sync_acled(settings, store, country=args.country, since=since, progress=say)
-        else:
-            counts = sync_ucdp(settings, store, version=args.version, country=args.country, progress=say)
-    finally:
-        store.close()
+    with IncidentService(settings, db_url=args.db) as svc:  # the one door: role check and audit entry
+        counts = svc.sync(args.source, country=args.country, since=since, version=args.version, progress=say)
     return counts.line()
 
 
