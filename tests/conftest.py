@@ -81,8 +81,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     A headless-Chromium test that fails is run once more (pytest-rerunfailures; "1 rerun" in the summary):
     a live Streamlit page reruns on its own (the map reporting its view, a phone's sidebar animating) and a
-    click can land in such a rerun, a race of the test's timing, not of what the page does. Streamlit's own
-    browser tests retry likewise. A test that fails twice fails the run; every other kind is never retried.
+    click can land in such a rerun, a race of the test's timing, not of what the page does. A test that fails
+    twice fails the run; every other kind is never retried.
     """
     for item in items:
         kinds = _kinds(item)
