@@ -269,19 +269,11 @@ class Snapshot:
                         self.layers)
 
     def context(self, spec: FilterSpec, view: S.ViewOptions) -> Selection:
-        """What the exporters get: the whole selection, the context layers and the view options."""
-        from geodata.service import HOW_TO_GET_BOUNDARIES
-
-        ctx = self.layers
-        notes = list(ctx.notices)
-        if ctx.municipalities is None and HOW_TO_GET_BOUNDARIES not in notes:
-            notes.append(HOW_TO_GET_BOUNDARIES)
-        return Selection(
-            incidents=self.selection(spec), spec=spec, municipalities=ctx.municipalities, routes=ctx.routes,
-            sites=ctx.sites, tiles=view.tiles(self.settings.tiles), metric=view.metric,
-            tiles_attribution=self.settings.tiles_attribution if view.basemap == "custom" else None,
-            notes=tuple(notes), country=ctx.country,
-        )
+        """What the exporters get: the whole selection, the context layers and the view options
+        (:meth:`IncidentService.as_selection`, with this session's cached context layers)."""
+        # The service's tiles argument: None = the configured tiles, "" = none.
+        tiles = {"osm": "osm", "custom": None}.get(view.basemap, "")
+        return service(self.settings).as_selection(spec, self.selection(spec), metric=view.metric, tiles=tiles)
 
     def export_selection(self, spec: FilterSpec, view: S.ViewOptions) -> Selection:
         """:meth:`context` with the curation in force (statuses, sources, sequences) attached, and

@@ -9,10 +9,9 @@ instead of one folium element per row, which is what makes 100,000 points cheap.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import hashlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import folium
@@ -402,10 +401,12 @@ class IncidentLayer(JSCSSMixin, folium.map.Layer):
             if (mode !== "aggregate") { return group; }
             cache.entries[key] = {layer: group, on: 0, timer: null};
             cache.order.push(key);
-            while (cache.order.length > 3) {  // the last few selections; older cells are let go
-                var old = cache.order.shift();
-                if (cache.entries[old] && cache.entries[old].on <= 0) { delete cache.entries[old]; }
-            }
+            // The last few selections are kept; older cells are let go once nothing shows them.
+            cache.order = cache.order.filter(function (k, i, all) {
+                if (i >= all.length - 3 || cache.entries[k].on > 0) { return true; }
+                delete cache.entries[k];
+                return false;
+            });
             return standIn(cache.entries[key]);
         })();
         {% endmacro %}
@@ -446,8 +447,9 @@ class IncidentLayer(JSCSSMixin, folium.map.Layer):
         self.payload = payload
         self.payload_json = script_json(payload.data)
         self.mode_json = script_json(payload.mode)
-        # Names the drawn cells in the browser (see the template): the same selection, the same key.
-        self.cache_key_json = script_json(hashlib.sha1(f"{payload.mode}:{self.payload_json}".encode()).hexdigest())
+        # Names the drawn hexagons in the browser (see the template): the same selection, the same key.
+        self.cache_key_json = script_json(hashlib.sha1(self.payload_json.encode()).hexdigest()
+                                          if payload.mode == "aggregate" else "")
         if payload.mode == "aggregate":
             self.default_js, self.default_css = [], []
 

@@ -79,3 +79,21 @@ def test_panel_offers_tiles_off_by_default():
     at = AppTest.from_function(_tiled_app, args=(REPO,), default_timeout=60).run()
     assert not at.exception, at.exception
     assert at.checkbox(key="cm_export_tiles").value is False
+
+
+def test_the_dashboards_export_selection_follows_the_basemap_through_the_service(clean_env):
+    """The dashboard's export selection is built by the service's one rule (``as_selection``): OSM tiles,
+    the configured tile server with its attribution, or none, as the sidebar's basemap says."""
+    from dashboard import data
+    from dashboard import state as S
+    from geodata.model.filters import FilterSpec
+
+    clean_env.setenv("CONFLICTMAP_TILES", "https://tiles.example/{z}/{x}/{y}.png")
+    clean_env.setenv("CONFLICTMAP_TILES_ATTRIBUTION", "Example tiles")
+    snap = data.snapshot()
+    got = {b: snap.context(FilterSpec(), S.ViewOptions(basemap=b)) for b in ("osm", "custom", "none")}
+    assert (got["osm"].tiles, got["osm"].tiles_attribution) == ("osm", None)
+    assert (got["custom"].tiles, got["custom"].tiles_attribution) == ("https://tiles.example/{z}/{x}/{y}.png",
+                                                                      "Example tiles")
+    assert (got["none"].tiles, got["none"].tiles_attribution) == (None, None)
+    assert all(len(s.incidents) == len(got["osm"].incidents) > 0 for s in got.values())

@@ -129,13 +129,6 @@ def _plain(text: str) -> str:
     return printable(text)
 
 
-def _exists(args: argparse.Namespace) -> bool:
-    """Whether the store named by ``--db`` or the settings exists (without creating it)."""
-    from geodata.service.incidents import IncidentService
-
-    return IncidentService(get_settings(), db_url=args.db).store_exists()
-
-
 def cmd_uploads(args: argparse.Namespace) -> int:
     """Run ``uploads``: one tab-separated line per upload (newest first).
 
@@ -148,10 +141,10 @@ def cmd_uploads(args: argparse.Namespace) -> int:
     """
     from geodata.service.incidents import IncidentService
 
-    if not _exists(args):
-        print("no uploads yet")
-        return 0
     with IncidentService(get_settings(), db_url=args.db) as svc:
+        if not svc.store_exists():  # nothing to list; asking must not create a store
+            print("no uploads yet")
+            return 0
         table = svc.uploads(include_bundled=args.all)
     if table.empty:
         print("no uploads yet")
@@ -177,10 +170,10 @@ def cmd_undo(args: argparse.Namespace) -> int:
     from geodata._errors import UploadNotFound
 
     upload_id = parse_upload_id(args.upload_id)
-    if not _exists(args):
-        print(f"error: no upload {upload_id} (the store is empty)", file=sys.stderr)
-        return 1
     with IncidentService(get_settings(), db_url=args.db) as svc:
+        if not svc.store_exists():
+            print(f"error: no upload {upload_id} (the store is empty)", file=sys.stderr)
+            return 1
         try:
             outcome = svc.undo(upload_id)
         except UploadNotFound as exc:

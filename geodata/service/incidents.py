@@ -337,13 +337,22 @@ class IncidentService:
 
         spec = spec or FilterSpec()
         incidents = select_rows(self._reads(), spec, columns, self.context(), distances=distances)
-        selection = self._selection(spec, incidents, metric=metric, tiles=tiles, use_boundaries=use_boundaries)
+        selection = self.as_selection(spec, incidents, metric=metric, tiles=tiles, use_boundaries=use_boundaries)
         # What exporters draw: statuses, sources and sequences joined here, never by the drawing code.
         return curated(selection, self.settings) if curation else selection
 
-    def _selection(self, spec: FilterSpec, incidents: gpd.GeoDataFrame, *, metric: str = "incidents",
-                   tiles: str | None = None, use_boundaries: bool = True) -> Selection:
-        """``incidents`` with the context layers and view options, as one :class:`Selection`."""
+    def as_selection(self, spec: FilterSpec, incidents: gpd.GeoDataFrame, *, metric: str = "incidents",
+                     tiles: str | None = None, use_boundaries: bool = True) -> Selection:
+        """``incidents`` with the context layers and view options, as one :class:`Selection` (reads no store).
+
+        Args:
+            spec: the filters that selected ``incidents``.
+            incidents: the selected incidents.
+            metric: choropleth metric.
+            tiles: ``None`` for the configured tiles (with their attribution), ``""`` for none, else
+                ``"osm"`` or a tile URL.
+            use_boundaries: attach the municipalities (and say how to get them when missing).
+        """
         from geodata.geo.boundaries import HOW_TO_GET_BOUNDARIES
 
         ctx = self.context()
@@ -561,7 +570,7 @@ class IncidentService:
             rows = read_rows(self._reads(), spec, lean, ctx, limit=clusters + 1)
             n = len(rows)
             if markers < n <= clusters:
-                return self._selection(spec, finish_rows(rows, spec, lean, ctx, distances=False), **kwargs)
+                return self.as_selection(spec, finish_rows(rows, spec, lean, ctx, distances=False), **kwargs)
         else:
             # The count may over-select (text, proximity box): it only chooses how much to read.
             n = self._reads().count(spec, proximity_for(spec, ctx.routes, ctx.sites))
